@@ -1,0 +1,141 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class ApplicationQuerySet(models.QuerySet):
+    def open(self) -> "ApplicationQuerySet":
+        return self.filter(status__in=Application.OPEN_STATUSES)
+
+    def in_orgs(self, orgs: models.QuerySet) -> "ApplicationQuerySet":
+        return self.filter(org__in=orgs)
+
+
+class Application(models.Model):
+    """A person's request to become an individual member of one organisation.
+
+    An application arrives either from the person (self-application) or from the organisation below
+    (a recommendation, then `recommendation` is set); both are reviewed the same way.
+    """
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("待审核")
+        RETURNED = "returned", _("退回修改")
+        APPROVED = "approved", _("已批准")
+        REJECTED = "rejected", _("不予通过")
+        WITHDRAWN = "withdrawn", _("已撤回")
+
+    # The one transition table of the application state machine (approvals.services enforces it).
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.SUBMITTED: frozenset({Status.APPROVED, Status.RETURNED, Status.REJECTED, Status.WITHDRAWN}),
+        Status.RETURNED: frozenset({Status.SUBMITTED, Status.WITHDRAWN}),
+        Status.APPROVED: frozenset(),
+        Status.REJECTED: frozenset(),
+        Status.WITHDRAWN: frozenset(),
+    }
+    OPEN_STATUSES = (Status.SUBMITTED, Status.RETURNED)
+
+    person = models.ForeignKey(
+        "members.Person", verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="applications"
+    )
+    org = models.ForeignKey(
+        "orgs.Org", verbose_name=_("申请组织"), on_delete=models.PROTECT, related_name="applications"
+    )
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)
+    eligibility = models.JSONField(_("条件核对"), default=list, blank=True)
+    meets_criteria = models.BooleanField(_("符合条件"), default=True, db_index=True)
+    explanation = models.TextField(_("申请人说明"), blank=True)
+    declaration_signed_at = models.DateTimeField(_("签署声明时间"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True, db_index=True)
+    decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True, db_index=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decision_comment = models.TextField(_("审核意见"), blank=True)
+    override_reason = models.TextField(_("不符合条件仍批准的理由"), blank=True)
+    recommendation = models.OneToOneField(
+        "approvals.Recommendation",
+        verbose_name=_("推荐"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="application",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = ApplicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("入会申请")
+        verbose_name_plural = _("入会申请")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "org"],
+                condition=Q(status__in=["submitted", "returned"]),
+                name="one_open_application_per_person_org",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["org", "status", "submitted_at"], name="application_queue_idx"),
+            models.Index(fields=["org", "decided_at"], name="application_decided_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} → {self.org}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    def can_become(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.status]
+
+
+class Recommendation(models.Model):
+    """An organisation nominating a person to the organisation above it (推荐), with its opinion."""
+
+    person = models.ForeignKey(
+        "members.Person", verbose_name=_("被推荐人"), on_delete=models.PROTECT, related_name="recommendations"
+    )
+    from_org = models.ForeignKey(
+        "orgs.Org", verbose_name=_("推荐组织"), on_delete=models.PROTECT, related_name="recommendations_made"
+    )
+    to_org = models.ForeignKey(
+        "orgs.Org", verbose_name=_("接收组织"), on_delete=models.PROTECT, related_name="recommendations_received"
+    )
+    source_membership = models.ForeignKey(
+        "members.Membership",
+        verbose_name=_("依据的会员资格"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="recommendations",
+    )
+    source_application = models.ForeignKey(
+        Application,
+        verbose_name=_("依据的申请"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="recommendations_from",
+    )
+    opinion = models.TextField(_("推荐意见"))
+    recommended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("推荐人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("推荐时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("推荐")
+        verbose_name_plural = _("推荐")
+        indexes = [models.Index(fields=["from_org", "created_at"], name="recommendation_from_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.from_org} → {self.to_org}: {self.person}"

@@ -1,0 +1,304 @@
+"""The application state machine: submit, resubmit, withdraw, approve, return, reject, recommend."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from approvals.eligibility import all_met, criteria_as_json, eligibility_check
+from approvals.models import Application, Recommendation
+from kexie.errors import DomainError, OutOfScope
+from members.models import Membership, Person
+from members.services import membership_grant, notice_create
+from orgs import selectors as org_selectors
+from orgs.models import Org
+from orgs.services import audit_record
+
+REQUIRED_PROFILE_FIELDS = ("name", "id_number_index", "mobile", "employer", "education", "title")
+
+
+class TransitionError(DomainError):
+    """An application was asked to move to a state its current state does not allow."""
+
+    default_message = _("该申请已被处理，当前状态不允许此操作")
+
+
+def _transition(application: Application, target: str) -> None:
+    if not application.can_become(target):
+        raise TransitionError(
+            _("该申请当前状态为“%(status)s”，不能执行此操作（可能已被他人处理）")
+            % {"status": application.get_status_display()}
+        )
+    application.status = target
+
+
+def _locked(application: Application) -> Application:
+    return Application.objects.select_for_update().select_related("org", "person", "person__user").get(
+        pk=application.pk
+    )
+
+
+def _reviewer_scope_check(reviewer, application: Application) -> None:
+    if not org_selectors.orgs_managed_by(reviewer).filter(pk=application.org_id).exists():
+        raise OutOfScope()
+
+
+def _eligibility_snapshot(application: Application) -> None:
+    criteria = eligibility_check(application.person, application.org.level)
+    application.eligibility = criteria_as_json(criteria)
+    application.meets_criteria = all_met(criteria)
+
+
+def _schedule_progress(org_id: int) -> None:
+    """Ask the progress job to recount this org after commit (wired up by the progress feature)."""
+    from approvals import signals
+
+    transaction.on_commit(lambda: signals.application_decided.send(sender=Application, org_id=org_id))
+
+
+def profile_missing_fields(person: Person) -> list[str]:
+    return [str(Person._meta.get_field(f).verbose_name) for f in REQUIRED_PROFILE_FIELDS if not getattr(person, f)]
+
+
+def application_submit(*, person: Person, org: Org, explanation: str = "", declaration_accepted: bool) -> Application:
+    if not declaration_accepted:
+        raise DomainError(_("请阅读并勾选入会声明"))
+    missing = profile_missing_fields(person)
+    if missing:
+        raise DomainError(_("请先完善个人资料：%(fields)s") % {"fields": "、".join(missing)})
+    with transaction.atomic():
+        org = Org.objects.select_for_update().get(pk=org.pk)
+        if not org.is_active:
+            raise DomainError(_("“%(org)s”暂不接受入会申请") % {"org": org.name})
+        if Membership.objects.filter(person=person, org=org, status__in=["active", "pending_rereg"]).exists():
+            raise DomainError(_("您已是“%(org)s”的会员，无需重复申请") % {"org": org.name})
+        now = timezone.now()
+        application = Application(
+            person=person,
+            org=org,
+            explanation=explanation.strip(),
+            declaration_signed_at=now,
+            submitted_at=now,
+            status=Application.Status.SUBMITTED,
+        )
+        _eligibility_snapshot(application)
+        try:
+            with transaction.atomic():
+                application.save()
+        except IntegrityError:
+            raise DomainError(_("您已向“%(org)s”提交过申请，正在处理中，请勿重复提交") % {"org": org.name})
+        audit_record(actor=person.user, action="application.submit", obj=application, org=org)
+        notice_create(
+            user=person.user,
+            title=_("您的入会申请已提交"),
+            body=_("您向“%(org)s”提交的个人会员申请已收到，请等待审核。") % {"org": org.name},
+            link=f"/me/applications/{application.pk}/",
+        )
+        _schedule_progress(org.pk)
+    return application
+
+
+def application_resubmit(*, application: Application, person: Person, explanation: str | None = None) -> Application:
+    missing = profile_missing_fields(person)
+    if missing:
+        raise DomainError(_("请先完善个人资料：%(fields)s") % {"fields": "、".join(missing)})
+    with transaction.atomic():
+        application = _locked(application)
+        if application.person_id != person.pk:
+            raise OutOfScope()
+        _transition(application, Application.Status.SUBMITTED)
+        if explanation is not None:
+            application.explanation = explanation.strip()
+        application.submitted_at = timezone.now()
+        _eligibility_snapshot(application)
+        application.save(update_fields=["status", "explanation", "submitted_at", "eligibility", "meets_criteria", "updated_at"])
+        audit_record(actor=person.user, action="application.resubmit", obj=application, org=application.org)
+        _schedule_progress(application.org_id)
+    return application
+
+
+def application_withdraw(*, application: Application, person: Person) -> Application:
+    with transaction.atomic():
+        application = _locked(application)
+        if application.person_id != person.pk:
+            raise OutOfScope()
+        _transition(application, Application.Status.WITHDRAWN)
+        application.decided_at = timezone.now()
+        application.save(update_fields=["status", "decided_at", "updated_at"])
+        audit_record(actor=person.user, action="application.withdraw", obj=application, org=application.org)
+        _schedule_progress(application.org_id)
+    return application
+
+
+def application_approve(
+    *, application: Application, reviewer, comment: str = "", override_reason: str = ""
+) -> Membership:
+    with transaction.atomic():
+        application = _locked(application)
+        _reviewer_scope_check(reviewer, application)
+        _transition(application, Application.Status.APPROVED)
+        if not application.meets_criteria and not override_reason.strip():
+            raise DomainError(_("申请人不完全符合会员条件，批准时必须填写理由"))
+        membership = membership_grant(person=application.person, org=application.org, application=application)
+        application.decided_at = timezone.now()
+        application.decided_by = reviewer
+        application.decision_comment = comment.strip()
+        application.override_reason = override_reason.strip()
+        application.save(
+            update_fields=["status", "decided_at", "decided_by", "decision_comment", "override_reason", "updated_at"]
+        )
+        audit_record(
+            actor=reviewer,
+            action="application.approve",
+            obj=application,
+            org=application.org,
+            comment=application.override_reason or application.decision_comment,
+            data={"member_number": membership.number, "override": bool(application.override_reason)},
+        )
+        notice_create(
+            user=application.person.user,
+            title=_("您的入会申请已批准"),
+            body=_("您已成为“%(org)s”个人会员，会员编号 %(number)s。")
+            % {"org": application.org.name, "number": membership.number},
+            link="/me/applications/",
+        )
+        _schedule_progress(application.org_id)
+    return membership
+
+
+def _decide_with_comment(*, application, reviewer, status: str, comment: str, action: str, title: str, body: str):
+    if not comment.strip():
+        raise DomainError(_("请填写意见"))
+    with transaction.atomic():
+        application = _locked(application)
+        _reviewer_scope_check(reviewer, application)
+        _transition(application, status)
+        application.decided_by = reviewer
+        application.decision_comment = comment.strip()
+        application.decided_at = timezone.now() if status == Application.Status.REJECTED else None
+        application.save(update_fields=["status", "decided_at", "decided_by", "decision_comment", "updated_at"])
+        audit_record(actor=reviewer, action=action, obj=application, org=application.org, comment=comment.strip())
+        notice_create(
+            user=application.person.user,
+            title=title,
+            body=body % {"org": application.org.name, "comment": comment.strip()},
+            link=f"/me/applications/{application.pk}/",
+        )
+        _schedule_progress(application.org_id)
+    return application
+
+
+def application_return(*, application: Application, reviewer, comment: str) -> Application:
+    return _decide_with_comment(
+        application=application,
+        reviewer=reviewer,
+        status=Application.Status.RETURNED,
+        comment=comment,
+        action="application.return",
+        title=_("您的入会申请被退回修改"),
+        body=_("“%(org)s”退回了您的申请，请按以下意见修改后重新提交：%(comment)s"),
+    )
+
+
+def application_reject(*, application: Application, reviewer, comment: str) -> Application:
+    return _decide_with_comment(
+        application=application,
+        reviewer=reviewer,
+        status=Application.Status.REJECTED,
+        comment=comment,
+        action="application.reject",
+        title=_("您的入会申请未获通过"),
+        body=_("“%(org)s”未通过您的申请，理由：%(comment)s"),
+    )
+
+
+def applications_approve_batch(*, application_ids: list[int], reviewer, comment: str = "") -> tuple[int, list[str]]:
+    """Approve each selected application that meets every criterion; one failure does not undo the others."""
+    approved, errors = 0, []
+    visible = Application.objects.filter(
+        pk__in=application_ids, org__in=org_selectors.orgs_managed_by(reviewer)
+    ).select_related("person")
+    for application in visible:
+        if not application.meets_criteria:
+            errors.append(_("%(name)s 不完全符合条件，请逐个审核") % {"name": application.person.name})
+            continue
+        try:
+            application_approve(application=application, reviewer=reviewer, comment=comment)
+            approved += 1
+        except DomainError as exc:
+            errors.append(f"{application.person.name}：{exc.message}")
+    return approved, errors
+
+
+def recommendation_create(
+    *,
+    actor,
+    from_org: Org,
+    person: Person,
+    opinion: str,
+    source_membership: Membership | None = None,
+    source_application: Application | None = None,
+) -> Recommendation:
+    """Nominate a member (or a supported open application) of `from_org` to its parent organisation."""
+    if not opinion.strip():
+        raise DomainError(_("请填写推荐意见"))
+    if (source_membership is None) == (source_application is None):
+        raise DomainError(_("请选择推荐依据：本组织会员或本组织受理的申请"))
+    with transaction.atomic():
+        if not org_selectors.orgs_managed_by(actor).filter(pk=from_org.pk).exists():
+            raise OutOfScope()
+        source = source_membership or source_application
+        if source.org_id != from_org.pk or source.person_id != person.pk:
+            raise OutOfScope()
+        if source_membership is not None and source_membership.status != Membership.Status.ACTIVE:
+            raise DomainError(_("只能推荐有效会员"))
+        if source_application is not None and not source_application.is_open:
+            raise DomainError(_("只能推荐正在审核中的申请"))
+        to_org = from_org.parent
+        if to_org is None:
+            raise DomainError(_("本组织没有上级组织，无法推荐"))
+        to_org = Org.objects.select_for_update().get(pk=to_org.pk)
+        if Membership.objects.filter(person=person, org=to_org, status__in=["active", "pending_rereg"]).exists():
+            raise DomainError(_("该人员已是“%(org)s”的会员") % {"org": to_org.name})
+        recommendation = Recommendation.objects.create(
+            person=person,
+            from_org=from_org,
+            to_org=to_org,
+            source_membership=source_membership,
+            source_application=source_application,
+            opinion=opinion.strip(),
+            recommended_by=actor,
+        )
+        now = timezone.now()
+        declared = source.application.declaration_signed_at if source_membership and source.application else None
+        application = Application(
+            person=person,
+            org=to_org,
+            recommendation=recommendation,
+            declaration_signed_at=declared or getattr(source_application, "declaration_signed_at", None) or now,
+            submitted_at=now,
+            status=Application.Status.SUBMITTED,
+        )
+        _eligibility_snapshot(application)
+        try:
+            with transaction.atomic():
+                application.save()
+        except IntegrityError:
+            raise DomainError(_("该人员在“%(org)s”已有正在审核的申请") % {"org": to_org.name})
+        audit_record(
+            actor=actor,
+            action="recommendation.create",
+            obj=application,
+            org=to_org,
+            comment=recommendation.opinion,
+            data={"from_org": from_org.pk, "recommendation": recommendation.pk},
+        )
+        audit_record(actor=actor, action="recommendation.create", obj=recommendation, org=from_org, comment=recommendation.opinion)
+        notice_create(
+            user=person.user,
+            title=_("您已被推荐至上级组织"),
+            body=_("“%(from)s”已将您推荐至“%(to)s”，请等待审核。") % {"from": from_org.name, "to": to_org.name},
+            link="/me/applications/",
+        )
+        _schedule_progress(from_org.pk)
+        _schedule_progress(to_org.pk)
+    return recommendation

@@ -1,0 +1,21 @@
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404
+
+from orgs.selectors import is_administrator
+
+
+def console_required(view):
+    """Administrators and provincial staff only; anyone else gets the same 404 as a missing page."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not (user.is_superuser or user.department or is_administrator(user)):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper

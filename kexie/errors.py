@@ -1,0 +1,17 @@
+from django.utils.translation import gettext_lazy as _
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the action; the message is shown to the user as is."""
+
+    default_message = _("操作无法完成")
+
+    def __init__(self, message=None):
+        self.message = message or self.default_message
+        super().__init__(str(self.message))
+
+
+class OutOfScope(DomainError):
+    """The object is outside the actor's subtree; views answer 404, exactly as for a missing object."""
+
+    default_message = _("对象不存在")

@@ -1,0 +1,53 @@
+import time
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+
+from kexie.request_context import client_ip_from, reset_client_ip, set_client_ip
+
+_LAST_SEEN = "kexie_last_seen"
+
+
+class AuditContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = set_client_ip(client_ip_from(request))
+        try:
+            return self.get_response(request)
+        finally:
+            reset_client_ip(token)
+
+
+class AdminIdleTimeoutMiddleware:
+    """Administrators and staff are signed out after ADMIN_IDLE_TIMEOUT without a request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and _is_console_user(request):
+            now = time.time()
+            last = request.session.get(_LAST_SEEN)
+            if last is not None and now - last > settings.ADMIN_IDLE_TIMEOUT.total_seconds():
+                logout(request)
+                messages.info(request, _("您已超过 30 分钟未操作，为保护数据安全请重新登录。"))
+                return redirect(settings.LOGIN_URL)
+            request.session[_LAST_SEEN] = now
+        return self.get_response(request)
+
+
+def _is_console_user(request) -> bool:
+    from orgs.selectors import is_administrator
+
+    cached = getattr(request, "_kexie_is_console_user", None)
+    if cached is None:
+        user = request.user
+        cached = user.is_superuser or bool(user.department) or is_administrator(user)
+        request._kexie_is_console_user = cached
+    return cached

@@ -1,0 +1,248 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """An account. Applicants sign in with their mobile number as username; admins get a chosen username."""
+
+    class Department(models.TextChoices):
+        ORG_PERSONNEL = "org_personnel", _("组织人事部")
+        RESEARCH_PUBLICITY = "research_publicity", _("调研宣传部")
+        SOCIETY_ACADEMIC = "society_academic", _("学会学术部")
+        POPULAR_SCIENCE = "popular_science", _("科学技术普及部")
+        WORKER_SERVICE = "worker_service", _("省科技工作者服务中心")
+
+    full_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    mobile = models.CharField(_("手机号码"), max_length=11, unique=True, null=True, blank=True)
+    department = models.CharField(
+        _("所属部门"), max_length=32, choices=Department.choices, blank=True, help_text=_("仅省科协工作人员填写")
+    )
+    created_by = models.ForeignKey(
+        "self", verbose_name=_("创建人"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+
+class Person(models.Model):
+    """A scientist's profile. May exist without an account (census import) until they re-register."""
+
+    class Gender(models.TextChoices):
+        MALE = "male", _("男")
+        FEMALE = "female", _("女")
+
+    class Education(models.TextChoices):
+        SECONDARY_OR_BELOW = "secondary", _("中专及以下")
+        JUNIOR_COLLEGE = "junior_college", _("大专")
+        BACHELOR = "bachelor", _("本科")
+        MASTER = "master", _("硕士")
+        DOCTOR = "doctor", _("博士")
+
+    class Title(models.TextChoices):
+        NONE = "none", _("无")
+        JUNIOR = "junior", _("初级")
+        INTERMEDIATE = "intermediate", _("中级")
+        ASSOCIATE_SENIOR = "associate_senior", _("副高级")
+        SENIOR = "senior", _("正高级")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("账号"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="person",
+    )
+    name = models.CharField(_("姓名"), max_length=50)
+    gender = models.CharField(_("性别"), max_length=8, choices=Gender.choices, blank=True)
+    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
+    id_number_encrypted = models.TextField(_("身份证号（密文）"), blank=True)
+    id_number_index = models.CharField(_("身份证号索引"), max_length=64, unique=True, null=True, blank=True)
+    id_number_masked = models.CharField(_("身份证号"), max_length=18, blank=True)
+    mobile = models.CharField(_("手机号码"), max_length=11, blank=True, db_index=True)
+    email = models.EmailField(_("电子邮箱"), blank=True)
+    employer = models.CharField(_("工作单位"), max_length=100, blank=True)
+    discipline = models.CharField(_("学科专业"), max_length=100, blank=True)
+    education = models.CharField(_("最高学历"), max_length=20, choices=Education.choices, blank=True)
+    title = models.CharField(_("专业技术职称"), max_length=20, choices=Title.choices, blank=True)
+    is_rural_expert = models.BooleanField(_("农村技术能手"), default=False)
+    is_popsci_leader = models.BooleanField(_("科普带头人"), default=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("个人资料")
+        verbose_name_plural = _("个人资料")
+        indexes = [models.Index(fields=["name"], name="person_name_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Consent(models.Model):
+    """Consent to process the ID number; a withdrawal keeps the row and stamps withdrawn_at."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE)
+    version = models.CharField(_("告知书版本"), max_length=16)
+    given_at = models.DateTimeField(_("同意时间"), auto_now_add=True)
+    withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("个人信息授权")
+        verbose_name_plural = _("个人信息授权")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(withdrawn_at__isnull=True), name="one_live_consent_per_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} v{self.version}"
+
+
+class AwardLevel(models.TextChoices):
+    NATIONAL = "national", _("国家级")
+    PROVINCIAL = "provincial", _("省级")
+    CITY = "city", _("市级")
+    COUNTY = "county", _("县级")
+
+
+AWARD_LEVEL_RANK = {AwardLevel.COUNTY: 1, AwardLevel.CITY: 2, AwardLevel.PROVINCIAL: 3, AwardLevel.NATIONAL: 4}
+
+
+def award_evidence_path(instance: "Award", filename: str) -> str:
+    # Random names: the original filename may itself carry personal data.
+    import uuid
+    from pathlib import Path
+
+    return f"evidence/{instance.person_id}/{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
+
+
+class Award(models.Model):
+    person = models.ForeignKey(Person, verbose_name=_("人员"), on_delete=models.CASCADE, related_name="awards")
+    name = models.CharField(_("奖项或荣誉名称"), max_length=200)
+    level = models.CharField(_("级别"), max_length=16, choices=AwardLevel.choices)
+    year = models.PositiveSmallIntegerField(_("获得年份"))
+    issuer = models.CharField(_("授予单位"), max_length=100, blank=True)
+    evidence = models.FileField(_("证明材料"), upload_to=award_evidence_path, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("奖励与荣誉")
+        verbose_name_plural = _("奖励与荣誉")
+        ordering = ["-year", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MembershipQuerySet(models.QuerySet):
+    def active(self) -> "MembershipQuerySet":
+        return self.filter(status=Membership.Status.ACTIVE)
+
+
+class Membership(models.Model):
+    """Individual membership of one organisation at its level; each level admits its own members."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("有效")
+        PENDING_REREGISTRATION = "pending_rereg", _("待重新登记")
+        LAPSED = "lapsed", _("已失效")
+        WITHDRAWN = "withdrawn", _("已退会")
+        TRANSFERRED = "transferred", _("已转出")
+
+    class Grade(models.TextChoices):
+        STUDENT = "student", _("学生会员")
+        ORDINARY = "ordinary", _("普通会员")
+        SENIOR = "senior", _("高级会员")
+        FELLOW = "fellow", _("会士")
+
+    class Category(models.TextChoices):
+        REGULAR = "regular", _("个人会员")
+        HONORARY = "honorary", _("荣誉会员")
+        FOREIGN = "foreign", _("外籍会员")
+        PERMANENT = "permanent", _("永久会员")
+
+    person = models.ForeignKey(Person, verbose_name=_("人员"), on_delete=models.PROTECT, related_name="memberships")
+    org = models.ForeignKey("orgs.Org", verbose_name=_("组织"), on_delete=models.PROTECT, related_name="memberships")
+    level = models.CharField(_("级别"), max_length=16)
+    number = models.CharField(_("会员编号"), max_length=32, unique=True, null=True, blank=True)
+    grade = models.CharField(_("会员等级"), max_length=16, choices=Grade.choices, default=Grade.ORDINARY)
+    category = models.CharField(_("会员类别"), max_length=16, choices=Category.choices, default=Category.REGULAR)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    joined_on = models.DateField(_("入会日期"))
+    application = models.OneToOneField(
+        "approvals.Application",
+        verbose_name=_("来源申请"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="membership",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("个人会员")
+        verbose_name_plural = _("个人会员")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "org"],
+                condition=Q(status__in=["active", "pending_rereg"]),
+                name="one_live_membership_per_person_org",
+            )
+        ]
+        indexes = [models.Index(fields=["org", "status"], name="membership_org_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.person} @ {self.org}"
+
+
+class MemberNumberCounter(models.Model):
+    """Last issued sequence per org and year; the row lock makes numbers gapless under concurrency."""
+
+    org = models.ForeignKey("orgs.Org", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("会员编号计数器")
+        verbose_name_plural = _("会员编号计数器")
+        constraints = [models.UniqueConstraint(fields=["org", "year"], name="one_counter_per_org_year")]
+
+    def __str__(self) -> str:
+        return f"{self.org_id}/{self.year}: {self.last_value}"
+
+
+class Notice(models.Model):
+    """In-app notice; also the email outbox (emailed_at stays empty until the mail went out)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="notices"
+    )
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True)
+    link = models.CharField(_("链接"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(_("发送尝试次数"), default=0)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["emailed_at"], name="notice_outbox_idx")]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,24 @@
+from django.contrib import admin
+from guardian.admin import GuardedModelAdmin
+from mptt.admin import MPTTModelAdmin
+
+from orgs.models import AuditEvent, Org
+
+
+@admin.register(Org)
+class OrgAdmin(GuardedModelAdmin, MPTTModelAdmin):
+    list_display = ("name", "code", "level", "kind", "is_active")
+    list_filter = ("level", "kind", "is_active")
+    search_fields = ("name", "code")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ("at", "actor", "action", "object_type", "object_id", "ip")
+    list_filter = ("action",)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,52 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from members.validators import validate_mobile
+from orgs.models import Org
+
+User = get_user_model()
+
+
+class _AccountForm(forms.Form):
+    username = forms.RegexField(
+        label=_("登录用户名"),
+        regex=r"^[A-Za-z0-9_.@-]{3,30}$",
+        error_messages={"invalid": _("用户名为 3–30 位字母、数字或 _ . @ -")},
+    )
+    full_name = forms.CharField(label=_("姓名"), max_length=50)
+    mobile = forms.CharField(label=_("手机号码"), required=False)
+    password = forms.CharField(label=_("初始密码"), widget=forms.PasswordInput(render_value=True), min_length=8)
+
+    def clean_mobile(self) -> str | None:
+        raw = self.cleaned_data.get("mobile", "").strip()
+        return validate_mobile(raw) if raw else None
+
+
+class AdminAccountForm(_AccountForm):
+    org = forms.ModelChoiceField(label=_("管理的组织"), queryset=Org.objects.none())
+    email = forms.EmailField(label=_("电子邮箱"), required=False)
+
+    field_order = ["org", "username", "full_name", "mobile", "email", "password"]
+
+    def __init__(self, *args, orgs=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["org"].queryset = orgs if orgs is not None else Org.objects.none()
+        self.fields["org"].label_from_instance = lambda o: f"{'　' * o.depth}{o.name}"
+
+
+class StaffAccountForm(_AccountForm):
+    department = forms.ChoiceField(label=_("所属部门"), choices=User.Department.choices)
+
+    field_order = ["department", "username", "full_name", "mobile", "password"]
+
+
+class OrgFilterForm(forms.Form):
+    q = forms.CharField(label=_("搜索"), required=False, max_length=50)
+
+    def clean_q(self) -> str:
+        value = self.cleaned_data["q"].strip()
+        if "\x00" in value:
+            raise ValidationError(_("搜索内容无效"))
+        return value

@@ -1,0 +1,74 @@
+"""The permission policy: the only module that talks to django-guardian.
+
+Permissions are granted on organisations only. `administer_org` lets a user act on an org and its whole
+subtree; `view_org` (provincial staff) lets them read it. Everything else is derived in orgs.selectors.
+"""
+
+from django.db.models import QuerySet
+from guardian.shortcuts import assign_perm, get_objects_for_user, get_users_with_perms, remove_perm
+
+from orgs.models import Org
+
+ADMINISTER = "orgs.administer_org"
+VIEW = "orgs.view_org"
+
+
+def orgs_granted(user, *, manage: bool) -> QuerySet[Org]:
+    """Orgs on which the user holds a grant directly (not their descendants)."""
+    if not user.is_authenticated or not user.is_active:
+        return Org.objects.none()
+    perms = [ADMINISTER] if manage else [ADMINISTER, VIEW]
+    return get_objects_for_user(
+        user, perms, klass=Org, any_perm=True, accept_global_perms=False, with_superuser=False
+    )
+
+
+def grant_administer(user, org: Org) -> None:
+    assign_perm(ADMINISTER, user, org)
+
+
+def revoke_administer(user, org: Org) -> None:
+    remove_perm(ADMINISTER, user, org)
+
+
+def grant_view(user, org: Org) -> None:
+    assign_perm(VIEW, user, org)
+
+
+def orgs_administered_by_account(account) -> QuerySet[Org]:
+    """Direct administer grants of an account, whether or not it is active (for managing the account)."""
+    from orgs.models import OrgUserObjectPermission
+
+    return Org.objects.filter(
+        pk__in=OrgUserObjectPermission.objects.filter(
+            user=account, permission__codename="administer_org"
+        ).values("content_object_id")
+    )
+
+
+def administrators_of(org: Org) -> QuerySet:
+    """Accounts holding administer_org directly on this org."""
+    return get_users_with_perms(
+        org, only_with_perms_in=["administer_org"], with_superusers=False, with_group_users=False
+    )
+
+
+def administered_org_ids_by_user(user_ids: list[int]) -> dict[int, list[int]]:
+    """For a page of accounts, the orgs each directly administers (one query)."""
+    from orgs.models import OrgUserObjectPermission
+
+    rows = OrgUserObjectPermission.objects.filter(
+        user_id__in=user_ids, permission__codename="administer_org"
+    ).values_list("user_id", "content_object_id")
+    result: dict[int, list[int]] = {}
+    for user_id, org_id in rows:
+        result.setdefault(user_id, []).append(org_id)
+    return result
+
+
+def account_ids_administering(org_ids: QuerySet) -> QuerySet:
+    from orgs.models import OrgUserObjectPermission
+
+    return OrgUserObjectPermission.objects.filter(
+        content_object_id__in=org_ids, permission__codename="administer_org"
+    ).values("user_id")

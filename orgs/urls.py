@@ -1,0 +1,14 @@
+from django.urls import path
+
+from orgs import views
+
+app_name = "orgs"
+
+urlpatterns = [
+    path("orgs/", views.org_tree, name="tree"),
+    path("orgs/<int:org_id>/", views.org_detail, name="detail"),
+    path("accounts/", views.account_list, name="account_list"),
+    path("accounts/new/", views.account_create, name="account_create"),
+    path("accounts/staff/new/", views.staff_create, name="staff_create"),
+    path("accounts/<int:user_id>/active/<int:active>/", views.account_set_active, name="account_set_active"),
+]

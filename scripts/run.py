@@ -1,0 +1,23 @@
+#!/usr/bin/env python3
+"""Run kexie locally: .venv, migrations (SQLite by default), the Hebei tree, demo accounts, dev server."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from bootstrap import ensure_venv, manage  # noqa: E402
+
+
+def main() -> None:
+    ensure_venv()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kexie.settings.local")
+    manage("migrate", "--noinput", "-v", "0")
+    manage("load_orgs")
+    manage("seed_demo")
+    address = os.environ.get("KEXIE_ADDRESS", "127.0.0.1:8000")
+    print(f"\n系统已启动：http://{address}/  （按 Ctrl+C 停止）\n", flush=True)
+    manage("runserver", address)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+"""Shared fixtures: the Hebei tree, administrator accounts by role, applicants made through services."""
+
+import itertools
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from members.validators import id_number_check_digit
+from orgs import permissions
+from orgs.models import Org
+from orgs.services import orgs_load_csv
+
+HEBEI_CSV = Path(settings.BASE_DIR) / "orgs" / "data" / "hebei_orgs.csv"
+PASSWORD = "Test-pass-2026"
+
+_serial = itertools.count(1)
+
+
+def pytest_collection_modifyitems(config, items):
+    on_postgres = bool(os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql")))
+    has_redis = bool(os.environ.get("REDIS_URL"))
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="需要 PostgreSQL（DATABASE_URL）：SQLite 不支持行锁"))
+        if "celery_worker" in item.keywords and not has_redis:
+            item.add_marker(pytest.mark.skip(reason="需要 Redis 与真实 Celery worker（REDIS_URL）"))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the Hebei tree once; plain db tests roll back to it, transactional tests reload it."""
+    with django_db_blocker.unblock():
+        orgs_load_csv(HEBEI_CSV)
+
+
+@pytest.fixture
+def hebei(db) -> Org:
+    if not Org.objects.exists():
+        orgs_load_csv(HEBEI_CSV)
+    return Org.objects.get(external_id="1")
+
+
+@pytest.fixture
+def province(hebei) -> Org:
+    return hebei
+
+
+@pytest.fixture
+def city(hebei) -> Org:
+    return Org.objects.get(name="石家庄市科学技术协会")
+
+
+@pytest.fixture
+def other_city(hebei) -> Org:
+    return Org.objects.get(name="唐山市科学技术协会")
+
+
+@pytest.fixture
+def county_a(city) -> Org:
+    return Org.objects.filter(parent=city, kind=Org.Kind.KEXIE, level=Org.Level.COUNTY).order_by("code")[0]
+
+
+@pytest.fixture
+def county_b(city) -> Org:
+    """County A's sibling under the same city."""
+    return Org.objects.filter(parent=city, kind=Org.Kind.KEXIE, level=Org.Level.COUNTY).order_by("code")[1]
+
+
+@pytest.fixture
+def other_county(other_city) -> Org:
+    return Org.objects.filter(parent=other_city, kind=Org.Kind.KEXIE, level=Org.Level.COUNTY).order_by("code")[0]
+
+
+@pytest.fixture
+def make_user(db, django_user_model):
+    def make(username: str | None = None, **fields):
+        username = username or f"user{next(_serial)}"
+        user = django_user_model(username=username, full_name=fields.pop("full_name", username), **fields)
+        user.set_password(PASSWORD)
+        user.save()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_admin(make_user):
+    """An administrator account granted on the given org (through the permission policy)."""
+
+    def make(org: Org, username: str | None = None):
+        user = make_user(username)
+        permissions.grant_administer(user, org)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_staff(make_user, province):
+    def make(department: str = "org_personnel", username: str | None = None):
+        user = make_user(username, department=department)
+        permissions.grant_view(user, province)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def admin_a(make_admin, county_a):
+    return make_admin(county_a, "admin_a")
+
+
+@pytest.fixture
+def admin_b(make_admin, county_b):
+    return make_admin(county_b, "admin_b")
+
+
+@pytest.fixture
+def city_admin(make_admin, city):
+    return make_admin(city, "city_admin")
+
+
+@pytest.fixture
+def other_city_admin(make_admin, other_city):
+    return make_admin(other_city, "other_city_admin")
+
+
+@pytest.fixture
+def province_admin(make_admin, province):
+    return make_admin(province, "province_admin")
+
+
+@pytest.fixture
+def staff(make_staff):
+    return make_staff(username="staff")
+
+
+def valid_id_number(n: int, birth: str = "19800101") -> str:
+    """A valid 18-character ID number, distinct for each n."""
+    from datetime import date, timedelta
+
+    if birth == "19800101":
+        birth = (date(1980, 1, 1) + timedelta(days=n // 1000)).strftime("%Y%m%d")
+    first17 = f"130102{birth}{n % 1000:03d}"
+    return first17 + id_number_check_digit(first17)
+
+
+@pytest.fixture
+def make_applicant(make_user):
+    """A registered applicant with a complete profile and one award, created through the services."""
+    from members.models import Award, Person
+    from members.services import person_profile_save
+
+    def make(
+        name: str = "张三",
+        *,
+        education: str = Person.Education.BACHELOR,
+        title: str = Person.Title.INTERMEDIATE,
+        award_level: str | None = "provincial",
+        **fields,
+    ) -> Person:
+        n = next(_serial)
+        mobile = f"139{n:08d}"
+        user = make_user(mobile, mobile=mobile, email=f"u{n}@example.com", full_name=name)
+        person = person_profile_save(
+            user=user,
+            id_number=valid_id_number(n),
+            name=name,
+            mobile=mobile,
+            email=user.email,
+            employer="河北省某研究所",
+            discipline="材料科学",
+            education=education,
+            title=title,
+            **fields,
+        )
+        if award_level:
+            Award.objects.create(person=person, name="科技进步奖", level=award_level, year=2024, issuer="河北省人民政府")
+        return person
+
+    return make
+
+
+@pytest.fixture
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def login_via_form(client, username: str, password: str = PASSWORD) -> bool:
+    """Sign in through the real login page (axes needs the request); True when the session is authenticated."""
+    from django.urls import reverse
+
+    client.post(reverse("login"), {"username": username, "password": password})
+    return "_auth_user_id" in client.session

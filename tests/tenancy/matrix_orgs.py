@@ -1,0 +1,29 @@
+from django.urls import reverse
+
+from tests.tenancy.base import READERS, Case
+
+
+def _set_active(ctx):
+    return reverse("orgs:account_set_active", args=[ctx["county_a_admin2"].pk, 0]), {}
+
+
+SCOPED = [
+    Case("orgs:detail", lambda ctx: (reverse("orgs:detail", args=[ctx["county_a"].pk]), None), READERS),
+    # Only administrators strictly above county A manage its accounts.
+    Case("orgs:account_set_active", _set_active, frozenset({"city_admin", "province_admin"})),
+]
+
+UNSCOPED = {
+    "home": "public landing page",
+    "healthz": "liveness probe, no data",
+    "login": "authentication",
+    "logout": "authentication",
+    "password_change": "own account",
+    "password_change_done": "own account",
+    # Lists: their contents are scoped by orgs.selectors; tests/orgs/test_views.py proves no leak.
+    "orgs:tree": "scoped list (tests/orgs/test_views.py)",
+    "orgs:account_list": "scoped list (tests/orgs/test_views.py)",
+    "orgs:account_create": "form; the org choices are scoped and a tampered org is 404 (tests/orgs/test_views.py)",
+    "orgs:staff_create": "province administrators only (tests/orgs/test_views.py)",
+    "members:me": "own data",
+}
