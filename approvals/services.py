@@ -32,7 +32,8 @@ def _transition(application: Application, target: str) -> None:
 
 
 def _locked(application: Application) -> Application:
-    return Application.objects.select_for_update().select_related("org", "person", "person__user").get(
+    # Lock only the application row: person__user is an outer join, which PostgreSQL cannot lock.
+    return Application.objects.select_for_update(of=("self",)).select_related("org", "person", "person__user").get(
         pk=application.pk
     )
 
