@@ -139,4 +139,4 @@ def test_detail_shows_masked_id_checklist_explanation_and_history(client, admin_
 
     assert decrypt_id_number(person.id_number_encrypted) not in body
     assert "长期从事农技推广" in body and "不符合" in body
-    assert "application.submit" in body
+    assert 'data-action="application.submit"' in body and "提交申请" in body
