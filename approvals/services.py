@@ -25,7 +25,7 @@ class TransitionError(DomainError):
 def _transition(application: Application, target: str) -> None:
     if not application.can_become(target):
         raise TransitionError(
-            _("该申请当前状态为“%(status)s”，不能执行此操作（可能已被他人处理）")
+            _("该申请已被处理，当前状态为“%(status)s”，不能执行此操作（可能已被他人处理）")
             % {"status": application.get_status_display()}
         )
     application.status = target

@@ -82,7 +82,7 @@ def test_a_second_decision_on_a_decided_application_shows_already_handled(client
     services.application_approve(application=application, reviewer=city_admin)
     client.force_login(admin_a)
     response = _decide(client, application, decision="reject", comment="不同意")
-    assert any("已被他人处理" in m or "已被处理" in m for m in _messages(response))
+    assert any(m.startswith("该申请已被处理") for m in _messages(response))
     application.refresh_from_db()
     assert application.status == Application.Status.APPROVED
     assert Membership.objects.filter(application=application).count() == 1

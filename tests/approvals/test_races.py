@@ -44,7 +44,7 @@ def test_two_admins_approving_at_once_grant_exactly_one_membership(hebei, admin_
     )
     assert len(results) == 1 and len(errors) == 1
     assert isinstance(errors[0], services.TransitionError)
-    assert "已被他人处理" in str(errors[0].message)
+    assert str(errors[0].message).startswith("该申请已被处理")
     assert Membership.objects.filter(application=application).count() == 1
     assert AuditEvent.objects.for_object(application).filter(action="application.approve").count() == 1
 
