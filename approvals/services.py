@@ -25,14 +25,15 @@ class TransitionError(DomainError):
 def _transition(application: Application, target: str) -> None:
     if not application.can_become(target):
         raise TransitionError(
-            _("该申请当前状态为“%(status)s”，不能执行此操作（可能已被他人处理）")
+            _("该申请已被处理，当前状态为“%(status)s”，不能执行此操作（可能已被他人处理）")
             % {"status": application.get_status_display()}
         )
     application.status = target
 
 
 def _locked(application: Application) -> Application:
-    return Application.objects.select_for_update().select_related("org", "person", "person__user").get(
+    # Lock only the application row: person__user is an outer join, which PostgreSQL cannot lock.
+    return Application.objects.select_for_update(of=("self",)).select_related("org", "person", "person__user").get(
         pk=application.pk
     )
 
@@ -302,3 +303,55 @@ def recommendation_create(
         _schedule_progress(from_org.pk)
         _schedule_progress(to_org.pk)
     return recommendation
+
+
+# --- audited reads: downloads and exports -----------------------------------------------------------------
+
+
+def award_evidence_open(*, actor, application: Application, award):
+    """Open an award's evidence file for a reviewer; the audit row is written before any byte leaves."""
+    if not award.evidence:
+        raise DomainError(_("该奖项没有上传证明材料"))
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="evidence.download",
+            obj=award,
+            org=application.org,
+            data={"application": application.pk, "person": award.person_id},
+        )
+        return award.evidence.open("rb")
+
+
+def certificate_render(*, actor, membership: Membership) -> bytes:
+    """The member certificate PDF, audited for whoever downloads it (the member or an administrator)."""
+    from approvals.certificates import certificate_pdf
+
+    if not membership.number:
+        raise DomainError(_("该会员尚未分配会员编号，无法生成会员证"))
+    content = certificate_pdf(membership)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="certificate.download",
+            obj=membership,
+            org=membership.org,
+            data={"number": membership.number},
+        )
+    return content
+
+
+def applications_export(*, actor, applications, scope_org: Org, filters: dict) -> bytes:
+    """The review queue as CSV (UTF-8 with BOM so Excel reads Chinese); audited as one export event."""
+    from approvals.exports import applications_csv
+
+    with transaction.atomic():
+        content, count = applications_csv(applications)
+        audit_record(
+            actor=actor,
+            action="export.queue",
+            obj=scope_org,
+            org=scope_org,
+            data={"rows": count, "filters": filters},
+        )
+    return content

@@ -14,5 +14,6 @@ urlpatterns = [
     path("console/", include("orgs.urls")),
     path("console/", include("approvals.urls")),
     path("", include("members.urls")),
+    path("", include("approvals.urls_public")),
     path("admin/", admin.site.urls),
 ]

@@ -40,9 +40,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "kexie.middleware.AdminIdleTimeoutMiddleware",
     "kexie.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the message middleware: the idle logout tells the user why they must sign in again.
+    "kexie.middleware.AdminIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Axes must be last so it sees the final authentication result.
     "axes.middleware.AxesMiddleware",

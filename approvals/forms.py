@@ -1,0 +1,142 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from approvals.models import Application
+from members.models import Membership
+from orgs.models import Org
+
+
+class OrgChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Org) -> str:
+        return "　" * (obj.depth or 0) + obj.name
+
+
+class _ScopedFilterForm(forms.Form):
+    org = OrgChoiceField(label=_("组织"), queryset=Org.objects.none(), required=False, empty_label=_("本组织"))
+    subtree = forms.BooleanField(label=_("含下级组织"), required=False)
+    q = forms.CharField(label=_("姓名或手机号"), required=False, max_length=50)
+
+    def __init__(self, *args, orgs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["org"].queryset = orgs.order_by("tree_id", "lft")
+        self.fields["org"].error_messages["invalid_choice"] = _("所选组织不在您的管理范围内")
+        self.fields["q"].widget.attrs["type"] = "search"
+
+
+class QueueFilterForm(_ScopedFilterForm):
+    ELIGIBLE_CHOICES = [("", _("全部")), ("yes", _("符合")), ("no", _("不完全符合"))]
+
+    status = forms.ChoiceField(
+        label=_("状态"), choices=[("", _("全部状态"))] + list(Application.Status.choices), required=False
+    )
+    level = forms.ChoiceField(label=_("级别"), choices=[("", _("全部级别"))] + list(Org.Level.choices), required=False)
+    date_from = forms.DateField(label=_("提交日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    eligible = forms.ChoiceField(label=_("会员条件"), choices=ELIGIBLE_CHOICES, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", _("结束日期不能早于开始日期"))
+        return data
+
+    def selector_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "org": data.get("org"),
+            "include_subtree": bool(data.get("subtree")),
+            "status": data.get("status") or "",
+            "level": data.get("level") or "",
+            "submitted_from": data.get("date_from"),
+            "submitted_to": data.get("date_to"),
+            "eligible": {"yes": True, "no": False}.get(data.get("eligible") or ""),
+            "search": data.get("q") or "",
+        }
+
+
+class MemberFilterForm(_ScopedFilterForm):
+    status = forms.ChoiceField(
+        label=_("状态"), choices=[("", _("全部状态"))] + list(Membership.Status.choices), required=False
+    )
+
+    def selector_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "org": data.get("org"),
+            "include_subtree": bool(data.get("subtree")),
+            "status": data.get("status") or "",
+            "search": data.get("q") or "",
+        }
+
+
+class DecisionForm(forms.Form):
+    APPROVE, RETURN, REJECT = "approve", "return", "reject"
+    decision = forms.ChoiceField(
+        label=_("审核决定"),
+        choices=[(APPROVE, _("批准")), (RETURN, _("退回修改")), (REJECT, _("不予通过"))],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("审核意见"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("退回修改时请写明需要修改的内容；不予通过时请写明理由"),
+    )
+    override_reason = forms.CharField(
+        label=_("不符合条件仍批准的理由"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, meets_criteria: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.meets_criteria = meets_criteria
+        if meets_criteria:
+            del self.fields["override_reason"]
+
+    def clean(self):
+        data = super().clean()
+        decision = data.get("decision")
+        comment = (data.get("comment") or "").strip()
+        if decision == self.RETURN and not comment:
+            self.add_error("comment", _("退回修改时必须写明需要修改的内容"))
+        if decision == self.REJECT and not comment:
+            self.add_error("comment", _("不予通过时必须填写理由"))
+        if decision == self.APPROVE and not self.meets_criteria and not (data.get("override_reason") or "").strip():
+            self.add_error("override_reason", _("申请人不完全符合会员条件，批准时必须填写理由"))
+        return data
+
+
+class BatchApproveForm(forms.Form):
+    """The selected rows arrive as repeated `ids` checkboxes from the queue table."""
+
+    comment = forms.CharField(label=_("审核意见"), required=False, max_length=2000)
+
+    def clean(self):
+        data = super().clean()
+        raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else list(self.data.get("ids", []))
+        try:
+            data["ids"] = sorted({int(v) for v in raw})
+        except (TypeError, ValueError):
+            raise forms.ValidationError(_("所选申请无效，请刷新页面后重试"))
+        if not data["ids"]:
+            raise forms.ValidationError(_("请至少选择一条申请"))
+        return data
+
+
+class RecommendForm(forms.Form):
+    opinion = forms.CharField(
+        label=_("推荐意见"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("请写明推荐理由，例如主要业绩、专业特长及在本组织的表现"),
+        error_messages={"required": _("请填写推荐意见")},
+    )
+
+    def clean_opinion(self):
+        opinion = self.cleaned_data["opinion"].strip()
+        if not opinion:
+            raise forms.ValidationError(_("请填写推荐意见"))
+        return opinion

@@ -1,0 +1,178 @@
+"""Scoped reads for the review console: the queue, one application, memberships, history."""
+
+from datetime import date
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from approvals.models import Application
+from members.models import Award, Membership
+from orgs import permissions
+from orgs import selectors as org_selectors
+from orgs.models import AuditEvent, Org
+
+QUEUE_RELATED = (
+    "person",
+    "org",
+    "decided_by",
+    "recommendation",
+    "recommendation__from_org",
+    "recommendation__recommended_by",
+)
+
+
+def orgs_own(user) -> QuerySet[Org]:
+    """The orgs the user holds a grant on directly: the queue's default scope, before "include the subtree"."""
+    return Org.objects.filter(pk__in=permissions.orgs_granted(user, manage=False).values("pk"))
+
+
+def review_scope(user, *, org: Org | None = None, include_subtree: bool = False) -> QuerySet[Org]:
+    """Orgs whose applications the queue shows. `org` must already be one the user may see."""
+    if org is not None:
+        return Org.objects.in_subtree(org) if include_subtree else Org.objects.filter(pk=org.pk)
+    return org_selectors.orgs_visible_to(user) if include_subtree else orgs_own(user)
+
+
+def applications_for_review(
+    user,
+    *,
+    org: Org | None = None,
+    include_subtree: bool = False,
+    status: str = "",
+    level: str = "",
+    submitted_from: date | None = None,
+    submitted_to: date | None = None,
+    eligible: bool | None = None,
+    search: str = "",
+) -> QuerySet[Application]:
+    """Applications (self-submitted and recommended) visible to the user, filtered as the queue asks."""
+    qs = Application.objects.filter(org__in=review_scope(user, org=org, include_subtree=include_subtree))
+    if status:
+        qs = qs.filter(status=status)
+    if level:
+        qs = qs.filter(org__level=level)
+    if submitted_from:
+        qs = qs.filter(submitted_at__date__gte=submitted_from)
+    if submitted_to:
+        qs = qs.filter(submitted_at__date__lte=submitted_to)
+    if eligible is not None:
+        qs = qs.filter(meets_criteria=eligible)
+    search = search.strip()
+    if search:
+        qs = qs.filter(Q(person__name__icontains=search) | Q(person__mobile__contains=search))
+    return qs.select_related(*QUEUE_RELATED).order_by("-submitted_at", "-id")
+
+
+def application_visible_or_404(user, application_id) -> Application:
+    """One application the user may read (administrators and provincial staff); others get 404."""
+    try:
+        return (
+            Application.objects.select_related(*QUEUE_RELATED, "person__user")
+            .filter(org__in=org_selectors.orgs_visible_to(user))
+            .get(pk=application_id)
+        )
+    except (Application.DoesNotExist, ValueError, TypeError):
+        raise Http404
+
+
+def application_managed_or_404(user, application_id) -> Application:
+    """One application the user may decide on; provincial staff (read-only) get 404 like outsiders."""
+    try:
+        return (
+            Application.objects.select_related(*QUEUE_RELATED)
+            .filter(org__in=org_selectors.orgs_managed_by(user))
+            .get(pk=application_id)
+        )
+    except (Application.DoesNotExist, ValueError, TypeError):
+        raise Http404
+
+
+def applications_managed_or_404(user, application_ids: list[int]) -> list[Application]:
+    """All of the selected applications, or 404 if any is outside the user's managed subtree."""
+    ids = set(application_ids)
+    found = list(Application.objects.filter(pk__in=ids, org__in=org_selectors.orgs_managed_by(user)))
+    if not ids or len(found) != len(ids):
+        raise Http404
+    return found
+
+
+def award_of_application_or_404(application: Application, award_id) -> Award:
+    try:
+        return Award.objects.get(pk=award_id, person_id=application.person_id)
+    except (Award.DoesNotExist, ValueError, TypeError):
+        raise Http404
+
+
+def application_history(application: Application) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.for_object(application).select_related("actor").order_by("at", "id")
+
+
+def application_membership(application: Application) -> Membership | None:
+    return Membership.objects.filter(application=application).first()
+
+
+def can_decide(user, application: Application) -> bool:
+    return application.status == Application.Status.SUBMITTED and (
+        org_selectors.orgs_managed_by(user).filter(pk=application.org_id).exists()
+    )
+
+
+def can_recommend(user, application: Application) -> bool:
+    return (
+        application.is_open
+        and application.org.parent_id is not None
+        and org_selectors.orgs_managed_by(user).filter(pk=application.org_id).exists()
+    )
+
+
+def memberships_visible_to(
+    user,
+    *,
+    org: Org | None = None,
+    include_subtree: bool = False,
+    status: str = "",
+    search: str = "",
+) -> QuerySet[Membership]:
+    qs = Membership.objects.filter(org__in=review_scope(user, org=org, include_subtree=include_subtree))
+    if status:
+        qs = qs.filter(status=status)
+    search = search.strip()
+    if search:
+        qs = qs.filter(
+            Q(person__name__icontains=search) | Q(person__mobile__contains=search) | Q(number__iexact=search)
+        )
+    return qs.select_related("person", "org").order_by("-joined_on", "-id")
+
+
+def membership_visible_or_404(user, membership_id) -> Membership:
+    try:
+        return (
+            Membership.objects.select_related("person", "org")
+            .filter(org__in=org_selectors.orgs_visible_to(user))
+            .get(pk=membership_id)
+        )
+    except (Membership.DoesNotExist, ValueError, TypeError):
+        raise Http404
+
+
+def membership_managed_or_404(user, membership_id) -> Membership:
+    try:
+        return (
+            Membership.objects.select_related("person", "org", "org__parent")
+            .filter(org__in=org_selectors.orgs_managed_by(user))
+            .get(pk=membership_id)
+        )
+    except (Membership.DoesNotExist, ValueError, TypeError):
+        raise Http404
+
+
+def membership_of_user_or_404(user, membership_id) -> Membership:
+    """The signed-in person's own membership; anyone else's is 404."""
+    try:
+        return Membership.objects.select_related("person", "org").get(pk=membership_id, person__user=user)
+    except (Membership.DoesNotExist, ValueError, TypeError):
+        raise Http404
+
+
+def membership_by_id(membership_id: int) -> Membership | None:
+    return Membership.objects.select_related("person", "org").filter(pk=membership_id).first()

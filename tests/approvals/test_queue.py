@@ -1,0 +1,142 @@
+"""The review queue: scoped to the admin's orgs, filterable, paginated, constant query count."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from approvals import services
+from approvals.models import Application
+
+QUEUE = reverse("approvals:queue")
+
+
+def _names(response) -> set[str]:
+    return {a.person.name for a in response.context["page"]}
+
+
+@pytest.mark.django_db
+def test_county_admin_sees_own_submitted_applications_by_default(client, admin_a, county_a, county_b, submit):
+    submit(county_a, "甲一")
+    submit(county_b, "乙一")
+    returned = submit(county_a, "甲二")
+    services.application_return(application=returned, reviewer=admin_a, comment="请补充材料")
+    client.force_login(admin_a)
+    response = client.get(QUEUE)
+    assert response.status_code == 200
+    assert _names(response) == {"甲一"}
+    assert "乙一" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_city_admin_sees_only_the_city_until_the_subtree_filter_is_on(client, city_admin, city, county_a, other_county, submit):
+    submit(city, "市级申请")
+    submit(county_a, "县级申请")
+    submit(other_county, "外市申请")
+    client.force_login(city_admin)
+    assert _names(client.get(QUEUE)) == {"市级申请"}
+    assert _names(client.get(QUEUE, {"status": "submitted", "subtree": "on"})) == {"市级申请", "县级申请"}
+    assert _names(client.get(QUEUE, {"org": county_a.pk})) == {"县级申请"}
+
+
+@pytest.mark.django_db
+def test_a_sibling_or_foreign_org_in_the_filter_is_404(client, admin_a, county_b, other_county):
+    client.force_login(admin_a)
+    assert client.get(QUEUE, {"org": county_b.pk}).status_code == 404
+    assert client.get(QUEUE, {"org": other_county.pk}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_filters_by_status_level_eligibility_date_and_search(client, city_admin, city, county_a, submit):
+    eligible = submit(county_a, "合格者")
+    weak = submit(county_a, "不合格者", education="secondary", title="none", award_level=None)
+    assert eligible.meets_criteria and not weak.meets_criteria
+    city_app = submit(city, "市里人")
+    services.application_reject(application=city_app, reviewer=city_admin, comment="材料不实")
+    client.force_login(city_admin)
+    base = {"subtree": "on"}
+    assert _names(client.get(QUEUE, {**base, "eligible": "no"})) == {"不合格者"}
+    assert _names(client.get(QUEUE, {**base, "eligible": "yes"})) == {"合格者", "市里人"}
+    assert _names(client.get(QUEUE, {**base, "level": "city"})) == {"市里人"}
+    assert _names(client.get(QUEUE, {**base, "status": "rejected"})) == {"市里人"}
+    assert _names(client.get(QUEUE, {**base, "q": "合格"})) == {"合格者", "不合格者"}
+    assert _names(client.get(QUEUE, {**base, "q": eligible.person.mobile[-6:]})) == {"合格者"}
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    today = timezone.localdate().isoformat()
+    assert _names(client.get(QUEUE, {**base, "date_from": tomorrow})) == set()
+    assert len(_names(client.get(QUEUE, {**base, "date_from": today, "date_to": today}))) == 3
+
+
+@pytest.mark.django_db
+def test_a_reversed_date_range_is_a_chinese_form_error_not_a_500(client, admin_a):
+    client.force_login(admin_a)
+    response = client.get(QUEUE, {"date_from": "2026-05-02", "date_to": "2026-05-01"})
+    assert response.status_code == 200
+    assert "结束日期不能早于开始日期" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_recommended_items_show_who_recommended_when_and_why(client, admin_a, city_admin, county_a, submit):
+    application = submit(county_a, "被推荐者")
+    services.recommendation_create(
+        actor=admin_a, from_org=county_a, person=application.person, opinion="多年扎根基层，成果显著",
+        source_application=application,
+    )
+    client.force_login(city_admin)
+    body = client.get(QUEUE).content.decode()
+    assert "被推荐者" in body and county_a.name in body and "多年扎根基层，成果显著" in body
+    assert str(admin_a) in body
+
+
+def _fill(org, n, submit):
+    for i in range(n):
+        submit(org, f"申请人{i:02d}")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rows", [5, 60])
+def test_queue_query_count_does_not_grow_with_rows(client, city_admin, city, county_a, submit, rows, django_assert_max_num_queries):
+    _fill(county_a, rows, submit)
+    client.force_login(city_admin)
+    client.get(QUEUE)  # warm the per-process ContentType cache so both sizes are measured alike
+    with django_assert_max_num_queries(14):
+        response = client.get(QUEUE, {"status": "submitted", "subtree": "on"})
+    assert len(response.context["page"]) == min(rows, 25)
+    assert response.context["page"].paginator.count == rows
+
+
+@pytest.mark.django_db
+def test_queue_is_paginated_by_25(client, admin_a, county_a, submit):
+    _fill(county_a, 27, submit)
+    client.force_login(admin_a)
+    page2 = client.get(QUEUE, {"status": "submitted", "page": 2})
+    assert len(page2.context["page"]) == 2
+
+
+@pytest.mark.django_db
+def test_staff_read_the_queue_and_detail_without_decision_buttons(client, staff, county_a, submit):
+    application = submit(county_a, "只读查看")
+    client.force_login(staff)
+    assert "只读查看" in client.get(QUEUE, {"subtree": "on"}).content.decode()
+    detail = client.get(reverse("approvals:detail", args=[application.pk]))
+    assert detail.status_code == 200
+    assert not detail.context["can_decide"] and "提交审核决定" not in detail.content.decode()
+    response = client.post(reverse("approvals:decide", args=[application.pk]), {"decision": "approve"})
+    assert response.status_code == 404
+    application.refresh_from_db()
+    assert application.status == Application.Status.SUBMITTED
+
+
+@pytest.mark.django_db
+def test_detail_shows_masked_id_checklist_explanation_and_history(client, admin_a, county_a, submit):
+    application = submit(county_a, "详情人", education="secondary", title="none", award_level=None, explanation="长期从事农技推广")
+    client.force_login(admin_a)
+    body = client.get(reverse("approvals:detail", args=[application.pk])).content.decode()
+    person = application.person
+    assert person.id_number_masked in body
+    from members.crypto import decrypt_id_number
+
+    assert decrypt_id_number(person.id_number_encrypted) not in body
+    assert "长期从事农技推广" in body and "不符合" in body
+    assert 'data-action="application.submit"' in body and "提交申请" in body
