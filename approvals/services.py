@@ -112,6 +112,12 @@ def application_resubmit(*, application: Application, person: Person, explanatio
         _eligibility_snapshot(application)
         application.save(update_fields=["status", "explanation", "submitted_at", "eligibility", "meets_criteria", "updated_at"])
         audit_record(actor=person.user, action="application.resubmit", obj=application, org=application.org)
+        notice_create(
+            user=person.user,
+            title=_("您的入会申请已重新提交"),
+            body=_("您向“%(org)s”重新提交了申请，请等待审核。") % {"org": application.org.name},
+            link=f"/me/applications/{application.pk}/",
+        )
         _schedule_progress(application.org_id)
     return application
 
@@ -125,6 +131,12 @@ def application_withdraw(*, application: Application, person: Person) -> Applica
         application.decided_at = timezone.now()
         application.save(update_fields=["status", "decided_at", "updated_at"])
         audit_record(actor=person.user, action="application.withdraw", obj=application, org=application.org)
+        notice_create(
+            user=person.user,
+            title=_("您的入会申请已撤回"),
+            body=_("您已撤回向“%(org)s”提交的申请。") % {"org": application.org.name},
+            link=f"/me/applications/{application.pk}/",
+        )
         _schedule_progress(application.org_id)
     return application
 
