@@ -32,8 +32,11 @@ def _transition(application: Application, target: str) -> None:
 
 
 def _locked(application: Application) -> Application:
-    return Application.objects.select_for_update().select_related("org", "person", "person__user").get(
-        pk=application.pk
+    # Lock only the application row: person__user is a nullable (outer) join, which PostgreSQL cannot lock.
+    return (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("org", "person", "person__user")
+        .get(pk=application.pk)
     )
 
 

@@ -53,17 +53,23 @@ def test_withdrawing_notifies_too(applicant, county_a, django_capture_on_commit_
     assert any("撤回" in m.subject for m in mail.outbox)
 
 
+def _reset_broker_connections():
+    # The app's connection and producer pools are bound to the broker URL they were made for; forget them
+    # (without closing: kombu shares them process-wide per URL) so the next publish uses broker_url as set now.
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def dead_broker():
     eager, url = app.conf.task_always_eager, app.conf.broker_url
     app.conf.task_always_eager = False
     app.conf.broker_url = "redis://127.0.0.1:1/0"
-    # The producer pool caches connections to the previous broker URL; start from a clean pool.
-    app.pool.force_close_all()
+    _reset_broker_connections()
     yield
     app.conf.task_always_eager = eager
     app.conf.broker_url = url
-    app.pool.force_close_all()
+    _reset_broker_connections()
 
 
 def test_a_dead_broker_does_not_fail_the_submission_and_the_sweep_sends_the_notice_once(
