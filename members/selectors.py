@@ -72,7 +72,7 @@ def org_accepting_or_404(org_id) -> Org:
 
 def orgs_search(query: str) -> QuerySet[Org]:
     """Every org whose name contains the query (inactive ones too, shown as not accepting), in tree order."""
-    return Org.objects.filter(name__icontains=query.strip()).order_by("tree_id", "lft")
+    return Org.objects.filter(name__icontains=query.strip()).select_related("parent").order_by("tree_id", "lft")
 
 
 def org_browse(parent_id=None) -> tuple[Org | None, list[Org], QuerySet[Org]]:

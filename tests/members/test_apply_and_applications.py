@@ -21,9 +21,14 @@ def jingxing(hebei):
     return Org.objects.get(name="石家庄市井陉县科学技术协会")
 
 
-def test_search_finds_the_county_kexie_and_links_only_active_orgs(applicant_client, jingxing, county_b):
+def test_search_finds_the_county_kexie_and_links_only_active_orgs(
+    applicant_client, jingxing, county_b, django_assert_max_num_queries
+):
     Org.objects.filter(pk=county_b.pk).update(is_active=False)
     page = applicant_client.get(reverse("members:org_choose"), {"q": "井陉县"}).content.decode()
+    with django_assert_max_num_queries(10):
+        many = applicant_client.get(reverse("members:org_choose"), {"q": "科学技术协会"})
+    assert len(many.context["page"].object_list) == 20 and many.context["page"].has_next()
     assert jingxing.name in page and reverse("members:apply", args=[jingxing.pk]) in page
     assert "本人工作单位" in page and "市级学会" in page
     inactive = applicant_client.get(reverse("members:org_choose"), {"q": county_b.name}).content.decode()

@@ -62,6 +62,10 @@ def test_the_json_download_holds_everything_on_the_data_page(applicant_client, a
     assert response["Content-Disposition"].startswith("attachment")
     data = json.loads(response.content)
     assert set(data) == {"账号", "个人资料", "奖励与荣誉", "入会申请", "会员资格", "个人信息授权", "通知"}
+    import re
+
+    page = applicant_client.get(reverse("members:data")).content.decode()
+    assert set(re.findall(r"<h2>(.*?)</h2>", page)) == set(data)
     assert data["个人资料"]["姓名"] == applicant.name
     assert data["入会申请"][0]["申请组织"] == county_a.name and data["入会申请"][0]["申请人说明"] == "说明文字"
     assert data["奖励与荣誉"][0]["级别"] == "省级"
