@@ -32,9 +32,11 @@ def _transition(application: Application, target: str) -> None:
 
 
 def _locked(application: Application) -> Application:
-    # Lock only the application row: person__user is an outer join, which PostgreSQL cannot lock.
-    return Application.objects.select_for_update(of=("self",)).select_related("org", "person", "person__user").get(
-        pk=application.pk
+    # Lock only the application row: person__user is a nullable (outer) join, which PostgreSQL cannot lock.
+    return (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("org", "person", "person__user")
+        .get(pk=application.pk)
     )
 
 
@@ -113,6 +115,12 @@ def application_resubmit(*, application: Application, person: Person, explanatio
         _eligibility_snapshot(application)
         application.save(update_fields=["status", "explanation", "submitted_at", "eligibility", "meets_criteria", "updated_at"])
         audit_record(actor=person.user, action="application.resubmit", obj=application, org=application.org)
+        notice_create(
+            user=person.user,
+            title=_("您的入会申请已重新提交"),
+            body=_("您向“%(org)s”重新提交了申请，请等待审核。") % {"org": application.org.name},
+            link=f"/me/applications/{application.pk}/",
+        )
         _schedule_progress(application.org_id)
     return application
 
@@ -126,6 +134,12 @@ def application_withdraw(*, application: Application, person: Person) -> Applica
         application.decided_at = timezone.now()
         application.save(update_fields=["status", "decided_at", "updated_at"])
         audit_record(actor=person.user, action="application.withdraw", obj=application, org=application.org)
+        notice_create(
+            user=person.user,
+            title=_("您的入会申请已撤回"),
+            body=_("您已撤回向“%(org)s”提交的申请。") % {"org": application.org.name},
+            link=f"/me/applications/{application.pk}/",
+        )
         _schedule_progress(application.org_id)
     return application
 

@@ -75,6 +75,12 @@ class Person(models.Model):
     title = models.CharField(_("专业技术职称"), max_length=20, choices=Title.choices, blank=True)
     is_rural_expert = models.BooleanField(_("农村技术能手"), default=False)
     is_popsci_leader = models.BooleanField(_("科普带头人"), default=False)
+    restricted_at = models.DateTimeField(
+        _("限制处理时间"),
+        null=True,
+        blank=True,
+        help_text=_("本人注销账号后，为已作出决定的会员资格保留的资料只作存档，不再用于其他处理"),
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 

@@ -39,9 +39,35 @@ class Command(BaseCommand):
                         permissions.grant_view(user, org)
                     else:
                         permissions.grant_administer(user, org)
+            self._demo_applicant(User.objects.get(username="13800138000"))
         self.stdout.write("演示账号（密码均为 %s）：" % DEMO_PASSWORD)
         self.stdout.write(f"  省科协管理员        province_admin   （{province.name}）")
         self.stdout.write(f"  市科协管理员        sjz_admin        （{city.name}）")
         self.stdout.write(f"  县科协管理员        county_admin     （{county.name}）")
         self.stdout.write("  省科协工作人员      staff_zuzhi      （组织人事部，全省只读）")
-        self.stdout.write("  申请人              13800138000")
+        self.stdout.write("  申请人              13800138000    （已授权、资料完整、有一项县级奖励，尚未申请）")
+
+    def _demo_applicant(self, user) -> None:
+        """Consent, a complete profile and one award, but no application: the demo starts at "choose an org"."""
+        from members.models import Award, Person
+        from members.services import consent_give, person_profile_save
+        from members.validators import id_number_check_digit
+
+        consent_give(user=user)
+        first17 = "13012119850315002"
+        has_id = Person.objects.filter(user=user).exclude(id_number_index=None).exists()
+        person = person_profile_save(
+            user=user,
+            id_number=None if has_id else first17 + id_number_check_digit(first17),
+            name="陈科技",
+            mobile=user.mobile or user.username,
+            email=user.email,
+            employer="井陉县农业技术推广站",
+            discipline="农学",
+            education=Person.Education.JUNIOR_COLLEGE,
+            title=Person.Title.JUNIOR,
+        )
+        if not person.awards.exists():
+            Award.objects.create(
+                person=person, name="井陉县科学技术进步奖", level="county", year=2023, issuer="井陉县人民政府"
+            )

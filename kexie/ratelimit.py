@@ -1,0 +1,67 @@
+"""Per-client-IP rate limits kept in Django's cache (Redis in production, so all web processes share them)."""
+
+from functools import wraps
+
+from django.core.cache import cache
+from django.shortcuts import render
+
+from kexie.request_context import client_ip_from
+
+
+class RateLimit:
+    """At most `limit` hits per `window` seconds for one scope and client IP (a fixed window)."""
+
+    def __init__(self, scope: str, limit: int, window: int):
+        self.scope, self.limit, self.window = scope, limit, window
+
+    def _key(self, request) -> str:
+        return f"ratelimit:{self.scope}:{client_ip_from(request) or 'unknown'}"
+
+    def exceeded(self, request) -> bool:
+        return (cache.get(self._key(request)) or 0) >= self.limit
+
+    def hit(self, request) -> int:
+        key = self._key(request)
+        # add() sets the expiry only when the window starts; incr() then keeps it.
+        if cache.add(key, 1, self.window):
+            return 1
+        try:
+            return cache.incr(key)
+        except ValueError:  # expired between add() and incr()
+            cache.add(key, 1, self.window)
+            return 1
+
+    def too_many(self, request):
+        minutes = max(1, self.window // 60)
+        return render(request, "429.html", {"minutes": minutes}, status=429)
+
+
+def limit_posts(rate: RateLimit, *, count=lambda request, response: True):
+    """Refuse POSTs with HTTP 429 once the client IP used up `rate`; `count` decides which POSTs use it up."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method != "POST":
+                return view(request, *args, **kwargs)
+            if rate.exceeded(request):
+                return rate.too_many(request)
+            response = view(request, *args, **kwargs)
+            if count(request, response):
+                rate.hit(request)
+            return response
+
+        return wrapper
+
+    return decorator
+
+
+# Registration: every attempt counts (bulk account creation from one address).
+REGISTRATION = RateLimit("register", limit=10, window=60 * 60)
+# Login: only failed attempts count, across usernames (django-axes already limits per username and IP).
+LOGIN_FAILURES = RateLimit("login-failed", limit=30, window=60 * 60)
+
+
+def login_failed(request, response) -> bool:
+    # A successful login redirects; a failed one re-renders the form with 200.
+    return response.status_code == 200

@@ -1,0 +1,30 @@
+"""The applicant's pages act only on the signed-in person's own data; none is org-scoped.
+
+tests/members/test_ownership.py proves that another person's awards, evidence and applications answer 404.
+"""
+
+SCOPED: list = []
+
+UNSCOPED = {
+    "members:register": "public registration (rate limited per IP)",
+    "members:consent": "own consent",
+    "members:consent_withdraw": "own consent",
+    "members:me": "own data",
+    "members:profile": "own profile",
+    "members:award_create": "own awards",
+    "members:award_edit": "own award; another person's id is 404 (tests/members/test_ownership.py)",
+    "members:award_delete": "own award; another person's id is 404 (tests/members/test_ownership.py)",
+    "members:award_evidence": "own evidence; another person's id is 404 (tests/members/test_ownership.py)",
+    "members:org_choose": "public list of organisations (names, levels, kinds only)",
+    "members:apply": "any active organisation may be applied to; creates only the user's own application",
+    "members:application_list": "own applications",
+    "members:application_detail": "own application; another person's id is 404 (tests/members/test_ownership.py)",
+    "members:application_resubmit": "own application; another person's id is 404 (tests/members/test_ownership.py)",
+    "members:application_withdraw": "own application; another person's id is 404 (tests/members/test_ownership.py)",
+    "members:data": "own data",
+    "members:data_export_json": "own data",
+    "members:data_export_xlsx": "own data",
+    "members:account_delete": "own account",
+    "members:notice_list": "own notices",
+    "members:notice_read": "own notices; other users' ids change nothing (tests/members/test_notices.py)",
+}
