@@ -151,7 +151,9 @@ class ProgressRow:
     counts: dict
     cells: dict[str, MetricCell]
     badge: str = ""
+    # Worst completion ratio decides the badge; the mean over the row's targets orders and ranks the rows.
     worst: float | None = None
+    score: float | None = None
     rank: int | None = None
 
 
@@ -179,7 +181,8 @@ def _progress_row(org: Org, snapshot, year: int) -> ProgressRow:
         cells[metric] = MetricCell(item["target"], item["actual"], item["ratio"], lag_badge(item["ratio"], year))
     ratios = [c.ratio for c in cells.values() if c.ratio is not None]
     worst = min(ratios) if ratios else None
-    return ProgressRow(org=org, counts=counts, cells=cells, worst=worst, badge=lag_badge(worst, year))
+    score = round(sum(ratios) / len(ratios), 4) if ratios else None
+    return ProgressRow(org=org, counts=counts, cells=cells, worst=worst, score=score, badge=lag_badge(worst, year))
 
 
 def progress_dashboard(user, *, year: int, org_id=None, kind: str = "") -> Dashboard:
@@ -204,10 +207,11 @@ def progress_dashboard(user, *, year: int, org_id=None, kind: str = "") -> Dashb
     }
     summary = _progress_row(root, snapshots.get(root.pk), year)
     rows = [_progress_row(child, snapshots.get(child.pk), year) for child in children]
-    with_target = sorted((r for r in rows if r.worst is not None), key=lambda r: (r.worst, r.org.code))
-    for rank, row in enumerate(sorted(with_target, key=lambda r: (-r.worst, r.org.code)), start=1):
-        row.rank = rank
-    rows = with_target + [r for r in rows if r.worst is None]
+    with_target = sorted((r for r in rows if r.score is not None), key=lambda r: (r.score, r.org.code))
+    scores = sorted((r.score for r in with_target), reverse=True)
+    for row in with_target:
+        row.rank = scores.index(row.score) + 1  # equal completion, equal rank
+    rows = with_target + [r for r in rows if r.score is None]
     root_snapshot = snapshots.get(root.pk)
     monthly = root_snapshot.monthly if root_snapshot else {}
     c = summary.counts

@@ -47,8 +47,11 @@ def test_provincial_staff_see_every_city_sorted_with_lag_badges(client, staff, p
     rows = response.context["dashboard"].rows
     assert len(rows) == 13, "the province's 13 city 科协"
     assert {r.org.name for r in rows} >= {city.name, other_city.name}
-    ratios = [r.worst for r in rows if r.worst is not None]
+    ratios = [r.score for r in rows if r.score is not None]
     assert ratios == sorted(ratios), "lagging orgs come first"
+    ranks = {r.org.pk: r.rank for r in rows}
+    assert ranks[city.pk] == 1, "石家庄 has the only new city-level member"
+    assert ranks[other_city.pk] == 2, "cities with equal completion share a rank"
     assert 'class="badge bad"' in body, "2026 with 1 of 610 members is behind"
     assert "数据计算于" in body
     assert 'src="/static/vendor/chartjs/chart.umd.min.js"' in body
