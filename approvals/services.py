@@ -32,7 +32,7 @@ def _transition(application: Application, target: str) -> None:
 
 
 def _locked(application: Application) -> Application:
-    return Application.objects.select_for_update().select_related("org", "person", "person__user").get(
+    return Application.objects.select_for_update(of=("self",)).select_related("org", "person", "person__user").get(
         pk=application.pk
     )
 

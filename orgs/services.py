@@ -2,6 +2,7 @@
 
 import csv
 import logging
+import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -324,9 +325,29 @@ PROGRESS_SCHEDULED_CACHE_KEY = "progress:recompute-scheduled"
 PROGRESS_DEBOUNCE_SECONDS = 30
 
 
+_lock_state = threading.local()
+
+
 @contextmanager
 def progress_lock() -> Iterator[bool]:
-    """Yield whether this process holds the recompute lock; two recomputes never overlap."""
+    """Yield whether this caller holds the recompute lock; two recomputes never overlap.
+
+    Not re-entrant: PostgreSQL grants a session its own advisory lock again, so a nested attempt in the
+    same thread is refused here explicitly.
+    """
+    if getattr(_lock_state, "held", False):
+        yield False
+        return
+    _lock_state.held = True
+    try:
+        with _progress_lock_acquire() as acquired:
+            yield acquired
+    finally:
+        _lock_state.held = False
+
+
+@contextmanager
+def _progress_lock_acquire() -> Iterator[bool]:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_lock(%s)", [PROGRESS_LOCK_KEY])

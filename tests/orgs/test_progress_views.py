@@ -28,7 +28,7 @@ def progress_data(hebei, county_a, county_b, other_county, city, make_applicant,
     people.append(pending)
     services.targets_seed(year=2026)
     services.progress_recompute_all(years=[2026])
-    cache.clear()
+    cache.delete("progress:public:2026")
     return people
 
 
