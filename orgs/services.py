@@ -407,25 +407,30 @@ def _targets_by_org(year: int, org_ids: set[int] | None = None) -> dict[int, dic
 
 
 def _snapshots_write(
-    *, year: int, orgs: dict[int, Org], own: dict[int, progress.Tally], subtree: dict[int, progress.Tally]
+    *,
+    year: int,
+    orgs: dict[int, Org],
+    own: dict[int, progress.Tally],
+    subtree: dict[int, progress.Tally],
+    own_known: dict[int, progress.Tally] | None = None,
 ) -> None:
+    """Upsert own rows for `own` and subtree rows (with target completion) for `subtree`.
+
+    `own_known` supplies own tallies of subtree orgs that are not rewritten (incremental runs).
+    """
     now = timezone.now()
     targets = _targets_by_org(year, set(subtree) if len(subtree) < len(orgs) else None)
+    own_known = own_known or own
     rows = [
         ProgressSnapshot(org_id=org_id, year=year, scope=ProgressSnapshot.Scope.OWN, counts=t.counts,
                          monthly=t.monthly, completion={}, computed_at=now)
         for org_id, t in own.items()
     ]
-    own_for_completion = dict(own)
-    missing = set(subtree) - set(own)
-    if missing:
-        for snap in ProgressSnapshot.objects.filter(year=year, scope="own", org_id__in=missing):
-            own_for_completion[snap.org_id] = progress.Tally.from_snapshot(snap)
     for org_id, t in subtree.items():
         rows.append(
             ProgressSnapshot(
                 org_id=org_id, year=year, scope=ProgressSnapshot.Scope.SUBTREE, counts=t.counts, monthly=t.monthly,
-                completion=progress.completion(orgs[org_id], targets.get(org_id, {}), own_for_completion[org_id], t),
+                completion=progress.completion(orgs[org_id], targets.get(org_id, {}), own_known[org_id], t),
                 computed_at=now,
             )
         )
@@ -481,7 +486,7 @@ def _recompute_incremental(year: int, org_ids: set[int]) -> None:
         for child in children[org_id]:
             tally.add(subtree[child] if child in affected else progress.Tally.from_snapshot(stored[(child, "subtree")]))
         subtree[org_id] = tally
-    _snapshots_write(year=year, orgs=orgs, own=own, subtree=subtree)
+    _snapshots_write(year=year, orgs=orgs, own=own, subtree=subtree, own_known=own_all)
 
 
 def progress_recompute_all(*, years: Iterable[int] | None = None) -> bool:

@@ -156,3 +156,10 @@ def test_the_public_page_is_served_from_the_cache(client, progress_data, county_
     with django_assert_max_num_queries(2):
         response = client.get(reverse("progress:index") + "?year=2026")
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_public_page_reports_a_bad_year_in_chinese(client, hebei):
+    response = client.get(reverse("progress:index") + "?year=20x6")
+    assert response.status_code == 200
+    assert "年度应为四位数字" in response.content.decode()
