@@ -149,8 +149,7 @@ def test_the_public_page_shows_city_and_county_aggregates_without_personal_data(
 
 
 @pytest.mark.django_db
-def test_the_public_page_is_served_from_the_cache(client, progress_data, county_a, make_applicant, province_admin,
-                                                  django_assert_max_num_queries):
+def test_the_public_page_is_served_from_the_cache(client, progress_data, django_assert_max_num_queries):
     client.get(reverse("progress:index") + "?year=2026")
     services.progress_recompute_all(years=[2026])
     with django_assert_max_num_queries(2):
