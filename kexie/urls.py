@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("console/", include("orgs.urls")),
     path("console/", include("approvals.urls")),
+    path("progress/", include("orgs.urls_public")),
     path("", include("members.urls")),
     path("", include("approvals.urls_public")),
     path("admin/", admin.site.urls),

@@ -50,3 +50,43 @@ class OrgFilterForm(forms.Form):
         if "\x00" in value:
             raise ValidationError(_("搜索内容无效"))
         return value
+
+
+class ProgressFilterForm(forms.Form):
+    """Dashboard filters; an invalid value falls back to the default and is reported, never a 500."""
+
+    KIND_CHOICES = [("", _("全部类型")), *Org.Kind.choices]
+
+    year = forms.IntegerField(
+        label=_("年度"), min_value=2000, max_value=2100, required=False,
+        error_messages={"invalid": _("年度应为四位数字"), "min_value": _("年度应在 2000 至 2100 之间"),
+                        "max_value": _("年度应在 2000 至 2100 之间")},
+    )
+    kind = forms.ChoiceField(
+        label=_("下级类型"), choices=KIND_CHOICES, required=False,
+        error_messages={"invalid_choice": _("请选择有效的组织类型")},
+    )
+    org = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class TargetForm(forms.Form):
+    """One optional number per metric that applies to the org; blank leaves the metric without a target."""
+
+    def __init__(self, *args, org: Org, initial_values: dict[str, int], **kwargs):
+        from orgs.models import Target
+
+        super().__init__(*args, **kwargs)
+        for metric in Target.metrics_for(org):
+            maximum = 1000 if metric == Target.Metric.MEMBER_GROWTH_PCT else 1_000_000
+            self.fields[metric] = forms.IntegerField(
+                label=Target.Metric(metric).label,
+                required=False,
+                min_value=0,
+                max_value=maximum,
+                initial=initial_values.get(metric),
+                error_messages={
+                    "invalid": _("请输入整数"),
+                    "min_value": _("目标值不能为负数"),
+                    "max_value": _("目标值不能超过 %(limit_value)s"),
+                },
+            )

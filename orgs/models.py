@@ -137,3 +137,98 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):  # noqa: ANN002,ANN003
         raise AuditEvent.Immutable(_("审计记录只能追加，不能删除"))
+
+
+# --- targets and progress ---------------------------------------------------------------------------------
+
+
+class Target(models.Model):
+    """A yearly goal of one organisation for one metric; the level above sets and changes it."""
+
+    class Metric(models.TextChoices):
+        # New individual members admitted at the org's own level anywhere in its area (subtree).
+        NEW_MEMBERS = "new_members", _("新增个人会员")
+        # Recommendations the org itself made to its parent (for cities and provincial societies: the province).
+        RECOMMENDATIONS = "recommendations", _("向上级推荐")
+        UNIT_MEMBERS = "unit_members", _("新增单位会员")
+        # Percent growth of the org's own individual members over the previous year end.
+        MEMBER_GROWTH_PCT = "member_growth_pct", _("个人会员增长率（%）")
+        # Level totals, held on the province: new members admitted by all orgs of one level.
+        NEW_MEMBERS_PROVINCE_LEVEL = "new_members_province_level", _("省级新增会员总数")
+        NEW_MEMBERS_CITY_LEVEL = "new_members_city_level", _("市级新增会员总数")
+        NEW_MEMBERS_COUNTY_LEVEL = "new_members_county_level", _("县级新增会员总数")
+
+    LEVEL_TOTALS = (Metric.NEW_MEMBERS_PROVINCE_LEVEL, Metric.NEW_MEMBERS_CITY_LEVEL, Metric.NEW_MEMBERS_COUNTY_LEVEL)
+
+    org = models.ForeignKey(Org, verbose_name=_("组织"), on_delete=models.CASCADE, related_name="targets")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    metric = models.CharField(_("指标"), max_length=32, choices=Metric.choices)
+    value = models.PositiveIntegerField(_("目标值"))
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("修改人"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("年度目标")
+        verbose_name_plural = _("年度目标")
+        constraints = [models.UniqueConstraint(fields=["org", "year", "metric"], name="one_target_per_org_year_metric")]
+
+    def __str__(self) -> str:
+        return f"{self.org_id}/{self.year}/{self.metric}={self.value}"
+
+    @classmethod
+    def metrics_for(cls, org: Org) -> list[str]:
+        """Metrics that make sense for an org: level totals on the root, area metrics below it."""
+        if org.parent_id is None:
+            return list(cls.LEVEL_TOTALS)
+        metrics = [cls.Metric.NEW_MEMBERS, cls.Metric.RECOMMENDATIONS, cls.Metric.UNIT_MEMBERS]
+        if org.kind == Org.Kind.SOCIETY:
+            metrics.append(cls.Metric.MEMBER_GROWTH_PCT)
+        return metrics
+
+
+class ProgressSnapshot(models.Model):
+    """Counts of one org and year, either its own or rolled up over its subtree, as of `computed_at`.
+
+    `counts` maps a count key (orgs.progress.COUNTS) to a number, `monthly` maps the dated ones to twelve
+    monthly numbers, `completion` (subtree rows only) maps each target metric to target, actual and ratio.
+    Keys live in data rather than columns so a new count is one entry in orgs.progress.
+    """
+
+    class Scope(models.TextChoices):
+        OWN = "own", _("本组织")
+        SUBTREE = "subtree", _("含下级")
+
+    org = models.ForeignKey(Org, verbose_name=_("组织"), on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    scope = models.CharField(_("范围"), max_length=8, choices=Scope.choices)
+    counts = models.JSONField(_("计数"), default=dict)
+    monthly = models.JSONField(_("月度计数"), default=dict)
+    completion = models.JSONField(_("目标完成情况"), default=dict, blank=True)
+    computed_at = models.DateTimeField(_("计算时间"))
+
+    class Meta:
+        verbose_name = _("进度快照")
+        verbose_name_plural = _("进度快照")
+        constraints = [
+            models.UniqueConstraint(fields=["org", "year", "scope"], name="one_snapshot_per_org_year_scope")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org_id}/{self.year}/{self.scope}"
+
+
+class ProgressDirtyMark(models.Model):
+    """An org whose counts changed since the last incremental recompute (one row per org, re-marked in place)."""
+
+    org = models.OneToOneField(Org, verbose_name=_("组织"), on_delete=models.CASCADE, related_name="+")
+    marked_at = models.DateTimeField(_("标记时间"))
+
+    class Meta:
+        verbose_name = _("待重算标记")
+        verbose_name_plural = _("待重算标记")
+
+    def __str__(self) -> str:
+        return f"{self.org_id}@{self.marked_at:%Y-%m-%d %H:%M:%S}"

@@ -1,19 +1,28 @@
 """Writes on organisations, administrator accounts and the audit trail."""
 
 import csv
+import logging
+import threading
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
-from django.db import connection, models, transaction
+from django.core.cache import cache
+from django.db import IntegrityError, connection, models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kexie.errors import DomainError, OutOfScope
 from kexie.request_context import current_client_ip
-from orgs import permissions, selectors
-from orgs.models import AuditEvent, Org
+from orgs import permissions, progress, selectors
+from orgs.models import AuditEvent, Org, ProgressDirtyMark, ProgressSnapshot, Target
+
+logger = logging.getLogger(__name__)
 
 # Arbitrary constant naming "the org tree" among PostgreSQL advisory locks.
 ORG_TREE_LOCK_KEY = 0x6B657869
@@ -223,3 +232,303 @@ def staff_account_create(*, actor, username: str, full_name: str, department: st
             actor=actor, action="staff_account.create", obj=account, org=roots[0], data={"department": department}
         )
     return account
+
+
+# --- targets ---------------------------------------------------------------------------------------------
+
+TARGET_MAX = {Target.Metric.MEMBER_GROWTH_PCT: 1000}
+TARGET_MAX_DEFAULT = 1_000_000
+YEAR_RANGE = range(2000, 2101)
+
+
+def target_set(*, actor, org: Org, year: int, metric: str, value: int) -> Target:
+    """Set one target of an org strictly below the actor's administered orgs (the level above decides)."""
+    if not actor.is_superuser and not selectors.orgs_below_managed(actor).filter(pk=org.pk).exists():
+        raise OutOfScope()
+    if metric not in Target.metrics_for(org):
+        raise DomainError(_("“%(org)s”不适用该指标") % {"org": org.name})
+    if year not in YEAR_RANGE:
+        raise DomainError(_("年度应在 2000 至 2100 之间"))
+    limit = TARGET_MAX.get(metric, TARGET_MAX_DEFAULT)
+    if not isinstance(value, int) or not 0 <= value <= limit:
+        raise DomainError(_("目标值应为 0 至 %(max)s 之间的整数") % {"max": limit})
+    with transaction.atomic():
+        target = Target.objects.select_for_update().filter(org=org, year=year, metric=metric).first()
+        old = target.value if target else None
+        if target is None:
+            try:
+                with transaction.atomic():
+                    target = Target.objects.create(org=org, year=year, metric=metric, value=value, updated_by=actor)
+            except IntegrityError:
+                # Someone created it concurrently: lock theirs and update it like any existing target.
+                target = Target.objects.select_for_update().get(org=org, year=year, metric=metric)
+                old = target.value
+        if old is not None:
+            if old == value:
+                return target
+            target.value = value
+            target.updated_by = actor
+            target.save(update_fields=["value", "updated_by", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="target.set",
+            obj=target,
+            org=org,
+            data={"year": year, "metric": metric, "old": old, "new": value},
+        )
+        transaction.on_commit(lambda: progress_schedule(org_ids=[org.pk]))
+    return target
+
+
+def seed_target_rules(org: Org) -> dict[str, int]:
+    """Default yearly targets of 冀科协〔2017〕90号 and the 2017 society reform points, by org kind and level."""
+    M = Target.Metric
+    if org.parent_id is None:
+        return {M.NEW_MEMBERS_PROVINCE_LEVEL: 3340, M.NEW_MEMBERS_CITY_LEVEL: 6670, M.NEW_MEMBERS_COUNTY_LEVEL: 10000}
+    if org.kind == Org.Kind.KEXIE and org.level == Org.Level.CITY:
+        return {M.NEW_MEMBERS: 610, M.RECOMMENDATIONS: 50}
+    if org.kind == Org.Kind.KEXIE and org.level == Org.Level.COUNTY:
+        return {M.NEW_MEMBERS: 80}
+    if org.kind == Org.Kind.SOCIETY and org.level == Org.Level.PROVINCE:
+        return {M.RECOMMENDATIONS: 20, M.MEMBER_GROWTH_PCT: 15}
+    return {}
+
+
+def targets_seed(*, year: int, actor=None) -> int:
+    """Create the default targets an org does not have yet for `year`; targets already set are kept."""
+    if year not in YEAR_RANGE:
+        raise DomainError(_("年度应在 2000 至 2100 之间"))
+    with transaction.atomic():
+        existing = set(Target.objects.filter(year=year).values_list("org_id", "metric"))
+        new = [
+            Target(org=org, year=year, metric=metric, value=value, updated_by=actor)
+            for org in Org.objects.order_by("tree_id", "lft")
+            for metric, value in seed_target_rules(org).items()
+            if (org.pk, metric) not in existing
+        ]
+        Target.objects.bulk_create(new, ignore_conflicts=True)
+        if new:
+            root = Org.objects.filter(parent__isnull=True).order_by("pk").first()
+            audit_record(actor=actor, action="target.seed", obj=root, org=root, data={"year": year, "created": len(new)})
+            org_ids = {t.org_id for t in new}
+            transaction.on_commit(lambda: progress_schedule(org_ids=org_ids))
+    return len(new)
+
+
+# --- progress snapshots ----------------------------------------------------------------------------------
+
+# Arbitrary constant naming "the progress recompute" among PostgreSQL advisory locks.
+PROGRESS_LOCK_KEY = 0x6B650050
+PROGRESS_LOCK_CACHE_KEY = "progress:recompute-lock"
+PROGRESS_SCHEDULED_CACHE_KEY = "progress:recompute-scheduled"
+# A burst of decisions within this window is recounted by one job.
+PROGRESS_DEBOUNCE_SECONDS = 30
+
+
+_lock_state = threading.local()
+
+
+@contextmanager
+def progress_lock() -> Iterator[bool]:
+    """Yield whether this caller holds the recompute lock; two recomputes never overlap.
+
+    Not re-entrant: PostgreSQL grants a session its own advisory lock again, so a nested attempt in the
+    same thread is refused here explicitly.
+    """
+    if getattr(_lock_state, "held", False):
+        yield False
+        return
+    _lock_state.held = True
+    try:
+        with _progress_lock_acquire() as acquired:
+            yield acquired
+    finally:
+        _lock_state.held = False
+
+
+@contextmanager
+def _progress_lock_acquire() -> Iterator[bool]:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [PROGRESS_LOCK_KEY])
+            acquired = cursor.fetchone()[0]
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [PROGRESS_LOCK_KEY])
+        return
+    # SQLite (development): a cache entry, expiring in case the holder dies.
+    token = uuid.uuid4().hex
+    acquired = cache.add(PROGRESS_LOCK_CACHE_KEY, token, timeout=3600)
+    try:
+        yield acquired
+    finally:
+        if acquired and cache.get(PROGRESS_LOCK_CACHE_KEY) == token:
+            cache.delete(PROGRESS_LOCK_CACHE_KEY)
+
+
+def progress_mark_dirty(*, org_ids: Iterable[int]) -> None:
+    now = timezone.now()
+    ProgressDirtyMark.objects.bulk_create(
+        [ProgressDirtyMark(org_id=org_id, marked_at=now) for org_id in sorted(set(org_ids))],
+        update_conflicts=True,
+        unique_fields=["org"],
+        update_fields=["marked_at"],
+    )
+
+
+def progress_schedule(*, org_ids: Iterable[int]) -> None:
+    """Mark orgs dirty and, unless a job is already due, enqueue one recompute after the debounce window."""
+    from orgs.tasks import progress_recompute_dirty
+
+    progress_mark_dirty(org_ids=org_ids)
+    if not cache.add(PROGRESS_SCHEDULED_CACHE_KEY, 1, timeout=PROGRESS_DEBOUNCE_SECONDS):
+        return
+    try:
+        progress_recompute_dirty.apply_async(countdown=PROGRESS_DEBOUNCE_SECONDS)
+    except Exception:  # noqa: BLE001 - broker down: the marks stay and the beat run picks them up
+        logger.warning("progress recompute not enqueued; the periodic run will pick the marks up")
+
+
+def _org_index() -> dict[int, Org]:
+    return {o.pk: o for o in Org.objects.only("id", "parent_id", "level", "kind", "depth", "tree_id", "lft", "rght")}
+
+
+def _targets_by_org(year: int, org_ids: set[int] | None = None) -> dict[int, dict[str, int]]:
+    qs = Target.objects.filter(year=year)
+    if org_ids is not None:
+        qs = qs.filter(org_id__in=org_ids)
+    result: dict[int, dict[str, int]] = defaultdict(dict)
+    for org_id, metric, value in qs.values_list("org_id", "metric", "value"):
+        result[org_id][metric] = value
+    return result
+
+
+def _snapshots_write(
+    *,
+    year: int,
+    orgs: dict[int, Org],
+    own: dict[int, progress.Tally],
+    subtree: dict[int, progress.Tally],
+    own_known: dict[int, progress.Tally] | None = None,
+) -> None:
+    """Upsert own rows for `own` and subtree rows (with target completion) for `subtree`.
+
+    `own_known` supplies own tallies of subtree orgs that are not rewritten (incremental runs).
+    """
+    now = timezone.now()
+    targets = _targets_by_org(year, set(subtree) if len(subtree) < len(orgs) else None)
+    own_known = own_known or own
+    rows = [
+        ProgressSnapshot(org_id=org_id, year=year, scope=ProgressSnapshot.Scope.OWN, counts=t.counts,
+                         monthly=t.monthly, completion={}, computed_at=now)
+        for org_id, t in own.items()
+    ]
+    for org_id, t in subtree.items():
+        rows.append(
+            ProgressSnapshot(
+                org_id=org_id, year=year, scope=ProgressSnapshot.Scope.SUBTREE, counts=t.counts, monthly=t.monthly,
+                completion=progress.completion(orgs[org_id], targets.get(org_id, {}), own_known[org_id], t),
+                computed_at=now,
+            )
+        )
+    with transaction.atomic():
+        ProgressSnapshot.objects.bulk_create(
+            rows,
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["org", "year", "scope"],
+            update_fields=["counts", "monthly", "completion", "computed_at"],
+        )
+
+
+def _recompute_full(year: int) -> None:
+    orgs = _org_index()
+    own = progress.own_tallies(year, orgs)
+    _snapshots_write(year=year, orgs=orgs, own=own, subtree=progress.roll_up(orgs, own))
+
+
+def _recompute_incremental(year: int, org_ids: set[int]) -> None:
+    """Recount only `org_ids` (and their children) and re-roll their ancestors from the stored snapshots."""
+    orgs = _org_index()
+    children: dict[int, list[int]] = defaultdict(list)
+    for org in orgs.values():
+        if org.parent_id is not None:
+            children[org.parent_id].append(org.pk)
+    # A parent approving a recommendation changes the recommending child's "accepted" count.
+    dirty = {i for i in org_ids if i in orgs}
+    dirty |= {c for i in list(dirty) for c in children[i]}
+    affected = set(dirty)
+    for org_id in dirty:
+        parent = orgs[org_id].parent_id
+        while parent is not None and parent not in affected:
+            affected.add(parent)
+            parent = orgs[parent].parent_id
+    own_needed = affected - dirty
+    subtree_needed = {c for a in affected for c in children[a]} - affected
+    stored = {
+        (s.org_id, s.scope): s
+        for s in ProgressSnapshot.objects.filter(year=year).filter(
+            models.Q(scope="own", org_id__in=own_needed) | models.Q(scope="subtree", org_id__in=subtree_needed)
+        )
+    }
+    if len(stored) < len(own_needed) + len(subtree_needed):
+        _recompute_full(year)  # never computed (or a new org): nothing to build on
+        return
+    own = progress.own_tallies(year, orgs, dirty)
+    own_all = dict(own)
+    own_all.update({i: progress.Tally.from_snapshot(stored[(i, "own")]) for i in own_needed})
+    subtree: dict[int, progress.Tally] = {}
+    for org_id in sorted(affected, key=lambda i: -orgs[i].depth):
+        tally = own_all[org_id].copy()
+        for child in children[org_id]:
+            tally.add(subtree[child] if child in affected else progress.Tally.from_snapshot(stored[(child, "subtree")]))
+        subtree[org_id] = tally
+    _snapshots_write(year=year, orgs=orgs, own=own, subtree=subtree, own_known=own_all)
+
+
+def progress_recompute_all(*, years: Iterable[int] | None = None) -> bool:
+    """Recount every org for `years` (default: the current year and every year already snapshotted).
+
+    Returns False, changing nothing, when another recompute holds the lock.
+    """
+    with progress_lock() as acquired:
+        if not acquired:
+            return False
+        for year in sorted(set(years) if years else _years_to_maintain()):
+            _recompute_full(year)
+        return True
+
+
+def progress_recompute_orgs(*, org_ids: Iterable[int], years: Iterable[int] | None = None) -> bool:
+    with progress_lock() as acquired:
+        if not acquired:
+            return False
+        for year in sorted(set(years) if years else _years_to_maintain()):
+            _recompute_incremental(year, set(org_ids))
+        return True
+
+
+def progress_recompute_dirty() -> bool:
+    """Recount the orgs marked since the last run, then clear exactly the marks it saw."""
+    with progress_lock() as acquired:
+        if not acquired:
+            return False
+        started = timezone.now()
+        org_ids = set(ProgressDirtyMark.objects.filter(marked_at__lte=started).values_list("org_id", flat=True))
+        if not org_ids:
+            return True
+        for year in sorted(_years_to_maintain()):
+            _recompute_incremental(year, org_ids)
+        # A mark re-set while this ran carries a later time and survives for the next run.
+        ProgressDirtyMark.objects.filter(org_id__in=org_ids, marked_at__lte=started).delete()
+        return True
+
+
+def _years_to_maintain() -> set[int]:
+    years = set(ProgressSnapshot.objects.values_list("year", flat=True).distinct())
+    years |= set(Target.objects.values_list("year", flat=True).distinct())
+    years.add(timezone.localdate().year)
+    return years

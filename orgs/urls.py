@@ -11,4 +11,8 @@ urlpatterns = [
     path("accounts/new/", views.account_create, name="account_create"),
     path("accounts/staff/new/", views.staff_create, name="staff_create"),
     path("accounts/<int:user_id>/active/<int:active>/", views.account_set_active, name="account_set_active"),
+    path("dashboard/", views.progress_dashboard, name="dashboard"),
+    path("dashboard/export/", views.progress_dashboard_export, name="dashboard_export"),
+    path("targets/", views.target_list, name="target_list"),
+    path("targets/<int:org_id>/<int:year>/", views.target_edit, name="target_edit"),
 ]

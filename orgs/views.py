@@ -2,15 +2,19 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.db import transaction
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kexie.decorators import console_required
 from kexie.errors import DomainError, OutOfScope
-from orgs import selectors, services
-from orgs.forms import AdminAccountForm, StaffAccountForm
+from orgs import exports, selectors, services
+from orgs.forms import AdminAccountForm, ProgressFilterForm, StaffAccountForm, TargetForm
+from orgs.models import Target
 
 User = get_user_model()
 
@@ -109,3 +113,106 @@ def account_set_active(request, user_id: int, active: int):
             (_("已启用账号 %(username)s") if active else _("已停用账号 %(username)s")) % {"username": account.username},
         )
     return redirect("orgs:account_list")
+
+
+# --- progress: dashboards, targets, export -------------------------------------------------------------
+
+
+def _dashboard_filters(request) -> tuple[ProgressFilterForm, int, str, int | None]:
+    form = ProgressFilterForm(request.GET or None)
+    form.is_valid()
+    if "org" in form.errors:
+        raise Http404  # a tampered org id looks like a missing page
+    data = getattr(form, "cleaned_data", {})
+    year = data.get("year") or timezone.localdate().year
+    return form, year, data.get("kind") or "", data.get("org")
+
+
+@console_required
+def progress_dashboard(request):
+    form, year, kind, org_id = _dashboard_filters(request)
+    dashboard = selectors.progress_dashboard(request.user, year=year, org_id=org_id, kind=kind)
+    chart = {
+        "labels": [f"{m}月" for m in range(1, 13)],
+        "series": [
+            {"label": str(_("收到申请")), "data": dashboard.monthly.get("received", [0] * 12)},
+            {"label": str(_("批准")), "data": dashboard.monthly.get("approved", [0] * 12)},
+            {"label": str(_("新增个人会员")), "data": dashboard.monthly.get("new_members", [0] * 12)},
+        ],
+    }
+    context = {
+        "form": form,
+        "dashboard": dashboard,
+        "chart": chart,
+        "query": request.GET.urlencode(),
+        "can_set_targets": selectors.targets_settable_by(request.user).exists(),
+    }
+    return render(request, "orgs/dashboard.html", context)
+
+
+@console_required
+def progress_dashboard_export(request):
+    _form, year, kind, org_id = _dashboard_filters(request)
+    dashboard = selectors.progress_dashboard(request.user, year=year, org_id=org_id, kind=kind)
+    content = exports.dashboard_workbook(dashboard)
+    services.audit_record(
+        actor=request.user,
+        action="export.dashboard",
+        obj=dashboard.root,
+        org=dashboard.root,
+        data={"year": year, "kind": kind, "rows": len(dashboard.rows)},
+    )
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    filename = f"progress-{dashboard.root.code}-{year}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@console_required
+def target_list(request):
+    form, year, kind, _org = _dashboard_filters(request)
+    orgs = selectors.targets_settable_by(request.user)
+    if kind:
+        orgs = orgs.filter(kind=kind)
+    page = Paginator(orgs.order_by("tree_id", "lft"), 50).get_page(request.GET.get("page"))
+    targets = selectors.targets_of([o.pk for o in page], year)
+    for org in page:
+        org.year_targets = [
+            (Target.Metric(m).label, targets.get(org.pk, {}).get(m)) for m in Target.metrics_for(org)
+        ]
+    return render(request, "orgs/dashboard_targets.html", {"page": page, "form": form, "year": year})
+
+
+@console_required
+def target_edit(request, org_id: int, year: int):
+    org = selectors.targets_settable_by(request.user).filter(pk=org_id).first()
+    if org is None or year not in services.YEAR_RANGE:
+        raise Http404
+    current = selectors.targets_of([org.pk], year).get(org.pk, {})
+    form = TargetForm(request.POST or None, org=org, initial_values=current)
+    if request.method == "POST" and form.is_valid():
+        changed = {m: v for m, v in form.cleaned_data.items() if v is not None and v != current.get(m)}
+        try:
+            with transaction.atomic():
+                for metric, value in changed.items():
+                    services.target_set(actor=request.user, org=org, year=year, metric=metric, value=value)
+        except OutOfScope:
+            raise Http404
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request, _("已更新“%(org)s”%(year)s 年度目标 %(n)s 项") % {"org": org.name, "year": year, "n": len(changed)}
+            )
+            return redirect(f"{reverse('orgs:target_list')}?year={year}")
+    return render(request, "orgs/dashboard_target_form.html", {"form": form, "org": org, "year": year})
+
+
+def progress_public(request):
+    """动态公布申报情况: no login; aggregates by city and county only, read from a short-lived cache."""
+    form = ProgressFilterForm(request.GET or None)
+    form.is_valid()
+    year = getattr(form, "cleaned_data", {}).get("year") or timezone.localdate().year
+    return render(request, "progress/index.html", {"data": selectors.progress_public(year), "form": form, "year": year})

@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -160,6 +161,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "deliver-pending-notices": {"task": "members.tasks.notices_deliver_pending", "schedule": 60.0},
+    # Progress: recount orgs marked by decisions since the last run; a nightly full recount is the safety net.
+    "progress-recompute-dirty": {"task": "orgs.tasks.progress_recompute_dirty", "schedule": 300.0},
+    "progress-recompute-all": {"task": "orgs.tasks.progress_recompute_all", "schedule": crontab(hour=2, minute=30)},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

@@ -1,0 +1,164 @@
+"""Dashboards, the Excel export and the public progress page: scope, content and absence of personal data."""
+
+from io import BytesIO
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from approvals import services as approvals
+from members.models import Membership
+from orgs import services
+from orgs.exports import safe_cell
+from orgs.models import AuditEvent, Org
+
+
+@pytest.fixture
+def progress_data(hebei, county_a, county_b, other_county, city, make_applicant, province_admin):
+    """Approved members in county A, county B, another city's county and the city itself; snapshots computed."""
+    people = []
+    for org, name in [(county_a, "赵甲"), (county_a, "钱乙"), (county_b, "孙丙"), (other_county, "李丁"), (city, "周戊")]:
+        person = make_applicant(name)
+        application = approvals.application_submit(person=person, org=org, declaration_accepted=True)
+        approvals.application_approve(application=application, reviewer=province_admin)
+        people.append(person)
+    pending = make_applicant("吴己")
+    approvals.application_submit(person=pending, org=county_a, declaration_accepted=True)
+    people.append(pending)
+    services.targets_seed(year=2026)
+    services.progress_recompute_all(years=[2026])
+    cache.delete("progress:public:2026")
+    return people
+
+
+def _sheet_text(content: bytes) -> str:
+    sheet = load_workbook(BytesIO(content)).active
+    return "\n".join(" ".join(str(c) for c in row if c is not None) for row in sheet.iter_rows(values_only=True))
+
+
+@pytest.mark.django_db
+def test_provincial_staff_see_every_city_sorted_with_lag_badges(client, staff, progress_data, city, other_city,
+                                                                django_assert_max_num_queries):
+    client.force_login(staff)
+    with django_assert_max_num_queries(20):
+        response = client.get(reverse("orgs:dashboard") + "?year=2026&kind=kexie")
+    body = response.content.decode()
+    rows = response.context["dashboard"].rows
+    assert len(rows) == 13, "the province's 13 city 科协"
+    assert {r.org.name for r in rows} >= {city.name, other_city.name}
+    ratios = [r.score for r in rows if r.score is not None]
+    assert ratios == sorted(ratios), "lagging orgs come first"
+    ranks = {r.org.pk: r.rank for r in rows}
+    assert ranks[city.pk] == 1, "石家庄 has the only new city-level member"
+    assert ranks[other_city.pk] == 2, "cities with equal completion share a rank"
+    assert 'class="badge bad"' in body, "2026 with 1 of 610 members is behind"
+    assert "数据计算于" in body
+    assert 'src="/static/vendor/chartjs/chart.umd.min.js"' in body
+
+
+@pytest.mark.django_db
+def test_drill_down_from_city_to_county_shows_its_numbers(client, staff, progress_data, city, county_a):
+    client.force_login(staff)
+    response = client.get(reverse("orgs:dashboard") + f"?org={city.pk}&year=2026")
+    rows = {r.org.pk: r for r in response.context["dashboard"].rows}
+    assert rows[county_a.pk].counts["new_members"] == 2
+    assert rows[county_a.pk].counts["pending"] == 1
+    assert rows[county_a.pk].cells["new_members"].target == 80
+    assert rows[county_a.pk].cells["new_members"].gap == 78
+    response = client.get(reverse("orgs:dashboard") + f"?org={county_a.pk}&year=2026")
+    assert response.context["dashboard"].summary.counts["received"] == 3
+
+
+@pytest.mark.django_db
+def test_a_county_admins_dashboard_and_export_contain_only_its_subtree(client, admin_a, progress_data, county_a,
+                                                                       county_b, city, other_county):
+    client.force_login(admin_a)
+    body = client.get(reverse("orgs:dashboard") + "?year=2026").content.decode()
+    assert county_a.name in body
+    for outside in (county_b, city, other_county):
+        assert outside.name not in body
+    assert client.get(reverse("orgs:dashboard") + f"?org={county_b.pk}").status_code == 404
+    assert client.get(reverse("orgs:dashboard") + "?org=abc").status_code == 404
+    response = client.get(reverse("orgs:dashboard_export") + "?year=2026")
+    text = _sheet_text(response.content)
+    assert county_a.name in text
+    for outside in (county_b, city, other_county):
+        assert outside.name not in text
+    assert client.get(reverse("orgs:dashboard_export") + f"?org={city.pk}").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_export_has_no_personal_data_and_is_audited(client, staff, progress_data, hebei):
+    client.force_login(staff)
+    response = client.get(reverse("orgs:dashboard_export") + "?year=2026")
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    text = _sheet_text(response.content)
+    assert "石家庄市科学技术协会" in text
+    for person in progress_data:
+        assert person.name not in text
+        assert person.mobile not in text
+    for number in Membership.objects.values_list("number", flat=True):
+        assert number not in text
+    event = AuditEvent.objects.get(action="export.dashboard")
+    assert event.actor == staff and event.org == hebei
+
+
+def test_formula_looking_cells_are_neutralised():
+    assert safe_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert safe_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert safe_cell("石家庄") == "石家庄"
+    assert safe_cell(-3) == -3
+
+
+@pytest.mark.django_db
+def test_a_bad_year_is_reported_and_the_page_still_renders(client, staff, progress_data):
+    client.force_login(staff)
+    response = client.get(reverse("orgs:dashboard") + "?year=abc&kind=nonsense")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "年度应为四位数字" in body
+    assert "请选择有效的组织类型" in body
+
+
+@pytest.mark.django_db
+def test_applicants_do_not_reach_the_dashboard(client, progress_data):
+    client.force_login(progress_data[0].user)
+    assert client.get(reverse("orgs:dashboard")).status_code == 404
+    assert client.get(reverse("orgs:dashboard_export")).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_public_page_shows_city_and_county_aggregates_without_personal_data(client, progress_data, city,
+                                                                                county_a):
+    response = client.get(reverse("progress:index") + "?year=2026")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert city.name in body and county_a.name in body
+    assert "数据统计于" in body
+    for person in progress_data:
+        assert person.name not in body
+        assert person.mobile not in body
+        assert person.id_number_masked not in body
+    for number in Membership.objects.values_list("number", flat=True):
+        assert number not in body
+    provincial = Org.objects.filter(level="province", kind="society").first()
+    assert provincial.name not in body, "only cities and counties are published"
+    city_row = next(c for c in response.context["data"]["cities"] if c["name"] == city.name)
+    assert city_row["received"] == 5 and city_row["approved"] == 4
+
+
+@pytest.mark.django_db
+def test_the_public_page_is_served_from_the_cache(client, progress_data, django_assert_max_num_queries):
+    client.get(reverse("progress:index") + "?year=2026")
+    services.progress_recompute_all(years=[2026])
+    with django_assert_max_num_queries(2):
+        response = client.get(reverse("progress:index") + "?year=2026")
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_public_page_reports_a_bad_year_in_chinese(client, hebei):
+    response = client.get(reverse("progress:index") + "?year=20x6")
+    assert response.status_code == 200
+    assert "年度应为四位数字" in response.content.decode()
