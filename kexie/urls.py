@@ -13,6 +13,8 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("console/", include("orgs.urls")),
     path("console/", include("approvals.urls")),
+    path("console/", include("members.lifecycle_urls")),
+    path("", include("members.lifecycle_public_urls")),
     path("", include("members.urls")),
     path("admin/", admin.site.urls),
 ]
