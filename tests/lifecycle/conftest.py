@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.utils import timezone
 
 from members.crypto import encrypt_id_number, id_number_blind_index
@@ -75,13 +76,14 @@ def make_members():
                     employer="某单位",
                 )
             )
-        people = Person.objects.bulk_create(people)
-        numbers = member_numbers_reserve(org=org, year=timezone.localdate().year, count=n)
-        return Membership.objects.bulk_create(
-            [
-                Membership(person=p, org=org, level=org.level, number=num, grade=grade, status=status, joined_on=timezone.localdate())
-                for p, num in zip(people, numbers)
-            ]
-        )
+        with transaction.atomic():
+            people = Person.objects.bulk_create(people)
+            numbers = member_numbers_reserve(org=org, year=timezone.localdate().year, count=n)
+            return Membership.objects.bulk_create(
+                [
+                    Membership(person=p, org=org, level=org.level, number=num, grade=grade, status=status, joined_on=timezone.localdate())
+                    for p, num in zip(people, numbers)
+                ]
+            )
 
     return make

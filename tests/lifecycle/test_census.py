@@ -228,3 +228,14 @@ def test_fellow_rows_beyond_the_cap_are_errors(county_a, admin_a):
     assert census.error_rows == 2
     assert all("会士名额已满" in r.errors[0] for r in census.rows.exclude(errors=[]))
     assert CENSUS_HEADER[0] == "姓名"
+
+
+@pytest.mark.django_db
+def test_a_running_job_shows_a_polling_progress_bar(client, county_a, admin_a):
+    census = census_services.census_import_create(actor=admin_a, org=county_a, file=csv_upload([census_row(10_600)]))
+    census_services.census_progress_set(census.pk, phase="validate", processed=500, total=60_000)
+    client.force_login(admin_a)
+    page = client.get(reverse("lifecycle:census_detail", args=[census.pk])).content.decode()
+    assert 'id="census-bar"' in page and reverse("lifecycle:census_status", args=[census.pk]) in page
+    status = client.get(reverse("lifecycle:census_status", args=[census.pk])).json()
+    assert (status["done"], status["processed"], status["total"]) == (False, 500, 60_000)
