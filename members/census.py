@@ -244,10 +244,22 @@ def census_validate(*, census_id: int) -> CensusImport:
     try:
         with census.file.open("rb") as fh:
             parsed = list(census_rows_parse(census_file_rows(fh, census.original_name)))
-    except DomainError as exc:
-        CensusImport.objects.filter(pk=census.pk).update(status=CensusImport.Status.FAILED, message=str(exc.message))
+    except (DomainError, csv.Error, UnicodeError) as exc:
+        message = exc.message if isinstance(exc, DomainError) else _("文件内容无法解析，请确认文件未损坏且为规定格式")
+        CensusImport.objects.filter(pk=census.pk).update(status=CensusImport.Status.FAILED, message=str(message))
         census.refresh_from_db()
         return census
+    try:
+        return _census_validate_rows(census, parsed)
+    except Exception:
+        # The page polls until the job ends; a crash must end it visibly instead of spinning forever.
+        CensusImport.objects.filter(pk=census.pk).update(
+            status=CensusImport.Status.FAILED, message=_("处理失败，请重新上传或联系系统管理员")
+        )
+        raise
+
+
+def _census_validate_rows(census: CensusImport, parsed: list[ParsedRow]) -> CensusImport:
     total = len(parsed)
     census_progress_set(census.pk, phase="validate", processed=0, total=total)
 
@@ -438,7 +450,10 @@ def _census_commit_rows(census: CensusImport) -> int:
             r.sms_text = _(
                 "【%(org)s】%(name)s您好：您已列入本会会员名册（编号 %(number)s），请于30日内访问 %(link)s 核对信息并完成重新登记。"
             ) % {"org": org.name, "name": r.name, "number": m.number, "link": link}
-        CensusRow.objects.bulk_update(chunk, ["membership", "invite_token", "sms_text"])
+        # Delete and re-insert (same ids) instead of bulk_update: Django's bulk_update builds one CASE
+        # expression per field and row, which made a 60,000-row commit take minutes.
+        CensusRow.objects.filter(pk__in=[r.pk for r in chunk]).delete()
+        CensusRow.objects.bulk_create(chunk)
         census_progress_set(census.pk, phase="commit", processed=start + len(chunk), total=total)
     return total
 

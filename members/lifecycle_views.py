@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -421,11 +422,8 @@ def report_xlsx(request, org_id: int, year: int):
 # --- member's own pages and the public re-registration page -------------------------------------------------
 
 
+@login_required
 def me_fees(request):
-    if not request.user.is_authenticated:
-        from django.contrib.auth.views import redirect_to_login
-
-        return redirect_to_login(request.get_full_path())
     person = getattr(request.user, "person", None)
     lines = selectors.fees_of_person(person, this_year=timezone.localdate().year) if person else []
     return render(request, "lifecycle/me_fees.html", {"lines": lines})
