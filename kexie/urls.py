@@ -19,6 +19,8 @@ urlpatterns = [
     path("console/", include("orgs.urls")),
     path("console/", include("approvals.urls")),
     path("progress/", include("orgs.urls_public")),
+    path("console/", include("members.lifecycle_urls")),
+    path("", include("members.lifecycle_public_urls")),
     path("", include("members.urls")),
     path("", include("approvals.urls_public")),
     path("admin/", admin.site.urls),

@@ -185,6 +185,14 @@ class Membership(models.Model):
     category = models.CharField(_("会员类别"), max_length=16, choices=Category.choices, default=Category.REGULAR)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
     joined_on = models.DateField(_("入会日期"))
+    unit = models.ForeignKey(
+        "members.UnitMember",
+        verbose_name=_("所在团体会员单位"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="individual_memberships",
+    )
     application = models.OneToOneField(
         "approvals.Application",
         verbose_name=_("来源申请"),
@@ -252,3 +260,182 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- Member lifecycle: unit members, fees, census and re-registration -----------------------------------
+
+
+class UnitMember(models.Model):
+    """团体会员: an organisation admitted as a member, identified by its unified social credit code."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("有效")
+        WITHDRAWN = "withdrawn", _("已退会")
+
+    org = models.ForeignKey("orgs.Org", verbose_name=_("所属组织"), on_delete=models.PROTECT, related_name="unit_members")
+    name = models.CharField(_("单位名称"), max_length=100)
+    uscc = models.CharField(_("统一社会信用代码"), max_length=18)
+    uscc_checksum_ok = models.BooleanField(_("校验位正确"), default=True)
+    # Some early codes fail the GB 32100 check yet are what the licence shows; the admin's reason is kept.
+    uscc_override_reason = models.TextField(_("校验位不符的确认理由"), blank=True)
+    contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
+    contact_mobile = models.CharField(_("联系电话"), max_length=11, blank=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    joined_on = models.DateField(_("入会日期"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("录入人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("团体会员")
+        verbose_name_plural = _("团体会员")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["org", "uscc"], name="one_unit_membership_per_org_uscc"),
+            models.CheckConstraint(
+                condition=Q(uscc_checksum_ok=True) | ~Q(uscc_override_reason=""),
+                name="uscc_checksum_failure_needs_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Fee(models.Model):
+    """Annual fee of one org for one membership category; zero means 暂时不收取会费."""
+
+    org = models.ForeignKey("orgs.Org", verbose_name=_("组织"), on_delete=models.PROTECT, related_name="fees")
+    category = models.CharField(_("会员类别"), max_length=16, choices=Membership.Category.choices)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    amount = models.DecimalField(_("金额（元）"), max_digits=8, decimal_places=2)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("会费标准")
+        verbose_name_plural = _("会费标准")
+        ordering = ["-year", "category"]
+        constraints = [
+            models.UniqueConstraint(fields=["org", "category", "year"], name="one_fee_per_org_category_year"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="fee_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org_id}/{self.year}/{self.category}: {self.amount}"
+
+    @property
+    def is_waived(self) -> bool:
+        return self.amount == 0
+
+
+class FeePayment(models.Model):
+    """A member's fee for one year settled: paid, or exempted by the admin."""
+
+    class Kind(models.TextChoices):
+        PAID = "paid", _("已缴纳")
+        EXEMPT = "exempt", _("免缴")
+
+    membership = models.ForeignKey(
+        Membership, verbose_name=_("会员"), on_delete=models.PROTECT, related_name="fee_payments"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    kind = models.CharField(_("方式"), max_length=8, choices=Kind.choices)
+    amount = models.DecimalField(_("金额（元）"), max_digits=8, decimal_places=2, default=0)
+    paid_on = models.DateField(_("缴费日期"))
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("会费缴纳")
+        verbose_name_plural = _("会费缴纳")
+        ordering = ["-year", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["membership", "year"], name="one_fee_payment_per_membership_year"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="fee_payment_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id}/{self.year}: {self.kind}"
+
+
+def census_file_path(instance: "CensusImport", filename: str) -> str:
+    import uuid
+    from pathlib import Path
+
+    return f"census/{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
+
+
+class CensusImport(models.Model):
+    """One uploaded member list of the census (普查、清理和重新登记) and its processing state."""
+
+    class Status(models.TextChoices):
+        VALIDATING = "validating", _("正在校验")
+        VALIDATED = "validated", _("待确认导入")
+        COMMITTING = "committing", _("正在导入")
+        COMMITTED = "committed", _("已导入")
+        FAILED = "failed", _("处理失败")
+
+    org = models.ForeignKey("orgs.Org", verbose_name=_("组织"), on_delete=models.PROTECT, related_name="census_imports")
+    file = models.FileField(_("文件"), upload_to=census_file_path)
+    original_name = models.CharField(_("文件名"), max_length=200)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.VALIDATING)
+    total_rows = models.PositiveIntegerField(_("总行数"), default=0)
+    valid_rows = models.PositiveIntegerField(_("有效行数"), default=0)
+    error_rows = models.PositiveIntegerField(_("错误行数"), default=0)
+    imported_rows = models.PositiveIntegerField(_("已导入人数"), default=0)
+    message = models.TextField(_("处理说明"), blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    committed_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("普查导入")
+        verbose_name_plural = _("普查导入")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_status_display()})"
+
+
+class CensusRow(models.Model):
+    """One line of a census file: what was typed (ID masked), its errors, and after commit the invitation."""
+
+    census = models.ForeignKey(CensusImport, verbose_name=_("普查导入"), on_delete=models.CASCADE, related_name="rows")
+    row_number = models.PositiveIntegerField(_("行号"))
+    name = models.CharField(_("姓名"), max_length=100, blank=True)
+    id_number_masked = models.CharField(_("身份证号"), max_length=18, blank=True)
+    id_number_encrypted = models.TextField(_("身份证号（密文）"), blank=True)
+    id_number_index = models.CharField(_("身份证号索引"), max_length=64, blank=True, db_index=True)
+    mobile = models.CharField(_("手机号码"), max_length=32, blank=True)
+    employer = models.CharField(_("工作单位"), max_length=200, blank=True)
+    education = models.CharField(_("学历"), max_length=32, blank=True)
+    title = models.CharField(_("职称"), max_length=32, blank=True)
+    grade = models.CharField(_("会员等级"), max_length=32, blank=True)
+    email = models.CharField(_("邮箱"), max_length=254, blank=True)
+    errors = models.JSONField(_("错误"), default=list, blank=True)
+    membership = models.OneToOneField(
+        Membership, verbose_name=_("会员"), on_delete=models.SET_NULL, null=True, blank=True, related_name="census_row"
+    )
+    invite_token = models.CharField(_("登记邀请码"), max_length=64, unique=True, null=True, blank=True)
+    sms_text = models.TextField(_("短信内容"), blank=True)
+    emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("重新登记时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("普查名单行")
+        verbose_name_plural = _("普查名单行")
+        ordering = ["census", "row_number"]
+        constraints = [models.UniqueConstraint(fields=["census", "row_number"], name="one_census_row_per_line")]
+
+    def __str__(self) -> str:
+        return f"{self.census_id}#{self.row_number} {self.name}"
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.errors

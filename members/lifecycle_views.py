@@ -1,0 +1,468 @@
+"""Console pages of the member lifecycle. Thin: parse, fetch through a selector, call one service, render."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kexie.decorators import console_required
+from kexie.errors import DomainError, OutOfScope
+from kexie.excel import Sheet, csv_response, workbook_response
+from members import census as census_services
+from members import lifecycle_selectors as selectors
+from members import lifecycle_services as services
+from members.lifecycle_forms import (
+    CensusUploadForm,
+    ClaimForm,
+    FeeForm,
+    FeePaymentForm,
+    GradeForm,
+    StatusForm,
+    TransferForm,
+    UnitLinkForm,
+    UnitMemberForm,
+)
+from members.models import CensusImport, Membership, UnitMember
+from orgs.models import AuditEvent
+from orgs.selectors import org_managed_or_404, org_visible_or_404, orgs_managed_by, orgs_visible_to
+from orgs.services import audit_record
+
+PAGE_SIZE = 50
+
+
+def _can_manage(user, org) -> bool:
+    return user.is_superuser or orgs_managed_by(user).filter(pk=org.pk).exists()
+
+
+# --- hub and directory --------------------------------------------------------------------------------------
+
+
+@console_required
+def home(request):
+    orgs = orgs_visible_to(request.user).order_by("tree_id", "lft")
+    query = request.GET.get("q", "").strip()
+    if query:
+        orgs = orgs.filter(name__contains=query)
+    page = Paginator(orgs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "lifecycle/home.html", {"page": page, "q": query})
+
+
+@console_required
+def member_list(request, org_id: int):
+    org = org_visible_or_404(request.user, org_id)
+    query, status = request.GET.get("q", ""), request.GET.get("status", "")
+    if status not in Membership.Status.values:
+        status = ""
+    members = selectors.member_directory(org=org, query=query, status=status)
+    page = Paginator(members, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "org": org,
+        "page": page,
+        "q": query,
+        "status": status,
+        "statuses": Membership.Status.choices,
+        "fellows": selectors.fellow_places(org),
+        "can_manage": _can_manage(request.user, org),
+        "year": timezone.localdate().year,
+    }
+    return render(request, "lifecycle/member_list.html", context)
+
+
+@console_required
+def member_export(request, org_id: int):
+    org = org_visible_or_404(request.user, org_id)
+    query, status = request.GET.get("q", ""), request.GET.get("status", "")
+    members = selectors.member_directory(org=org, query=query, status=status if status in Membership.Status.values else "")
+    audit_record(actor=request.user, action="export.members", obj=org, org=org, data={"q": query, "status": status})
+    rows = (
+        (
+            m.number,
+            m.person.name,
+            m.person.id_number_masked,
+            m.person.mobile,
+            m.person.employer,
+            m.person.get_education_display(),
+            m.person.get_title_display(),
+            m.get_grade_display(),
+            m.get_category_display(),
+            m.get_status_display(),
+            m.org.name,
+            m.unit.name if m.unit else "",
+            m.joined_on,
+        )
+        for m in members.iterator(chunk_size=2000)
+    )
+    header = ["会员编号", "姓名", "身份证号", "手机号码", "工作单位", "学历", "职称", "会员等级", "会员类别", "状态", "所属组织", "团体会员单位", "入会日期"]
+    return workbook_response(f"{org.name}-会员名册.xlsx", [Sheet("会员名册", header, rows)])
+
+
+@console_required
+def member_detail(request, membership_id: int):
+    membership = selectors.membership_visible_or_404(request.user, membership_id)
+    can_manage = _can_manage(request.user, membership.org)
+    context = {
+        "m": membership,
+        "person": membership.person,
+        "can_manage": can_manage,
+        "fellows": selectors.fellow_places(membership.org),
+        "fee_lines": selectors.fees_of_person(membership.person, this_year=timezone.localdate().year),
+        "events": AuditEvent.objects.for_object(membership).select_related("actor"),
+    }
+    if can_manage:
+        context.update(
+            grade_form=GradeForm(initial={"grade": membership.grade, "category": membership.category}),
+            unit_form=UnitLinkForm(units=selectors.units_of(membership.org), initial={"unit": membership.unit_id}),
+            fee_form=FeePaymentForm(),
+            transfer_form=TransferForm(orgs=orgs_managed_by(request.user).exclude(pk=membership.org_id).order_by("tree_id", "lft")),
+            status_form=StatusForm(),
+        )
+    return render(request, "lifecycle/member_detail.html", context)
+
+
+def _member_action(request, membership_id, form, run):
+    """POST-only member actions: scope first (404), then validate, then the one service call."""
+    membership = selectors.membership_managed_or_404(request.user, membership_id)
+    if form.is_valid():
+        try:
+            run(membership, form.cleaned_data)
+        except OutOfScope:
+            raise Http404
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("已保存"))
+    else:
+        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+    return redirect("lifecycle:member_detail", membership.pk)
+
+
+@console_required
+@require_POST
+def member_grade(request, membership_id: int):
+    return _member_action(
+        request,
+        membership_id,
+        GradeForm(request.POST),
+        lambda m, d: services.membership_grade_set(actor=request.user, membership=m, grade=d["grade"], category=d["category"]),
+    )
+
+
+@console_required
+@require_POST
+def member_unit(request, membership_id: int):
+    units = UnitMember.objects.filter(org__in=orgs_managed_by(request.user))
+    return _member_action(
+        request,
+        membership_id,
+        UnitLinkForm(request.POST, units=units),
+        lambda m, d: services.membership_unit_link(actor=request.user, membership=m, unit=d["unit"]),
+    )
+
+
+@console_required
+@require_POST
+def member_fee(request, membership_id: int):
+    return _member_action(
+        request,
+        membership_id,
+        FeePaymentForm(request.POST),
+        lambda m, d: services.fee_payment_record(
+            actor=request.user, membership=m, year=d["year"], kind=d["kind"], paid_on=d["paid_on"], note=d["note"]
+        ),
+    )
+
+
+@console_required
+@require_POST
+def member_status(request, membership_id: int):
+    return _member_action(
+        request,
+        membership_id,
+        StatusForm(request.POST),
+        lambda m, d: services.membership_status_set(actor=request.user, membership=m, status=d["status"], comment=d["comment"]),
+    )
+
+
+@console_required
+@require_POST
+def member_transfer(request, membership_id: int):
+    membership = selectors.membership_managed_or_404(request.user, membership_id)
+    form = TransferForm(request.POST, orgs=orgs_managed_by(request.user))
+    if not form.is_valid():
+        messages.error(request, _("请选择您管理范围内的转入组织"))
+        return redirect("lifecycle:member_detail", membership.pk)
+    try:
+        new = services.membership_transfer(
+            actor=request.user, membership=membership, target_org=form.cleaned_data["target_org"], comment=form.cleaned_data["comment"]
+        )
+    except OutOfScope:
+        raise Http404
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("lifecycle:member_detail", membership.pk)
+    messages.success(request, _("已转入“%(org)s”，新会员编号 %(number)s") % {"org": new.org.name, "number": new.number})
+    return redirect("lifecycle:member_detail", new.pk)
+
+
+# --- unit members and fees ----------------------------------------------------------------------------------
+
+
+@console_required
+def unit_list(request, org_id: int):
+    org = org_visible_or_404(request.user, org_id)
+    page = Paginator(selectors.units_of(org), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "lifecycle/unit_list.html", {"org": org, "page": page, "can_manage": _can_manage(request.user, org)})
+
+
+@console_required
+def unit_create(request, org_id: int):
+    org = org_managed_or_404(request.user, org_id)
+    form = UnitMemberForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.unit_member_create(actor=request.user, org=org, **form.cleaned_data)
+        except OutOfScope:
+            raise Http404
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("已登记团体会员"))
+            return redirect("lifecycle:units", org.pk)
+    return render(request, "lifecycle/unit_form.html", {"org": org, "form": form})
+
+
+@console_required
+def fee_list(request, org_id: int):
+    org = org_visible_or_404(request.user, org_id)
+    year = timezone.localdate().year
+    fees = org.fees.all()
+    context = {
+        "org": org,
+        "fees": fees,
+        "form": FeeForm(initial={"year": year}),
+        "collection": selectors.fee_collection(org=org, year=year),
+        "year": year,
+        "can_manage": _can_manage(request.user, org),
+    }
+    return render(request, "lifecycle/fee_list.html", context)
+
+
+@console_required
+@require_POST
+def fee_set(request, org_id: int):
+    org = org_managed_or_404(request.user, org_id)
+    form = FeeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.fee_set(actor=request.user, org=org, **form.cleaned_data)
+        except OutOfScope:
+            raise Http404
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("已保存会费标准"))
+    else:
+        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+    return redirect("lifecycle:fees", org.pk)
+
+
+# --- census -------------------------------------------------------------------------------------------------
+
+
+@console_required
+def census_list(request, org_id: int):
+    org = org_visible_or_404(request.user, org_id)
+    page = Paginator(selectors.census_imports_of(org), 20).get_page(request.GET.get("page"))
+    context = {
+        "org": org,
+        "page": page,
+        "progress": selectors.census_campaign_progress(org),
+        "form": CensusUploadForm(),
+        "can_manage": _can_manage(request.user, org),
+    }
+    return render(request, "lifecycle/census_list.html", context)
+
+
+@console_required
+def census_upload(request, org_id: int):
+    org = org_managed_or_404(request.user, org_id)
+    form = CensusUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            census = census_services.census_import_create(actor=request.user, org=org, file=form.cleaned_data["file"])
+        except OutOfScope:
+            raise Http404
+        except DomainError as exc:
+            form.add_error("file", exc.message)
+        else:
+            return redirect("lifecycle:census_detail", census.pk)
+    return render(request, "lifecycle/census_upload.html", {"org": org, "form": form})
+
+
+@console_required
+def census_detail(request, census_id: int):
+    census = selectors.census_visible_or_404(request.user, census_id)
+    show = request.GET.get("show", "errors" if census.error_rows else "all")
+    rows = census.rows.order_by("row_number")
+    if show == "errors":
+        rows = selectors.census_error_rows(census)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "census": census,
+        "org": census.org,
+        "page": page,
+        "show": show,
+        "busy": census.status in (CensusImport.Status.VALIDATING, CensusImport.Status.COMMITTING),
+        "can_manage": _can_manage(request.user, census.org),
+        "progress": selectors.census_campaign_progress(census.org) if census.status == CensusImport.Status.COMMITTED else [],
+    }
+    return render(request, "lifecycle/census_detail.html", context)
+
+
+@console_required
+def census_status(request, census_id: int):
+    census = selectors.census_visible_or_404(request.user, census_id)
+    progress = census_services.census_progress_get(census.pk) or {}
+    busy = census.status in (CensusImport.Status.VALIDATING, CensusImport.Status.COMMITTING)
+    return JsonResponse(
+        {
+            "status": census.status,
+            "status_display": census.get_status_display(),
+            "phase": progress.get("phase", ""),
+            "processed": progress.get("processed", 0),
+            "total": progress.get("total", census.total_rows),
+            "valid_rows": census.valid_rows,
+            "error_rows": census.error_rows,
+            "imported_rows": census.imported_rows,
+            "done": not busy,
+            "message": census.message,
+        }
+    )
+
+
+@console_required
+@require_POST
+def census_commit(request, census_id: int):
+    census = selectors.census_managed_or_404(request.user, census_id)
+    try:
+        census_services.census_commit_start(actor=request.user, census=census)
+    except OutOfScope:
+        raise Http404
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("lifecycle:census_detail", census.pk)
+
+
+@console_required
+def census_errors(request, census_id: int):
+    census = selectors.census_visible_or_404(request.user, census_id)
+    audit_record(actor=request.user, action="export.census_errors", obj=census, org=census.org)
+    header = ["行号", "姓名", "身份证号", "手机号码", "工作单位", "学历", "职称", "会员等级", "邮箱", "错误"]
+    rows = (
+        (r.row_number, r.name, r.id_number_masked, r.mobile, r.employer, r.education, r.title, r.grade, r.email, "；".join(r.errors))
+        for r in selectors.census_error_rows(census).iterator(chunk_size=2000)
+    )
+    stem = f"{census.org.name}-普查错误报告-{census.pk}"
+    if request.GET.get("format") == "csv":
+        return csv_response(f"{stem}.csv", header, rows)
+    return workbook_response(f"{stem}.xlsx", [Sheet("错误行", header, rows)])
+
+
+# --- annual report ------------------------------------------------------------------------------------------
+
+
+def _report_for(request, org_id: int, year: int):
+    org = org_visible_or_404(request.user, org_id)
+    if not 2000 <= year <= 2100:
+        raise Http404
+    return selectors.annual_report(org=org, year=year, subtree=request.GET.get("scope") == "subtree")
+
+
+@console_required
+def report(request, org_id: int, year: int):
+    return render(request, "lifecycle/report.html", {"r": _report_for(request, org_id, year), "org_id": org_id})
+
+
+@console_required
+def report_xlsx(request, org_id: int, year: int):
+    r = _report_for(request, org_id, year)
+    audit_record(actor=request.user, action="export.annual_report", obj=r.org, org=r.org, data={"year": year})
+    grade_rows = [[label, *cells, total] for label, cells, total in r.by_grade_category]
+    grade_rows.append(["合计", *r.category_totals, r.total_members])
+    rate = r.fees.rate
+    summary = [
+        ["组织", r.org.name],
+        ["年度", r.year],
+        ["统计范围", "本组织及下级组织" if r.subtree else "本组织"],
+        ["个人会员总数", r.total_members],
+        ["本年新增会员", r.new_members],
+        ["团体会员", r.unit_members],
+        ["推荐人数", r.recommendations_made],
+        ["推荐获批人数", r.recommendations_accepted],
+        ["应缴会费人数", r.fees.due],
+        ["已缴纳", r.fees.paid],
+        ["免缴", r.fees.exempt],
+        ["会费收缴率", "—" if rate is None else f"{rate:.1%}"],
+    ]
+    return workbook_response(
+        f"{r.org.name}-{year}年报.xlsx",
+        [
+            Sheet("概况", ["项目", "数值"], summary),
+            Sheet("会员等级与类别", ["会员等级", *r.category_labels, "合计"], grade_rows),
+        ],
+    )
+
+
+# --- member's own pages and the public re-registration page -------------------------------------------------
+
+
+@login_required
+def me_fees(request):
+    person = getattr(request.user, "person", None)
+    lines = selectors.fees_of_person(person, this_year=timezone.localdate().year) if person else []
+    return render(request, "lifecycle/me_fees.html", {"lines": lines})
+
+
+def claim(request, token: str):
+    row = census_services.census_row_for_token(token)
+    if row is None:
+        raise Http404
+    if row.claimed_at is not None:
+        return render(request, "lifecycle/claim_done.html", {"row": row, "already": True})
+    person = row.membership.person
+    initial = {
+        "name": person.name,
+        "mobile": person.mobile,
+        "email": person.email,
+        "employer": person.employer,
+        "education": person.education,
+        "title": person.title,
+    }
+    form = ClaimForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = census_services.census_claim(
+                token=token,
+                id_number=data["id_number"],
+                password=data["password1"],
+                mobile=data["mobile"],
+                name=data["name"],
+                employer=data["employer"],
+                education=data["education"],
+                title=data["title"],
+                email=data["email"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("重新登记已完成，您的会员资格已恢复有效"))
+            return redirect(reverse("lifecycle_public:me_fees"))
+    return render(request, "lifecycle/claim.html", {"row": row, "form": form, "org": row.membership.org})

@@ -1,0 +1,80 @@
+"""Lifecycle pages: members, unit members, fees, census, annual report. County A's objects are built in
+extend_context; readers may see them, only managers act on them, everyone else gets 404."""
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from tests.tenancy.base import MANAGERS, READERS, Case
+
+YEAR = 2026
+
+
+def extend_context(ctx, request):
+    from members import census as census_services
+    from members.services import membership_grant
+    from tests.lifecycle.conftest import census_row, csv_upload
+
+    ctx["membership"] = membership_grant(person=ctx["applicant_person"], org=ctx["county_a"])
+    census = census_services.census_import_create(
+        actor=ctx["admin_a"], org=ctx["county_a"], file=csv_upload([census_row(90_001), census_row(90_002, 身份证号="1")])
+    )
+    ctx["census"] = census_services.census_validate(census_id=census.pk)
+
+
+def _org(name, *extra):
+    return lambda ctx: (reverse(f"lifecycle:{name}", args=[ctx["county_a"].pk, *extra]), None)
+
+
+def _member(name, data):
+    return lambda ctx: (reverse(f"lifecycle:{name}", args=[ctx["membership"].pk]), data(ctx) if callable(data) else data)
+
+
+def _census(name, post=None):
+    return lambda ctx: (reverse(f"lifecycle:{name}", args=[ctx["census"].pk]), post)
+
+
+def _upload(ctx):
+    csv_bytes = "姓名,身份证号,手机号码,工作单位,学历,职称,会员等级\n".encode("utf-8")
+    return (
+        reverse("lifecycle:census_upload", args=[ctx["county_a"].pk]),
+        {"file": SimpleUploadedFile("名单.csv", csv_bytes, content_type="text/csv")},
+    )
+
+
+SCOPED = [
+    Case("lifecycle:member_list", _org("member_list"), READERS),
+    Case("lifecycle:member_export", _org("member_export"), READERS),
+    Case("lifecycle:units", _org("units"), READERS),
+    Case("lifecycle:unit_create", _org("unit_create"), MANAGERS),
+    Case("lifecycle:fees", _org("fees"), READERS),
+    Case(
+        "lifecycle:fee_set",
+        lambda ctx: (reverse("lifecycle:fee_set", args=[ctx["county_a"].pk]), {"category": "regular", "year": YEAR, "amount": "10"}),
+        MANAGERS,
+    ),
+    Case("lifecycle:census", _org("census"), READERS),
+    Case("lifecycle:census_upload", _upload, MANAGERS),
+    Case("lifecycle:report", _org("report", YEAR), READERS),
+    Case("lifecycle:report_xlsx", _org("report_xlsx", YEAR), READERS),
+    Case("lifecycle:member_detail", _member("member_detail", None), READERS),
+    Case("lifecycle:member_grade", _member("member_grade", {"grade": "senior", "category": "regular"}), MANAGERS),
+    Case("lifecycle:member_unit", _member("member_unit", {"unit": ""}), MANAGERS),
+    Case("lifecycle:member_fee", _member("member_fee", {"year": YEAR, "kind": "paid"}), MANAGERS),
+    Case("lifecycle:member_status", _member("member_status", {"status": "lapsed", "comment": "测试"}), MANAGERS),
+    Case(
+        "lifecycle:member_transfer",
+        _member("member_transfer", lambda ctx: {"target_org": ctx["county_b"].pk, "comment": ""}),
+        MANAGERS,
+        note="admin_a does not manage county B: the target is not a valid choice, answered with a message",
+    ),
+    Case("lifecycle:census_detail", _census("census_detail"), READERS),
+    Case("lifecycle:census_status", _census("census_status"), READERS),
+    Case("lifecycle:census_errors", _census("census_errors"), READERS),
+    Case("lifecycle:census_commit", _census("census_commit", {}), MANAGERS),
+]
+
+UNSCOPED = {
+    "lifecycle:home": "scoped list of the user's visible orgs (tests/lifecycle/test_views.py)",
+    "lifecycle_public:me_fees": "own data",
+    "lifecycle_public:claim": "public re-registration page; the secret token and the ID number identify the person",
+}
