@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0002_initial'),
+        ('members', '0003_person_restricted_at'),
         ('orgs', '0001_initial'),
     ]
 
