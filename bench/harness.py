@@ -181,6 +181,12 @@ class LoadResult:
     statuses: dict[int, int]
     elapsed: float
 
+    def add(self, other: "LoadResult") -> None:
+        self.latencies += other.latencies
+        self.elapsed += other.elapsed
+        for status, n in other.statuses.items():
+            self.statuses[status] = self.statuses.get(status, 0) + n
+
     @property
     def completed(self) -> int:
         return len(self.latencies)

@@ -92,3 +92,13 @@ def test_census_and_progress_hooks_report_not_available_when_missing(hebei, monk
     monkeypatch.setattr(benchmarks, "CENSUS_IMPORT", "members.no_such_module.census_import")
     rows = benchmarks.census_import(Context(server=None))
     assert [r.measured for r in rows] == [UNAVAILABLE]
+
+
+def test_load_results_of_alternating_rounds_add_up():
+    from bench.harness import LoadResult
+
+    total = LoadResult([], {}, 0.0)
+    total.add(LoadResult([0.1, 0.2], {302: 2}, 1.0))
+    total.add(LoadResult([0.3], {302: 1, 500: 1}, 1.0))
+    assert total.completed == 3 and total.statuses == {302: 3, 500: 1}
+    assert total.per_second == pytest.approx(1.5)
