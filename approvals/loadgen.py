@@ -327,9 +327,6 @@ class _Builder:
         self.seed = seed
         self.orgs = {o.pk: o for o in orgs}
         self.admins = admins
-        weighted = [(o, HOME_WEIGHTS.get((o.level, o.kind), 1)) for o in orgs]
-        self.home_orgs = [o for o, _ in weighted]
-        self.home_weights = [w for _, w in weighted]
         self.ids = {m: _next_id(m) for m in INSERT_ORDER}
         self.rows: dict[type, list[tuple]] = {m: [] for m in INSERT_ORDER}
         self.id_numbers: list[str] = []
@@ -339,7 +336,7 @@ class _Builder:
         self.password = make_password(None)
         self.applications = 0
         self.pick_tables: dict[int, tuple] = {}
-        self.home_weights_map = dict(zip(self.home_orgs, self.home_weights))
+        self.home_weights_map = {o: HOME_WEIGHTS.get((o.level, o.kind), 1) for o in orgs}
         self.month_weights_map = dict(zip(range(1, 12), MONTH_WEIGHTS))
 
     def _id(self, model) -> int:

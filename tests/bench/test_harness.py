@@ -2,7 +2,6 @@
 
 import pytest
 from django.conf import settings
-from django.test import override_settings
 from django.urls import reverse
 
 from approvals.models import Application
