@@ -1,0 +1,103 @@
+"""The benchmark harness: its bench-only views behave like real ones, and its measuring tools are correct."""
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from approvals.models import Application
+from bench import benchmarks
+from bench.harness import UNAVAILABLE, Context, count_queries, dotted, percentile, session_cookie
+from orgs.models import Org
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("bench.urls")]
+
+
+def test_bench_submit_view_creates_an_application_and_redirects(client, make_applicant, county_a):
+    person = make_applicant("李四")
+    client.force_login(person.user)
+    response = client.post(reverse("bench_submit"), {"org": county_a.pk, "declaration": "on", "explanation": "说明"})
+    assert response.status_code == 302
+    application = Application.objects.get(person=person, org=county_a)
+    assert application.status == Application.Status.SUBMITTED and application.explanation == "说明"
+
+
+def test_bench_submit_view_without_the_declaration_shows_a_chinese_error_and_writes_nothing(
+    client, make_applicant, county_a
+):
+    person = make_applicant("李四")
+    client.force_login(person.user)
+    response = client.post(reverse("bench_submit"), {"org": county_a.pk, "explanation": "保留的说明"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "请阅读并勾选入会声明" in page and "保留的说明" in page
+    assert not Application.objects.filter(person=person).exists()
+
+
+def test_bench_submit_view_reports_a_duplicate_application_without_a_500(client, make_applicant, county_a):
+    person = make_applicant("李四")
+    client.force_login(person.user)
+    data = {"org": county_a.pk, "declaration": "on"}
+    client.post(reverse("bench_submit"), data)
+    response = client.post(reverse("bench_submit"), data)
+    assert response.status_code == 200
+    assert "请勿重复提交" in response.content.decode()
+    assert Application.objects.filter(person=person).count() == 1
+
+
+def test_bench_views_need_a_signed_in_user(client, county_a):
+    for name in ("bench_bare", "bench_submit"):
+        response = client.post(reverse(name), {"org": county_a.pk, "declaration": "on"})
+        assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    assert not Application.objects.exists()
+
+
+def test_session_cookie_signs_the_user_in_without_a_password(client, make_applicant):
+    person = make_applicant("王五")
+    cookie = session_cookie(person.user)
+    session_key = dict(part.split("=", 1) for part in cookie.split("; "))[settings.SESSION_COOKIE_NAME]
+    client.cookies[settings.SESSION_COOKIE_NAME] = session_key
+    assert client.post(reverse("bench_bare")).status_code == 302
+    assert client.session["_auth_user_id"] == str(person.user.pk)
+
+
+def test_count_queries_counts_every_statement(hebei):
+    count, result = count_queries(lambda: (list(Org.objects.all()[:2]), Org.objects.count()))
+    assert count == 2
+    assert len(result[0]) == 2
+
+
+def test_percentile_interpolates_between_ranks():
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == pytest.approx(50.5)
+    assert percentile(values, 95) == pytest.approx(95.05)
+    assert percentile([3.0], 95) == 3.0
+
+
+def test_dotted_finds_existing_callables_and_none_for_missing_ones():
+    assert dotted("approvals.services.application_submit") is not None
+    assert dotted("approvals.services.no_such_function") is None
+    assert dotted("no_such_module.anything") is None
+
+
+def test_a_page_benchmark_whose_url_is_not_routed_reports_not_available(hebei, monkeypatch):
+    monkeypatch.setattr(benchmarks, "QUEUE_URL_NAME", "approvals:no_such_page")
+    monkeypatch.setattr(benchmarks, "DASHBOARD_URL_NAME", "orgs:no_such_page")
+    ctx = Context(server=None)
+    for rows in (benchmarks.review_queue(ctx), benchmarks.province_dashboard(ctx)):
+        assert rows and all(r.measured == UNAVAILABLE and r.met is None for r in rows)
+
+
+def test_census_and_progress_hooks_report_not_available_when_missing(hebei, monkeypatch):
+    monkeypatch.setattr(benchmarks, "CENSUS_IMPORT", "members.no_such_module.census_import")
+    rows = benchmarks.census_import(Context(server=None))
+    assert [r.measured for r in rows] == [UNAVAILABLE]
+
+
+def test_load_results_of_alternating_rounds_add_up():
+    from bench.harness import LoadResult
+
+    total = LoadResult([], {}, 0.0)
+    total.add(LoadResult([0.1, 0.2], {302: 2}, 1.0))
+    total.add(LoadResult([0.3], {302: 1, 500: 1}, 1.0))
+    assert total.completed == 3 and total.statuses == {302: 3, 500: 1}
+    assert total.per_second == pytest.approx(1.5)
