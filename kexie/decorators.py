@@ -3,7 +3,7 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 
-from orgs.selectors import is_administrator
+from kexie.roles import is_console_user
 
 
 def console_required(view):
@@ -14,7 +14,7 @@ def console_required(view):
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not (user.is_superuser or user.department or is_administrator(user)):
+        if not is_console_user(request):
             raise Http404
         return view(request, *args, **kwargs)
 

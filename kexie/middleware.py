@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from kexie.roles import is_console_user
 from kexie.request_context import client_ip_from, reset_client_ip, set_client_ip
 
 _LAST_SEEN = "kexie_last_seen"
@@ -31,7 +32,7 @@ class AdminIdleTimeoutMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and _is_console_user(request):
+        if user is not None and user.is_authenticated and is_console_user(request):
             now = time.time()
             last = request.session.get(_LAST_SEEN)
             if last is not None and now - last > settings.ADMIN_IDLE_TIMEOUT.total_seconds():
@@ -40,14 +41,3 @@ class AdminIdleTimeoutMiddleware:
                 return redirect(settings.LOGIN_URL)
             request.session[_LAST_SEEN] = now
         return self.get_response(request)
-
-
-def _is_console_user(request) -> bool:
-    from orgs.selectors import is_administrator
-
-    cached = getattr(request, "_kexie_is_console_user", None)
-    if cached is None:
-        user = request.user
-        cached = user.is_superuser or bool(user.department) or is_administrator(user)
-        request._kexie_is_console_user = cached
-    return cached

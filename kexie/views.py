@@ -1,13 +1,13 @@
 from django.shortcuts import redirect, render
 
-from orgs.selectors import is_administrator
+from kexie.roles import is_console_user
 
 
 def home(request):
     """Landing page for visitors; signed-in users go to their own workspace."""
     user = request.user
     if user.is_authenticated:
-        if user.is_superuser or user.department or is_administrator(user):
+        if is_console_user(request):
             return redirect("orgs:tree")
         return redirect("members:me")
     return render(request, "home.html")

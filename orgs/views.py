@@ -51,48 +51,50 @@ def account_list(request):
     return render(request, "orgs/account_list.html", context)
 
 
+def _account_form_page(request, form, *, create, success_message, title: str):
+    """Shared by both account forms: the service decides scope; a refused org looks like a missing page."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = create(actor=request.user, **form.cleaned_data)
+        except OutOfScope:
+            raise Http404
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        except ValidationError as exc:
+            form.add_error("password", exc.messages)
+        else:
+            messages.success(request, success_message(account, form.cleaned_data))
+            return redirect("orgs:account_list")
+    return render(request, "orgs/account_form.html", {"form": form, "title": title})
+
+
 @console_required
 def account_create(request):
     orgs = selectors.orgs_below_managed(request.user).order_by("tree_id", "lft")
     if not orgs.exists():
         raise Http404
     form = AdminAccountForm(request.POST or None, orgs=orgs, initial={"org": request.GET.get("org")})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            account = services.admin_account_create(actor=request.user, **data)
-        except OutOfScope:
-            raise Http404
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        except ValidationError as exc:
-            form.add_error("password", exc.messages)
-        else:
-            messages.success(
-                request, _("已为“%(org)s”创建管理员账号 %(username)s") % {"org": data["org"].name, "username": account.username}
-            )
-            return redirect("orgs:account_list")
-    return render(request, "orgs/account_form.html", {"form": form, "title": _("新建组织管理员账号")})
+    return _account_form_page(
+        request,
+        form,
+        create=services.admin_account_create,
+        success_message=lambda account, data: _("已为“%(org)s”创建管理员账号 %(username)s")
+        % {"org": data["org"].name, "username": account.username},
+        title=_("新建组织管理员账号"),
+    )
 
 
 @console_required
 def staff_create(request):
     if not selectors.is_province_administrator(request.user):
         raise Http404
-    form = StaffAccountForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            account = services.staff_account_create(actor=request.user, **form.cleaned_data)
-        except OutOfScope:
-            raise Http404
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        except ValidationError as exc:
-            form.add_error("password", exc.messages)
-        else:
-            messages.success(request, _("已创建省科协工作人员账号 %(username)s") % {"username": account.username})
-            return redirect("orgs:account_list")
-    return render(request, "orgs/account_form.html", {"form": form, "title": _("新建省科协工作人员账号")})
+    return _account_form_page(
+        request,
+        StaffAccountForm(request.POST or None),
+        create=services.staff_account_create,
+        success_message=lambda account, data: _("已创建省科协工作人员账号 %(username)s") % {"username": account.username},
+        title=_("新建省科协工作人员账号"),
+    )
 
 
 @console_required
