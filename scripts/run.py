@@ -3,6 +3,7 @@
 
 import os
 import sys
+from datetime import date
 
 sys.path.insert(0, os.path.dirname(__file__))
 from bootstrap import ensure_venv, manage  # noqa: E402
@@ -14,6 +15,9 @@ def main() -> None:
     manage("migrate", "--noinput", "-v", "0")
     manage("load_orgs")
     manage("seed_demo")
+    year = str(date.today().year)
+    manage("seed_targets", "--year", year)
+    manage("recompute_progress", "--year", year)
     address = os.environ.get("KEXIE_ADDRESS", "127.0.0.1:8000")
     print(f"\n系统已启动：http://{address}/  （按 Ctrl+C 停止）\n", flush=True)
     manage("runserver", address)
