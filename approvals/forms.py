@@ -54,21 +54,6 @@ class QueueFilterForm(_ScopedFilterForm):
         }
 
 
-class MemberFilterForm(_ScopedFilterForm):
-    status = forms.ChoiceField(
-        label=_("状态"), choices=[("", _("全部状态"))] + list(Membership.Status.choices), required=False
-    )
-
-    def selector_kwargs(self) -> dict:
-        data = self.cleaned_data
-        return {
-            "org": data.get("org"),
-            "include_subtree": bool(data.get("subtree")),
-            "status": data.get("status") or "",
-            "search": data.get("q") or "",
-        }
-
-
 class DecisionForm(forms.Form):
     APPROVE, RETURN, REJECT = "approve", "return", "reject"
     decision = forms.ChoiceField(
