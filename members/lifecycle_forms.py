@@ -105,6 +105,7 @@ class TransferForm(forms.Form):
     def __init__(self, *args, orgs=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["target_org"].queryset = orgs
+        self.fields["target_org"].error_messages["invalid_choice"] = _("请选择您管理范围内的转入组织")
 
 
 class StatusForm(forms.Form):

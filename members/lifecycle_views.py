@@ -105,9 +105,37 @@ def member_export(request):
     return xlsx_response(f"{scope_org.name}-会员名册-{timezone.localdate():%Y%m%d}.xlsx", content)
 
 
-@console_required
-def member_detail(request, membership_id: int):
-    membership = selectors.membership_visible_or_404(request.user, membership_id)
+# Each form of the member page gets its own id prefix: several of them have a "comment" or "year" field.
+_MEMBER_FORM_IDS = {
+    "grade_form": "grade_%s",
+    "unit_form": "unit_%s",
+    "fee_form": "fee_%s",
+    "transfer_form": "transfer_%s",
+    "status_form": "status_%s",
+    "recommend_form": "id_%s",
+}
+
+
+def _member_form(key: str, request, membership, data=None):
+    auto_id = _MEMBER_FORM_IDS[key]
+    if key == "grade_form":
+        return GradeForm(data, auto_id=auto_id, initial={"grade": membership.grade, "category": membership.category})
+    if key == "unit_form":
+        units = UnitMember.objects.filter(org__in=orgs_managed_by(request.user)) if data is not None else selectors.units_of(membership.org)
+        return UnitLinkForm(data, auto_id=auto_id, units=units, initial={"unit": membership.unit_id})
+    if key == "fee_form":
+        return FeePaymentForm(data, auto_id=auto_id)
+    if key == "transfer_form":
+        orgs = orgs_managed_by(request.user)
+        if data is None:
+            orgs = orgs.exclude(pk=membership.org_id).order_by("tree_id", "lft")
+        return TransferForm(data, auto_id=auto_id, orgs=orgs)
+    if key == "status_form":
+        return StatusForm(data, auto_id=auto_id)
+    return RecommendForm(data, auto_id=auto_id)
+
+
+def _member_page(request, membership, *, bound: dict | None = None, status: int = 200):
     can_manage = _can_manage(request.user, membership.org)
     context = {
         "m": membership,
@@ -119,32 +147,34 @@ def member_detail(request, membership_id: int):
         "events": AuditEvent.objects.for_object(membership).select_related("actor"),
     }
     if can_manage:
-        context.update(
-            grade_form=GradeForm(initial={"grade": membership.grade, "category": membership.category}),
-            unit_form=UnitLinkForm(units=selectors.units_of(membership.org), initial={"unit": membership.unit_id}),
-            fee_form=FeePaymentForm(),
-            transfer_form=TransferForm(orgs=orgs_managed_by(request.user).exclude(pk=membership.org_id).order_by("tree_id", "lft")),
-            status_form=StatusForm(),
-            recommend_form=RecommendForm(),
-        )
-    return render(request, "lifecycle/member_detail.html", context)
+        for key in _MEMBER_FORM_IDS:
+            context[key] = (bound or {}).get(key) or _member_form(key, request, membership)
+    return render(request, "lifecycle/member_detail.html", context, status=status)
 
 
-def _member_action(request, membership_id, form, run):
-    """POST-only member actions: scope first (404), then validate, then the one service call."""
+@console_required
+def member_detail(request, membership_id: int):
+    membership = selectors.membership_visible_or_404(request.user, membership_id)
+    return _member_page(request, membership)
+
+
+def _member_action(request, membership_id, key: str, run, success: str):
+    """POST-only member actions: scope first (404), then validate, then the one service call. On an error the
+    member page is shown again with the form as it was typed and the reason next to it."""
     membership = selectors.membership_managed_or_404(request.user, membership_id)
+    form = _member_form(key, request, membership, request.POST)
     if form.is_valid():
         try:
             run(membership, form.cleaned_data)
         except OutOfScope:
             raise Http404
         except DomainError as exc:
-            messages.error(request, exc.message)
+            form.add_error(None, exc.message)
         else:
-            messages.success(request, _("已保存"))
-    else:
-        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
-    return redirect("lifecycle:member_detail", membership.pk)
+            messages.success(request, success)
+            return redirect("lifecycle:member_detail", membership.pk)
+    membership = selectors.membership_visible_or_404(request.user, membership.pk)
+    return _member_page(request, membership, bound={key: form}, status=400)
 
 
 @console_required
@@ -153,20 +183,21 @@ def member_grade(request, membership_id: int):
     return _member_action(
         request,
         membership_id,
-        GradeForm(request.POST),
+        "grade_form",
         lambda m, d: services.membership_grade_set(actor=request.user, membership=m, grade=d["grade"], category=d["category"]),
+        _("已更新会员等级与类别"),
     )
 
 
 @console_required
 @require_POST
 def member_unit(request, membership_id: int):
-    units = UnitMember.objects.filter(org__in=orgs_managed_by(request.user))
     return _member_action(
         request,
         membership_id,
-        UnitLinkForm(request.POST, units=units),
+        "unit_form",
         lambda m, d: services.membership_unit_link(actor=request.user, membership=m, unit=d["unit"]),
+        _("已更新团体会员关联"),
     )
 
 
@@ -176,10 +207,11 @@ def member_fee(request, membership_id: int):
     return _member_action(
         request,
         membership_id,
-        FeePaymentForm(request.POST),
+        "fee_form",
         lambda m, d: services.fee_payment_record(
             actor=request.user, membership=m, year=d["year"], kind=d["kind"], paid_on=d["paid_on"], note=d["note"]
         ),
+        _("已登记会费"),
     )
 
 
@@ -189,8 +221,9 @@ def member_status(request, membership_id: int):
     return _member_action(
         request,
         membership_id,
-        StatusForm(request.POST),
+        "status_form",
         lambda m, d: services.membership_status_set(actor=request.user, membership=m, status=d["status"], comment=d["comment"]),
+        _("已变更会员状态"),
     )
 
 
@@ -198,21 +231,21 @@ def member_status(request, membership_id: int):
 @require_POST
 def member_transfer(request, membership_id: int):
     membership = selectors.membership_managed_or_404(request.user, membership_id)
-    form = TransferForm(request.POST, orgs=orgs_managed_by(request.user))
-    if not form.is_valid():
-        messages.error(request, _("请选择您管理范围内的转入组织"))
-        return redirect("lifecycle:member_detail", membership.pk)
-    try:
-        new = services.membership_transfer(
-            actor=request.user, membership=membership, target_org=form.cleaned_data["target_org"], comment=form.cleaned_data["comment"]
-        )
-    except OutOfScope:
-        raise Http404
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect("lifecycle:member_detail", membership.pk)
-    messages.success(request, _("已转入“%(org)s”，新会员编号 %(number)s") % {"org": new.org.name, "number": new.number})
-    return redirect("lifecycle:member_detail", new.pk)
+    form = _member_form("transfer_form", request, membership, request.POST)
+    if form.is_valid():
+        try:
+            new = services.membership_transfer(
+                actor=request.user, membership=membership, target_org=form.cleaned_data["target_org"], comment=form.cleaned_data["comment"]
+            )
+        except OutOfScope:
+            raise Http404
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("已转入“%(org)s”，新会员编号 %(number)s") % {"org": new.org.name, "number": new.number})
+            return redirect("lifecycle:member_detail", new.pk)
+    membership = selectors.membership_visible_or_404(request.user, membership.pk)
+    return _member_page(request, membership, bound={"transfer_form": form}, status=400)
 
 
 # --- unit members and fees ----------------------------------------------------------------------------------
@@ -242,20 +275,22 @@ def unit_create(request, org_id: int):
     return render(request, "lifecycle/unit_form.html", {"org": org, "form": form})
 
 
-@console_required
-def fee_list(request, org_id: int):
-    org = org_visible_or_404(request.user, org_id)
+def _fee_page(request, org, *, form=None, status: int = 200):
     year = timezone.localdate().year
-    fees = org.fees.all()
     context = {
         "org": org,
-        "fees": fees,
-        "form": FeeForm(initial={"year": year}),
+        "fees": org.fees.all(),
+        "form": form or FeeForm(initial={"year": year}),
         "collection": selectors.fee_collection(org=org, year=year),
         "year": year,
         "can_manage": _can_manage(request.user, org),
     }
-    return render(request, "lifecycle/fee_list.html", context)
+    return render(request, "lifecycle/fee_list.html", context, status=status)
+
+
+@console_required
+def fee_list(request, org_id: int):
+    return _fee_page(request, org_visible_or_404(request.user, org_id))
 
 
 @console_required
@@ -269,12 +304,11 @@ def fee_set(request, org_id: int):
         except OutOfScope:
             raise Http404
         except DomainError as exc:
-            messages.error(request, exc.message)
+            form.add_error(None, exc.message)
         else:
             messages.success(request, _("已保存会费标准"))
-    else:
-        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
-    return redirect("lifecycle:fees", org.pk)
+            return redirect("lifecycle:fees", org.pk)
+    return _fee_page(request, org, form=form, status=400)
 
 
 # --- census -------------------------------------------------------------------------------------------------

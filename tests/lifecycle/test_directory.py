@@ -95,3 +95,28 @@ def test_member_detail_actions_work_through_the_console(client, county_a, admin_
     other = Membership.objects.filter(org=county_a).exclude(pk=member.pk).first()
     response = client.post(reverse("lifecycle:member_grade", args=[other.pk]), {"grade": "fellow", "category": "regular"}, follow=True)
     assert "会士名额已满" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_refused_member_action_shows_the_reason_and_keeps_what_was_typed(client, county_a, admin_a, make_members):
+    member = make_members(county_a, 1)[0]
+    client.force_login(admin_a)
+    response = client.post(
+        reverse("lifecycle:member_fee", args=[member.pk]), {"year": 2026, "kind": "exempt", "note": "家庭困难，申请免缴"}
+    )
+    body = response.content.decode()
+    assert response.status_code == 400 and "尚未设置 2026 年度该类别会员的会费标准" in body
+    assert 'value="家庭困难，申请免缴"' in body
+    response = client.post(reverse("lifecycle:member_status", args=[member.pk]), {"status": "bogus", "comment": "三年未缴"})
+    assert response.status_code == 400 and 'value="三年未缴"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_member_page_forms_have_distinct_field_ids(client, county_a, admin_a, make_members):
+    import re
+
+    member = make_members(county_a, 1)[0]
+    client.force_login(admin_a)
+    ids = re.findall(r' id="([^"]+)"', client.get(reverse("lifecycle:member_detail", args=[member.pk])).content.decode())
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert {"status_comment", "transfer_comment", "fee_year"} <= set(ids)
