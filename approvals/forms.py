@@ -2,7 +2,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from approvals.models import Application
-from members.models import Membership
 from orgs.models import Org
 
 

@@ -61,10 +61,6 @@ def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
     return buffer.getvalue()
 
 
-def workbook_response(filename: str, sheets: Sequence[Sheet]) -> HttpResponse:
-    return xlsx_response(filename, workbook_bytes(sheets))
-
-
 def xlsx_response(filename: str, content: bytes) -> HttpResponse:
     """An already built workbook (from a service that audited the export) as a download."""
     return _attachment(HttpResponse(content, content_type=XLSX_CONTENT_TYPE), filename)
@@ -82,7 +78,3 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence]) -> bytes:
 
 def csv_attachment(filename: str, content: bytes) -> HttpResponse:
     return _attachment(HttpResponse(content, content_type="text/csv; charset=utf-8"), filename)
-
-
-def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence]) -> HttpResponse:
-    return csv_attachment(filename, csv_bytes(header, rows))
