@@ -2,7 +2,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from approvals.models import Application
-from members.models import Membership
 from orgs.models import Org
 
 
@@ -50,21 +49,6 @@ class QueueFilterForm(_ScopedFilterForm):
             "submitted_from": data.get("date_from"),
             "submitted_to": data.get("date_to"),
             "eligible": {"yes": True, "no": False}.get(data.get("eligible") or ""),
-            "search": data.get("q") or "",
-        }
-
-
-class MemberFilterForm(_ScopedFilterForm):
-    status = forms.ChoiceField(
-        label=_("状态"), choices=[("", _("全部状态"))] + list(Membership.Status.choices), required=False
-    )
-
-    def selector_kwargs(self) -> dict:
-        data = self.cleaned_data
-        return {
-            "org": data.get("org"),
-            "include_subtree": bool(data.get("subtree")),
-            "status": data.get("status") or "",
             "search": data.get("q") or "",
         }
 

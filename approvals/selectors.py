@@ -125,47 +125,6 @@ def can_recommend(user, application: Application) -> bool:
     )
 
 
-def memberships_visible_to(
-    user,
-    *,
-    org: Org | None = None,
-    include_subtree: bool = False,
-    status: str = "",
-    search: str = "",
-) -> QuerySet[Membership]:
-    qs = Membership.objects.filter(org__in=review_scope(user, org=org, include_subtree=include_subtree))
-    if status:
-        qs = qs.filter(status=status)
-    search = search.strip()
-    if search:
-        qs = qs.filter(
-            Q(person__name__icontains=search) | Q(person__mobile__contains=search) | Q(number__iexact=search)
-        )
-    return qs.select_related("person", "org").order_by("-joined_on", "-id")
-
-
-def membership_visible_or_404(user, membership_id) -> Membership:
-    try:
-        return (
-            Membership.objects.select_related("person", "org")
-            .filter(org__in=org_selectors.orgs_visible_to(user))
-            .get(pk=membership_id)
-        )
-    except (Membership.DoesNotExist, ValueError, TypeError):
-        raise Http404
-
-
-def membership_managed_or_404(user, membership_id) -> Membership:
-    try:
-        return (
-            Membership.objects.select_related("person", "org", "org__parent")
-            .filter(org__in=org_selectors.orgs_managed_by(user))
-            .get(pk=membership_id)
-        )
-    except (Membership.DoesNotExist, ValueError, TypeError):
-        raise Http404
-
-
 def membership_of_user_or_404(user, membership_id) -> Membership:
     """The signed-in person's own membership; anyone else's is 404."""
     try:

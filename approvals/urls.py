@@ -16,7 +16,7 @@ urlpatterns = [
         views.evidence_download,
         name="evidence_download",
     ),
-    path("members/", views.member_list, name="member_list"),
-    path("members/<int:membership_id>/recommend/", views.member_recommend, name="member_recommend"),
-    path("members/<int:membership_id>/certificate.pdf", views.member_certificate, name="member_certificate"),
+    # Per-member actions reached from the member detail page (members/lifecycle_urls.py).
+    path("memberships/<int:membership_id>/recommend/", views.member_recommend, name="member_recommend"),
+    path("memberships/<int:membership_id>/certificate.pdf", views.member_certificate, name="member_certificate"),
 ]

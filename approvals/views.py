@@ -1,4 +1,4 @@
-"""The review console: queue, detail, decisions, recommendations, members, downloads and exports."""
+"""The review console: queue, detail, decisions, recommendations, certificates, downloads and exports."""
 
 import mimetypes
 from pathlib import Path
@@ -16,10 +16,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from approvals import selectors, services
 from approvals.certificates import mask_name, membership_id_from_token
-from approvals.forms import BatchApproveForm, DecisionForm, MemberFilterForm, QueueFilterForm, RecommendForm
+from approvals.forms import BatchApproveForm, DecisionForm, QueueFilterForm, RecommendForm
 from approvals.models import Application
 from kexie.decorators import console_required
 from kexie.errors import DomainError, OutOfScope
+from members import lifecycle_selectors as member_selectors
 from orgs import selectors as org_selectors
 
 PAGE_SIZE = 25
@@ -228,28 +229,8 @@ def evidence_download(request, application_id: int, award_id: int):
 
 
 @console_required
-@require_GET
-def member_list(request):
-    form = MemberFilterForm(_filter_data(request, {}), orgs=org_selectors.orgs_visible_to(request.user))
-    if not form.is_valid() and "org" in form.errors:
-        raise Http404
-    memberships = (
-        selectors.memberships_visible_to(request.user, **form.selector_kwargs())
-        if form.is_valid()
-        else selectors.memberships_visible_to(request.user).none()
-    )
-    page = Paginator(memberships, PAGE_SIZE).get_page(request.GET.get("page"))
-    managed = set(org_selectors.orgs_managed_by(request.user).values_list("pk", flat=True))
-    for membership in page:
-        membership.can_recommend = (
-            membership.org_id in managed and membership.status == membership.Status.ACTIVE and membership.org.parent_id
-        )
-    return render(request, "approvals/member_list.html", {"form": form, "page": page})
-
-
-@console_required
 def member_recommend(request, membership_id: int):
-    membership = selectors.membership_managed_or_404(request.user, membership_id)
+    membership = member_selectors.membership_managed_or_404(request.user, membership_id)
     response = _recommend(
         request,
         template_context={"membership": membership},
@@ -257,13 +238,13 @@ def member_recommend(request, membership_id: int):
         from_org=membership.org,
         source_membership=membership,
     )
-    return response or redirect("approvals:member_list")
+    return response or redirect("lifecycle:member_detail", membership.pk)
 
 
 @console_required
 @require_GET
 def member_certificate(request, membership_id: int):
-    membership = selectors.membership_visible_or_404(request.user, membership_id)
+    membership = member_selectors.membership_visible_or_404(request.user, membership_id)
     return _certificate_response(request, membership)
 
 

@@ -61,16 +61,20 @@ def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
     return buffer.getvalue()
 
 
-def workbook_response(filename: str, sheets: Sequence[Sheet]) -> HttpResponse:
-    return _attachment(HttpResponse(workbook_bytes(sheets), content_type=XLSX_CONTENT_TYPE), filename)
+def xlsx_response(filename: str, content: bytes) -> HttpResponse:
+    """An already built workbook (from a service that audited the export) as a download."""
+    return _attachment(HttpResponse(content, content_type=XLSX_CONTENT_TYPE), filename)
 
 
-def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence]) -> HttpResponse:
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([safe_cell(h) for h in header])
     for row in rows:
         writer.writerow([safe_cell(v) for v in row])
     # The BOM makes Excel on Chinese Windows open UTF-8 instead of guessing GBK.
-    body = "\ufeff" + buffer.getvalue()
-    return _attachment(HttpResponse(body.encode("utf-8"), content_type="text/csv; charset=utf-8"), filename)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def csv_attachment(filename: str, content: bytes) -> HttpResponse:
+    return _attachment(HttpResponse(content, content_type="text/csv; charset=utf-8"), filename)

@@ -7,8 +7,35 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import FeePayment, Membership, Person
 from members.validators import USCC_CHECKSUM_WARNING, validate_mobile, validate_uscc
+from orgs.models import Org
 
 CENSUS_MAX_BYTES = 20 * 1024 * 1024
+
+
+class MemberDirectoryForm(forms.Form):
+    org = forms.ModelChoiceField(label=_("组织"), queryset=Org.objects.none(), required=False, empty_label=_("本组织"))
+    subtree = forms.BooleanField(label=_("含下级组织"), required=False)
+    status = forms.ChoiceField(
+        label=_("状态"), choices=[("", _("全部状态"))] + list(Membership.Status.choices), required=False
+    )
+    q = forms.CharField(label=_("姓名、手机号码或会员编号"), required=False, max_length=50)
+
+    def __init__(self, *args, orgs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["org"].queryset = orgs.order_by("tree_id", "lft")
+        self.fields["org"].label_from_instance = lambda org: "　" * (org.depth or 0) + org.name
+        self.fields["org"].error_messages["invalid_choice"] = _("所选组织不在您的管理范围内")
+        self.fields["status"].error_messages["invalid_choice"] = _("请选择有效的会员状态")
+        self.fields["q"].widget.attrs["type"] = "search"
+
+    def selector_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "org": data.get("org"),
+            "include_subtree": bool(data.get("subtree")),
+            "status": data.get("status") or "",
+            "search": data.get("q") or "",
+        }
 
 
 class GradeForm(forms.Form):
@@ -78,6 +105,7 @@ class TransferForm(forms.Form):
     def __init__(self, *args, orgs=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["target_org"].queryset = orgs
+        self.fields["target_org"].error_messages["invalid_choice"] = _("请选择您管理范围内的转入组织")
 
 
 class StatusForm(forms.Form):

@@ -8,7 +8,7 @@ from django.http import Http404
 from members.lifecycle_services import LIVE_STATUSES, fellow_cap
 from members.models import CensusImport, CensusRow, Fee, FeePayment, Membership, UnitMember
 from orgs.models import Org
-from orgs.selectors import orgs_managed_by, orgs_visible_to
+from orgs.selectors import orgs_granted_directly, orgs_managed_by, orgs_visible_to
 
 
 def memberships_visible_to(user) -> QuerySet[Membership]:
@@ -24,20 +24,36 @@ def membership_visible_or_404(user, membership_id) -> Membership:
 
 def membership_managed_or_404(user, membership_id) -> Membership:
     try:
-        return Membership.objects.filter(org__in=orgs_managed_by(user)).select_related("person", "org").get(pk=membership_id)
+        return (
+            Membership.objects.filter(org__in=orgs_managed_by(user))
+            .select_related("person", "org", "org__parent")
+            .get(pk=membership_id)
+        )
     except (Membership.DoesNotExist, ValueError, TypeError):
         raise Http404
 
 
-def member_directory(*, org: Org, query: str = "", status: str = "") -> QuerySet[Membership]:
-    """Members of `org` and its whole subtree (the caller has checked the actor may read `org`)."""
-    qs = Membership.objects.filter(org__in=Org.objects.in_subtree(org)).select_related("person", "org", "unit")
+def directory_scope(user, *, org: Org | None = None, include_subtree: bool = False) -> QuerySet[Org]:
+    """Orgs whose members the directory lists. `org` must already be one the user may see; without it the
+    list starts from the orgs the user holds a grant on, and "include the subtree" widens it to all visible."""
+    if org is not None:
+        return Org.objects.in_subtree(org) if include_subtree else Org.objects.filter(pk=org.pk)
+    return orgs_visible_to(user) if include_subtree else orgs_granted_directly(user)
+
+
+def member_directory(
+    user, *, org: Org | None = None, include_subtree: bool = False, status: str = "", search: str = ""
+) -> QuerySet[Membership]:
+    """The member directory: memberships in the scope above, by status, searched by name, mobile or number."""
+    qs = Membership.objects.filter(org__in=directory_scope(user, org=org, include_subtree=include_subtree))
     if status:
         qs = qs.filter(status=status)
-    query = query.strip()
-    if query:
-        qs = qs.filter(Q(person__name__contains=query) | Q(person__mobile__startswith=query) | Q(number__icontains=query))
-    return qs.order_by("org__lft", "number", "id")
+    search = search.strip()
+    if search:
+        qs = qs.filter(
+            Q(person__name__icontains=search) | Q(person__mobile__contains=search) | Q(number__icontains=search)
+        )
+    return qs.select_related("person", "org", "unit").order_by("org__tree_id", "org__lft", "number", "id")
 
 
 # --- fellows ------------------------------------------------------------------------------------------------

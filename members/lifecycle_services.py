@@ -325,3 +325,40 @@ def membership_status_set(*, actor, membership: Membership, status: str, comment
             data={"before": before, "after": status},
         )
     return membership
+
+
+# --- exports: each one is audited in the same transaction that reads the rows --------------------------------
+
+
+def memberships_export(*, actor, memberships, scope_org: Org, filters: dict) -> bytes:
+    """The member directory as it is filtered on screen, as an Excel file with masked ID numbers."""
+    from members.lifecycle_exports import members_workbook
+
+    with transaction.atomic():
+        content, count = members_workbook(memberships)
+        audit_record(actor=actor, action="export.members", obj=scope_org, org=scope_org, data={"rows": count, "filters": filters})
+    return content
+
+
+def census_errors_export(*, actor, census, error_rows, fmt: str = "xlsx") -> bytes:
+    from members.lifecycle_exports import census_errors_file
+
+    with transaction.atomic():
+        content = census_errors_file(error_rows, fmt=fmt)
+        audit_record(actor=actor, action="export.census_errors", obj=census, org=census.org, data={"format": fmt})
+    return content
+
+
+def annual_report_export(*, actor, report) -> bytes:
+    from members.lifecycle_exports import annual_report_workbook
+
+    with transaction.atomic():
+        content = annual_report_workbook(report)
+        audit_record(
+            actor=actor,
+            action="export.annual_report",
+            obj=report.org,
+            org=report.org,
+            data={"year": report.year, "subtree": report.subtree},
+        )
+    return content

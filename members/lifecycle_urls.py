@@ -6,8 +6,8 @@ app_name = "lifecycle"
 
 urlpatterns = [
     path("lifecycle/", views.home, name="home"),
-    path("orgs/<int:org_id>/members/", views.member_list, name="member_list"),
-    path("orgs/<int:org_id>/members/export/", views.member_export, name="member_export"),
+    path("members/", views.member_list, name="member_list"),
+    path("members/export.xlsx", views.member_export, name="member_export"),
     path("orgs/<int:org_id>/units/", views.unit_list, name="units"),
     path("orgs/<int:org_id>/units/new/", views.unit_create, name="unit_create"),
     path("orgs/<int:org_id>/fees/", views.fee_list, name="fees"),

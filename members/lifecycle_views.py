@@ -9,11 +9,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
+from approvals.forms import RecommendForm
 from kexie.decorators import console_required
 from kexie.errors import DomainError, OutOfScope
-from kexie.excel import Sheet, csv_response, workbook_response
+from kexie.excel import csv_attachment, xlsx_response
 from members import census as census_services
 from members import lifecycle_selectors as selectors
 from members import lifecycle_services as services
@@ -23,6 +24,7 @@ from members.lifecycle_forms import (
     FeeForm,
     FeePaymentForm,
     GradeForm,
+    MemberDirectoryForm,
     StatusForm,
     TransferForm,
     UnitLinkForm,
@@ -30,8 +32,7 @@ from members.lifecycle_forms import (
 )
 from members.models import CensusImport, Membership, UnitMember
 from orgs.models import AuditEvent
-from orgs.selectors import org_managed_or_404, org_visible_or_404, orgs_managed_by, orgs_visible_to
-from orgs.services import audit_record
+from orgs.selectors import org_managed_or_404, org_visible_or_404, orgs_granted_directly, orgs_managed_by, orgs_visible_to
 
 PAGE_SIZE = 50
 
@@ -53,93 +54,127 @@ def home(request):
     return render(request, "lifecycle/home.html", {"page": page, "q": query})
 
 
+def _directory_form(request) -> MemberDirectoryForm:
+    form = MemberDirectoryForm(request.GET, orgs=orgs_visible_to(request.user))
+    if not form.is_valid() and "org" in form.errors:
+        raise Http404  # a tampered org id outside the subtree looks like a missing page
+    return form
+
+
 @console_required
-def member_list(request, org_id: int):
-    org = org_visible_or_404(request.user, org_id)
-    query, status = request.GET.get("q", ""), request.GET.get("status", "")
-    if status not in Membership.Status.values:
-        status = ""
-    members = selectors.member_directory(org=org, query=query, status=status)
+@require_GET
+def member_list(request):
+    """The one member directory: visible orgs, filtered; every per-member action is on the detail page."""
+    form = _directory_form(request)
+    if form.is_valid():
+        members = selectors.member_directory(request.user, **form.selector_kwargs())
+        org = form.cleaned_data["org"]
+    else:
+        members, org = Membership.objects.none(), None
     page = Paginator(members, PAGE_SIZE).get_page(request.GET.get("page"))
+    if org is None and not form.data.get("subtree"):
+        own = list(orgs_granted_directly(request.user)[:2])
+        org = own[0] if len(own) == 1 else None
     context = {
-        "org": org,
+        "form": form,
         "page": page,
-        "q": query,
-        "status": status,
-        "statuses": Membership.Status.choices,
-        "fellows": selectors.fellow_places(org),
-        "can_manage": _can_manage(request.user, org),
-        "year": timezone.localdate().year,
+        "fellow_org": org,
+        "fellows": selectors.fellow_places(org) if org else None,
+        "export_query": request.GET.urlencode() if form.is_valid() else "",
     }
     return render(request, "lifecycle/member_list.html", context)
 
 
 @console_required
-def member_export(request, org_id: int):
-    org = org_visible_or_404(request.user, org_id)
-    query, status = request.GET.get("q", ""), request.GET.get("status", "")
-    members = selectors.member_directory(org=org, query=query, status=status if status in Membership.Status.values else "")
-    audit_record(actor=request.user, action="export.members", obj=org, org=org, data={"q": query, "status": status})
-    rows = (
-        (
-            m.number,
-            m.person.name,
-            m.person.id_number_masked,
-            m.person.mobile,
-            m.person.employer,
-            m.person.get_education_display(),
-            m.person.get_title_display(),
-            m.get_grade_display(),
-            m.get_category_display(),
-            m.get_status_display(),
-            m.org.name,
-            m.unit.name if m.unit else "",
-            m.joined_on,
-        )
-        for m in members.iterator(chunk_size=2000)
+@require_GET
+def member_export(request):
+    form = _directory_form(request)
+    if not form.is_valid():
+        messages.error(request, _("筛选条件有误，请修改后再导出"))
+        return redirect("lifecycle:member_list")
+    kwargs = form.selector_kwargs()
+    scope_org = kwargs["org"] or orgs_granted_directly(request.user).order_by("tree_id", "lft").first()
+    if scope_org is None:
+        raise Http404
+    content = services.memberships_export(
+        actor=request.user,
+        memberships=selectors.member_directory(request.user, **kwargs),
+        scope_org=scope_org,
+        filters={k: str(v) for k, v in form.cleaned_data.items() if v not in (None, "", False)},
     )
-    header = ["会员编号", "姓名", "身份证号", "手机号码", "工作单位", "学历", "职称", "会员等级", "会员类别", "状态", "所属组织", "团体会员单位", "入会日期"]
-    return workbook_response(f"{org.name}-会员名册.xlsx", [Sheet("会员名册", header, rows)])
+    return xlsx_response(f"{scope_org.name}-会员名册-{timezone.localdate():%Y%m%d}.xlsx", content)
 
 
-@console_required
-def member_detail(request, membership_id: int):
-    membership = selectors.membership_visible_or_404(request.user, membership_id)
+# Each form of the member page gets its own id prefix: several of them have a "comment" or "year" field.
+_MEMBER_FORM_IDS = {
+    "grade_form": "grade_%s",
+    "unit_form": "unit_%s",
+    "fee_form": "fee_%s",
+    "transfer_form": "transfer_%s",
+    "status_form": "status_%s",
+    "recommend_form": "id_%s",
+}
+
+
+def _member_form(key: str, request, membership, data=None):
+    auto_id = _MEMBER_FORM_IDS[key]
+    if key == "grade_form":
+        return GradeForm(data, auto_id=auto_id, initial={"grade": membership.grade, "category": membership.category})
+    if key == "unit_form":
+        units = UnitMember.objects.filter(org__in=orgs_managed_by(request.user)) if data is not None else selectors.units_of(membership.org)
+        return UnitLinkForm(data, auto_id=auto_id, units=units, initial={"unit": membership.unit_id})
+    if key == "fee_form":
+        return FeePaymentForm(data, auto_id=auto_id)
+    if key == "transfer_form":
+        orgs = orgs_managed_by(request.user)
+        if data is None:
+            orgs = orgs.exclude(pk=membership.org_id).order_by("tree_id", "lft")
+        return TransferForm(data, auto_id=auto_id, orgs=orgs)
+    if key == "status_form":
+        return StatusForm(data, auto_id=auto_id)
+    return RecommendForm(data, auto_id=auto_id)
+
+
+def _member_page(request, membership, *, bound: dict | None = None, status: int = 200):
     can_manage = _can_manage(request.user, membership.org)
     context = {
         "m": membership,
         "person": membership.person,
         "can_manage": can_manage,
+        "can_recommend": can_manage and membership.status == Membership.Status.ACTIVE and membership.org.parent_id is not None,
         "fellows": selectors.fellow_places(membership.org),
         "fee_lines": selectors.fees_of_person(membership.person, this_year=timezone.localdate().year),
         "events": AuditEvent.objects.for_object(membership).select_related("actor"),
     }
     if can_manage:
-        context.update(
-            grade_form=GradeForm(initial={"grade": membership.grade, "category": membership.category}),
-            unit_form=UnitLinkForm(units=selectors.units_of(membership.org), initial={"unit": membership.unit_id}),
-            fee_form=FeePaymentForm(),
-            transfer_form=TransferForm(orgs=orgs_managed_by(request.user).exclude(pk=membership.org_id).order_by("tree_id", "lft")),
-            status_form=StatusForm(),
-        )
-    return render(request, "lifecycle/member_detail.html", context)
+        for key in _MEMBER_FORM_IDS:
+            context[key] = (bound or {}).get(key) or _member_form(key, request, membership)
+    return render(request, "lifecycle/member_detail.html", context, status=status)
 
 
-def _member_action(request, membership_id, form, run):
-    """POST-only member actions: scope first (404), then validate, then the one service call."""
+@console_required
+def member_detail(request, membership_id: int):
+    membership = selectors.membership_visible_or_404(request.user, membership_id)
+    return _member_page(request, membership)
+
+
+def _member_action(request, membership_id, key: str, run, success: str):
+    """POST-only member actions: scope first (404), then validate, then the one service call. On an error the
+    member page is shown again with the form as it was typed and the reason next to it."""
     membership = selectors.membership_managed_or_404(request.user, membership_id)
+    form = _member_form(key, request, membership, request.POST)
     if form.is_valid():
         try:
             run(membership, form.cleaned_data)
         except OutOfScope:
             raise Http404
         except DomainError as exc:
-            messages.error(request, exc.message)
+            form.add_error(None, exc.message)
         else:
-            messages.success(request, _("已保存"))
-    else:
-        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
-    return redirect("lifecycle:member_detail", membership.pk)
+            messages.success(request, success)
+            return redirect("lifecycle:member_detail", membership.pk)
+    membership = selectors.membership_visible_or_404(request.user, membership.pk)
+    return _member_page(request, membership, bound={key: form}, status=400)
 
 
 @console_required
@@ -148,20 +183,21 @@ def member_grade(request, membership_id: int):
     return _member_action(
         request,
         membership_id,
-        GradeForm(request.POST),
+        "grade_form",
         lambda m, d: services.membership_grade_set(actor=request.user, membership=m, grade=d["grade"], category=d["category"]),
+        _("已更新会员等级与类别"),
     )
 
 
 @console_required
 @require_POST
 def member_unit(request, membership_id: int):
-    units = UnitMember.objects.filter(org__in=orgs_managed_by(request.user))
     return _member_action(
         request,
         membership_id,
-        UnitLinkForm(request.POST, units=units),
+        "unit_form",
         lambda m, d: services.membership_unit_link(actor=request.user, membership=m, unit=d["unit"]),
+        _("已更新团体会员关联"),
     )
 
 
@@ -171,10 +207,11 @@ def member_fee(request, membership_id: int):
     return _member_action(
         request,
         membership_id,
-        FeePaymentForm(request.POST),
+        "fee_form",
         lambda m, d: services.fee_payment_record(
             actor=request.user, membership=m, year=d["year"], kind=d["kind"], paid_on=d["paid_on"], note=d["note"]
         ),
+        _("已登记会费"),
     )
 
 
@@ -184,8 +221,9 @@ def member_status(request, membership_id: int):
     return _member_action(
         request,
         membership_id,
-        StatusForm(request.POST),
+        "status_form",
         lambda m, d: services.membership_status_set(actor=request.user, membership=m, status=d["status"], comment=d["comment"]),
+        _("已变更会员状态"),
     )
 
 
@@ -193,21 +231,21 @@ def member_status(request, membership_id: int):
 @require_POST
 def member_transfer(request, membership_id: int):
     membership = selectors.membership_managed_or_404(request.user, membership_id)
-    form = TransferForm(request.POST, orgs=orgs_managed_by(request.user))
-    if not form.is_valid():
-        messages.error(request, _("请选择您管理范围内的转入组织"))
-        return redirect("lifecycle:member_detail", membership.pk)
-    try:
-        new = services.membership_transfer(
-            actor=request.user, membership=membership, target_org=form.cleaned_data["target_org"], comment=form.cleaned_data["comment"]
-        )
-    except OutOfScope:
-        raise Http404
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect("lifecycle:member_detail", membership.pk)
-    messages.success(request, _("已转入“%(org)s”，新会员编号 %(number)s") % {"org": new.org.name, "number": new.number})
-    return redirect("lifecycle:member_detail", new.pk)
+    form = _member_form("transfer_form", request, membership, request.POST)
+    if form.is_valid():
+        try:
+            new = services.membership_transfer(
+                actor=request.user, membership=membership, target_org=form.cleaned_data["target_org"], comment=form.cleaned_data["comment"]
+            )
+        except OutOfScope:
+            raise Http404
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("已转入“%(org)s”，新会员编号 %(number)s") % {"org": new.org.name, "number": new.number})
+            return redirect("lifecycle:member_detail", new.pk)
+    membership = selectors.membership_visible_or_404(request.user, membership.pk)
+    return _member_page(request, membership, bound={"transfer_form": form}, status=400)
 
 
 # --- unit members and fees ----------------------------------------------------------------------------------
@@ -237,20 +275,22 @@ def unit_create(request, org_id: int):
     return render(request, "lifecycle/unit_form.html", {"org": org, "form": form})
 
 
-@console_required
-def fee_list(request, org_id: int):
-    org = org_visible_or_404(request.user, org_id)
+def _fee_page(request, org, *, form=None, status: int = 200):
     year = timezone.localdate().year
-    fees = org.fees.all()
     context = {
         "org": org,
-        "fees": fees,
-        "form": FeeForm(initial={"year": year}),
+        "fees": org.fees.all(),
+        "form": form or FeeForm(initial={"year": year}),
         "collection": selectors.fee_collection(org=org, year=year),
         "year": year,
         "can_manage": _can_manage(request.user, org),
     }
-    return render(request, "lifecycle/fee_list.html", context)
+    return render(request, "lifecycle/fee_list.html", context, status=status)
+
+
+@console_required
+def fee_list(request, org_id: int):
+    return _fee_page(request, org_visible_or_404(request.user, org_id))
 
 
 @console_required
@@ -264,12 +304,11 @@ def fee_set(request, org_id: int):
         except OutOfScope:
             raise Http404
         except DomainError as exc:
-            messages.error(request, exc.message)
+            form.add_error(None, exc.message)
         else:
             messages.success(request, _("已保存会费标准"))
-    else:
-        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
-    return redirect("lifecycle:fees", org.pk)
+            return redirect("lifecycle:fees", org.pk)
+    return _fee_page(request, org, form=form, status=400)
 
 
 # --- census -------------------------------------------------------------------------------------------------
@@ -362,16 +401,12 @@ def census_commit(request, census_id: int):
 @console_required
 def census_errors(request, census_id: int):
     census = selectors.census_visible_or_404(request.user, census_id)
-    audit_record(actor=request.user, action="export.census_errors", obj=census, org=census.org)
-    header = ["行号", "姓名", "身份证号", "手机号码", "工作单位", "学历", "职称", "会员等级", "邮箱", "错误"]
-    rows = (
-        (r.row_number, r.name, r.id_number_masked, r.mobile, r.employer, r.education, r.title, r.grade, r.email, "；".join(r.errors))
-        for r in selectors.census_error_rows(census).iterator(chunk_size=2000)
+    fmt = "csv" if request.GET.get("format") == "csv" else "xlsx"
+    content = services.census_errors_export(
+        actor=request.user, census=census, error_rows=selectors.census_error_rows(census), fmt=fmt
     )
-    stem = f"{census.org.name}-普查错误报告-{census.pk}"
-    if request.GET.get("format") == "csv":
-        return csv_response(f"{stem}.csv", header, rows)
-    return workbook_response(f"{stem}.xlsx", [Sheet("错误行", header, rows)])
+    filename = f"{census.org.name}-普查错误报告-{census.pk}.{fmt}"
+    return csv_attachment(filename, content) if fmt == "csv" else xlsx_response(filename, content)
 
 
 # --- annual report ------------------------------------------------------------------------------------------
@@ -392,31 +427,8 @@ def report(request, org_id: int, year: int):
 @console_required
 def report_xlsx(request, org_id: int, year: int):
     r = _report_for(request, org_id, year)
-    audit_record(actor=request.user, action="export.annual_report", obj=r.org, org=r.org, data={"year": year})
-    grade_rows = [[label, *cells, total] for label, cells, total in r.by_grade_category]
-    grade_rows.append(["合计", *r.category_totals, r.total_members])
-    rate = r.fees.rate
-    summary = [
-        ["组织", r.org.name],
-        ["年度", r.year],
-        ["统计范围", "本组织及下级组织" if r.subtree else "本组织"],
-        ["个人会员总数", r.total_members],
-        ["本年新增会员", r.new_members],
-        ["团体会员", r.unit_members],
-        ["推荐人数", r.recommendations_made],
-        ["推荐获批人数", r.recommendations_accepted],
-        ["应缴会费人数", r.fees.due],
-        ["已缴纳", r.fees.paid],
-        ["免缴", r.fees.exempt],
-        ["会费收缴率", "—" if rate is None else f"{rate:.1%}"],
-    ]
-    return workbook_response(
-        f"{r.org.name}-{year}年报.xlsx",
-        [
-            Sheet("概况", ["项目", "数值"], summary),
-            Sheet("会员等级与类别", ["会员等级", *r.category_labels, "合计"], grade_rows),
-        ],
-    )
+    content = services.annual_report_export(actor=request.user, report=r)
+    return xlsx_response(f"{r.org.name}-{year}年报.xlsx", content)
 
 
 # --- member's own pages and the public re-registration page -------------------------------------------------

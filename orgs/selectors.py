@@ -25,6 +25,11 @@ def orgs_visible_to(user) -> QuerySet[Org]:
     return _subtrees_of(list(permissions.orgs_granted(user, manage=False).only("tree_id", "lft", "rght")))
 
 
+def orgs_granted_directly(user) -> QuerySet[Org]:
+    """Orgs the user holds a grant on, without their descendants: a list's scope before "include the subtree"."""
+    return Org.objects.filter(pk__in=permissions.orgs_granted(user, manage=False).values("pk"))
+
+
 def orgs_managed_by(user) -> QuerySet[Org]:
     """Orgs the user may act on: orgs it administers and all their descendants."""
     return _subtrees_of(list(permissions.orgs_granted(user, manage=True).only("tree_id", "lft", "rght")))

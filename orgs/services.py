@@ -532,3 +532,19 @@ def _years_to_maintain() -> set[int]:
     years |= set(Target.objects.values_list("year", flat=True).distinct())
     years.add(timezone.localdate().year)
     return years
+
+
+def dashboard_export(*, actor, dashboard, year: int, kind: str) -> bytes:
+    """A progress dashboard table as Excel (aggregates only, no personal data); audited as one export."""
+    from orgs.exports import dashboard_workbook
+
+    with transaction.atomic():
+        content = dashboard_workbook(dashboard)
+        audit_record(
+            actor=actor,
+            action="export.dashboard",
+            obj=dashboard.root,
+            org=dashboard.root,
+            data={"year": year, "kind": kind, "rows": len(dashboard.rows)},
+        )
+    return content

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from kexie.decorators import console_required
 from kexie.errors import DomainError, OutOfScope
-from orgs import exports, selectors, services
+from orgs import selectors, services
 from orgs.forms import AdminAccountForm, ProgressFilterForm, StaffAccountForm, TargetForm
 from orgs.models import Target
 
@@ -156,14 +156,7 @@ def progress_dashboard(request):
 def progress_dashboard_export(request):
     _form, year, kind, org_id = _dashboard_filters(request)
     dashboard = selectors.progress_dashboard(request.user, year=year, org_id=org_id, kind=kind)
-    content = exports.dashboard_workbook(dashboard)
-    services.audit_record(
-        actor=request.user,
-        action="export.dashboard",
-        obj=dashboard.root,
-        org=dashboard.root,
-        data={"year": year, "kind": kind, "rows": len(dashboard.rows)},
-    )
+    content = services.dashboard_export(actor=request.user, dashboard=dashboard, year=year, kind=kind)
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )

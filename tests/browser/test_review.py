@@ -55,10 +55,10 @@ def test_county_approves_recommends_city_approves_member_downloads_certificate(p
     assert "已批准，会员编号 X" in page.locator(".msg-success").inner_text()
     county_membership = Membership.objects.get(person=person, org=county)
 
-    # County: recommend the new member to the city from the members list.
-    page.goto(f"{live_server.url}/console/members/")
-    page.get_by_role("row", name="李四光").get_by_role("link", name="推荐到上级").click()
-    assert city.name in page.content()
+    # County: recommend the new member to the city from the member directory's detail page.
+    page.get_by_role("link", name="会员", exact=True).click()
+    page.get_by_role("row", name="李四光").get_by_role("link", name="李四光").click()
+    assert city.name in page.locator("#recommend").inner_text()
     page.fill("#id_opinion", "在县域地质灾害科普中贡献突出，推荐市科协吸收为会员")
     page.get_by_role("button", name="提交推荐").click()
     page.wait_for_load_state("networkidle")

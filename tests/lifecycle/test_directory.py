@@ -17,7 +17,7 @@ def test_directory_list_query_count_is_bounded(client, county_a, admin_a, make_m
     make_members(county_a, 120)
     client.force_login(admin_a)
     with django_assert_max_num_queries(18):
-        response = client.get(reverse("lifecycle:member_list", args=[county_a.pk]))
+        response = client.get(reverse("lifecycle:member_list"), {"org": county_a.pk})
     assert response.status_code == 200
     assert response.content.decode().count("/console/memberships/") == 50
 
@@ -27,14 +27,19 @@ def test_directory_covers_the_subtree_and_is_searchable(client, city, county_a, 
     a = make_members(county_a, 2)
     make_members(county_b, 1)
     client.force_login(city_admin)
-    page = client.get(reverse("lifecycle:member_list", args=[city.pk])).content.decode()
+    url = reverse("lifecycle:member_list")
+    page = client.get(url, {"org": city.pk, "subtree": "on"}).content.decode()
     assert page.count("/console/memberships/") == 3
-    found = client.get(reverse("lifecycle:member_list", args=[city.pk]), {"q": a[0].person.name}).content.decode()
+    assert client.get(url, {"org": city.pk}).content.decode().count("/console/memberships/") == 0
+    found = client.get(url, {"org": city.pk, "subtree": "on", "q": a[0].person.name}).content.decode()
     assert found.count("/console/memberships/") == 1
-    by_number = client.get(reverse("lifecycle:member_list", args=[city.pk]), {"q": a[1].number}).content.decode()
+    by_number = client.get(url, {"org": city.pk, "subtree": "on", "q": a[1].number}).content.decode()
     assert a[1].person.name in by_number
+    by_mobile = client.get(url, {"subtree": "on", "q": a[0].person.mobile}).content.decode()
+    assert by_mobile.count("/console/memberships/") == 1 and a[0].person.name in by_mobile
     client.force_login(admin_b)
-    assert client.get(reverse("lifecycle:member_list", args=[county_a.pk])).status_code == 404
+    assert client.get(url, {"org": county_a.pk}).status_code == 404
+    assert a[0].person.name not in client.get(url, {"subtree": "on"}).content.decode()
 
 
 @pytest.mark.django_db
@@ -43,7 +48,7 @@ def test_export_masks_the_id_number_and_is_audited(client, county_a, admin_a, ma
 
     member = make_members(county_a, 1)[0]
     client.force_login(admin_a)
-    response = client.get(reverse("lifecycle:member_export", args=[county_a.pk]))
+    response = client.get(reverse("lifecycle:member_export"), {"org": county_a.pk})
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
     assert rows[1][2] == member.person.id_number_masked
     assert decrypt_id_number(member.person.id_number_encrypted) not in response.content.decode("latin-1")
@@ -90,3 +95,28 @@ def test_member_detail_actions_work_through_the_console(client, county_a, admin_
     other = Membership.objects.filter(org=county_a).exclude(pk=member.pk).first()
     response = client.post(reverse("lifecycle:member_grade", args=[other.pk]), {"grade": "fellow", "category": "regular"}, follow=True)
     assert "会士名额已满" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_refused_member_action_shows_the_reason_and_keeps_what_was_typed(client, county_a, admin_a, make_members):
+    member = make_members(county_a, 1)[0]
+    client.force_login(admin_a)
+    response = client.post(
+        reverse("lifecycle:member_fee", args=[member.pk]), {"year": 2026, "kind": "exempt", "note": "家庭困难，申请免缴"}
+    )
+    body = response.content.decode()
+    assert response.status_code == 400 and "尚未设置 2026 年度该类别会员的会费标准" in body
+    assert 'value="家庭困难，申请免缴"' in body
+    response = client.post(reverse("lifecycle:member_status", args=[member.pk]), {"status": "bogus", "comment": "三年未缴"})
+    assert response.status_code == 400 and 'value="三年未缴"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_member_page_forms_have_distinct_field_ids(client, county_a, admin_a, make_members):
+    import re
+
+    member = make_members(county_a, 1)[0]
+    client.force_login(admin_a)
+    ids = re.findall(r' id="([^"]+)"', client.get(reverse("lifecycle:member_detail", args=[member.pk])).content.decode())
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert {"status_comment", "transfer_comment", "fee_year"} <= set(ids)

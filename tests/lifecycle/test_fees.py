@@ -61,8 +61,11 @@ def test_a_sibling_admin_cannot_set_fees(county_a, admin_b, year):
 @pytest.mark.django_db
 def test_a_negative_fee_is_refused_by_the_form(client, county_a, admin_a, year):
     client.force_login(admin_a)
-    client.post(reverse("lifecycle:fee_set", args=[county_a.pk]), {"category": "regular", "year": year, "amount": "-1"})
+    response = client.post(reverse("lifecycle:fee_set", args=[county_a.pk]), {"category": "regular", "year": year, "amount": "-1"})
     assert not county_a.fees.exists()
+    # The page comes back with the Chinese error and the typed values, not a redirect that forgets them.
+    body = response.content.decode()
+    assert response.status_code == 400 and 'value="-1"' in body and "大于或等于0" in body
 
 
 @pytest.mark.django_db

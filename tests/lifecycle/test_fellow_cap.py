@@ -45,8 +45,11 @@ def test_a_sibling_admin_cannot_set_a_grade(county_a, admin_b, make_members):
 def test_console_shows_fellow_places_remaining(client, county_a, admin_a, make_members):
     make_members(county_a, 300)
     client.force_login(admin_a)
-    page = client.get(reverse("lifecycle:member_list", args=[county_a.pk])).content.decode()
+    page = client.get(reverse("lifecycle:member_list"), {"org": county_a.pk}).content.decode()
     assert '剩余名额 <b class="remaining">3</b>' in page
+    # Without a filter the county administrator's own organisation is the single org shown.
+    assert '剩余名额 <b class="remaining">3</b>' in client.get(reverse("lifecycle:member_list")).content.decode()
+    assert "fellow-places" not in client.get(reverse("lifecycle:member_list"), {"subtree": "on"}).content.decode()
 
 
 @pytest.mark.postgres

@@ -41,7 +41,6 @@ SCOPED = [
     # Lists answer 404 when asked for an org outside the subtree; unfiltered they only show the subtree.
     Case("approvals:queue", lambda ctx: (reverse("approvals:queue") + _org_query(ctx), None), READERS),
     Case("approvals:queue_export", lambda ctx: (reverse("approvals:queue_export") + _org_query(ctx), None), READERS),
-    Case("approvals:member_list", lambda ctx: (reverse("approvals:member_list") + _org_query(ctx), None), READERS),
     Case("approvals:detail", _get("approvals:detail", lambda c: c["review_application"].pk), READERS),
     Case(
         "approvals:evidence_download",
