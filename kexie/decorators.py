@@ -3,7 +3,7 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 
-from orgs.selectors import is_administrator
+from kexie.middleware import is_console_request
 
 
 def console_required(view):
@@ -11,10 +11,9 @@ def console_required(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        user = request.user
-        if not user.is_authenticated:
+        if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not (user.is_superuser or user.department or is_administrator(user)):
+        if not is_console_request(request):
             raise Http404
         return view(request, *args, **kwargs)
 

@@ -31,7 +31,7 @@ class AdminIdleTimeoutMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and _is_console_user(request):
+        if user is not None and user.is_authenticated and is_console_request(request):
             now = time.time()
             last = request.session.get(_LAST_SEEN)
             if last is not None and now - last > settings.ADMIN_IDLE_TIMEOUT.total_seconds():
@@ -42,7 +42,8 @@ class AdminIdleTimeoutMiddleware:
         return self.get_response(request)
 
 
-def _is_console_user(request) -> bool:
+def is_console_request(request) -> bool:
+    """Whether the signed-in user may use the console, asked once per request (middleware, decorator, menu)."""
     from orgs.selectors import is_administrator
 
     cached = getattr(request, "_kexie_is_console_user", None)

@@ -23,6 +23,23 @@ def orgs_granted(user, *, manage: bool) -> QuerySet[Org]:
     )
 
 
+def holds_any_grant(user, *, manage: bool) -> bool:
+    """Whether the user holds a grant on any org, directly or through a group, in one query.
+
+    Asked on every request (the idle-timeout middleware, the console menu); guardian's queryset would also
+    look up the permission and content type rows each time.
+    """
+    from orgs.models import OrgGroupObjectPermission, OrgUserObjectPermission
+
+    if not user.is_authenticated or not user.is_active:
+        return False
+    codenames = [p.split(".", 1)[1] for p in ([ADMINISTER] if manage else [ADMINISTER, VIEW])]
+    wanted = {"permission__content_type__app_label": "orgs", "permission__codename__in": codenames}
+    direct = OrgUserObjectPermission.objects.filter(user=user, **wanted).values("pk")
+    via_group = OrgGroupObjectPermission.objects.filter(group__user=user, **wanted).values("pk")
+    return direct.union(via_group).exists()
+
+
 def grant_administer(user, org: Org) -> None:
     assign_perm(ADMINISTER, user, org)
 
