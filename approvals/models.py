@@ -84,6 +84,8 @@ class Application(models.Model):
         ]
         indexes = [
             models.Index(fields=["org", "status", "submitted_at"], name="application_queue_idx"),
+            # The queue over every status reads each org's newest rows straight from this index.
+            models.Index(fields=["org", "submitted_at"], name="application_org_newest_idx"),
             models.Index(fields=["org", "decided_at"], name="application_decided_idx"),
         ]
 

@@ -68,10 +68,12 @@ def application_submit(*, person: Person, org: Org, explanation: str = "", decla
     missing = profile_missing_fields(person)
     if missing:
         raise DomainError(_("请先完善个人资料：%(fields)s") % {"fields": "、".join(missing)})
+    # No lock on the org row: it would queue every applicant of one org behind the others, and the one
+    # open application per person and org is a database constraint (the IntegrityError below). The org
+    # is the caller's fresh row (the view has just loaded it as accepting applications).
+    if not org.is_active:
+        raise DomainError(_("“%(org)s”暂不接受入会申请") % {"org": org.name})
     with transaction.atomic():
-        org = Org.objects.select_for_update().get(pk=org.pk)
-        if not org.is_active:
-            raise DomainError(_("“%(org)s”暂不接受入会申请") % {"org": org.name})
         if Membership.objects.filter(person=person, org=org, status__in=["active", "pending_rereg"]).exists():
             raise DomainError(_("您已是“%(org)s”的会员，无需重复申请") % {"org": org.name})
         now = timezone.now()
@@ -85,8 +87,8 @@ def application_submit(*, person: Person, org: Org, explanation: str = "", decla
         )
         _eligibility_snapshot(application)
         try:
-            with transaction.atomic():
-                application.save()
+            # No savepoint: the error leaves the whole transaction, which rolls back as a unit.
+            application.save()
         except IntegrityError:
             raise DomainError(_("您已向“%(org)s”提交过申请，正在处理中，请勿重复提交") % {"org": org.name})
         audit_record(actor=person.user, action="application.submit", obj=application, org=org)

@@ -58,9 +58,7 @@ def _queue_form(request) -> QueueFilterForm:
 def queue(request):
     form = _queue_form(request)
     applications = (
-        selectors.applications_for_review(request.user, **form.selector_kwargs())
-        if form.is_valid()
-        else Application.objects.none()
+        selectors.ReviewQueue(request.user, **form.selector_kwargs()) if form.is_valid() else Application.objects.none()
     )
     page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
     managed = set(org_selectors.orgs_managed_by(request.user).values_list("pk", flat=True))

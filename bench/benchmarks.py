@@ -7,9 +7,9 @@ exist, their rows say "not available in this build".
 from __future__ import annotations
 
 import csv
+import io
 import os
 import statistics
-import tempfile
 import time
 from urllib.parse import urlencode
 
@@ -32,21 +32,26 @@ from bench.harness import (
 )
 
 # --- integration points: one constant per feature ---------------------------------------------------------
-# The applicant's submit endpoint and the form fields it takes.
-SUBMIT_URL_NAME = "bench_submit"
+# The applicant's own submit page (members:apply/<org_id>): the declaration checkbox and an explanation.
+SUBMIT_URL_NAME = "members:apply"
 
 
 def submit_body(org) -> str:
-    return urlencode({"org": org.pk, "explanation": "长期从事基层科技推广工作", "declaration": "on"})
+    return urlencode({"explanation": "长期从事基层科技推广工作", "declaration": "on"})
 
 
 QUEUE_URL_NAME = "approvals:queue"
+# The queue defaults to the administrator's own organisation and pending items; `subtree=on` adds every
+# organisation below, `status=` (empty) lists every state: the largest list a city administrator can ask for.
+QUEUE_QUERY = {"subtree": "on", "status": ""}
+QUEUE_PENDING_QUERY = {"subtree": "on", "status": "submitted"}
 DASHBOARD_URL_NAME = "orgs:dashboard"
-# progress_recompute_all() recounts every organisation; progress_recompute(org_ids=[...]) only those.
+# progress_recompute_all() recounts every organisation; progress_recompute_orgs(org_ids=[...]) only those.
 PROGRESS_RECOMPUTE_ALL = os.environ.get("KEXIE_BENCH_PROGRESS_ALL", "orgs.services.progress_recompute_all")
-PROGRESS_RECOMPUTE_ORGS = os.environ.get("KEXIE_BENCH_PROGRESS_ORGS", "orgs.services.progress_recompute")
-# census_import(path=, org=, actor=) reads a CSV of 姓名,身份证号,手机号码,工作单位,学历,职称.
-CENSUS_IMPORT = os.environ.get("KEXIE_BENCH_CENSUS_IMPORT", "members.census.census_import")
+PROGRESS_RECOMPUTE_ORGS = os.environ.get("KEXIE_BENCH_PROGRESS_ORGS", "orgs.services.progress_recompute_orgs")
+PROGRESS_YEARS = "orgs.services._years_to_maintain"
+# The census pipeline: store the upload, validate (parse, check, dedupe), confirm, commit.
+CENSUS_MODULE = os.environ.get("KEXIE_BENCH_CENSUS", "members.census")
 
 SUBMIT_REQUESTS = int(os.environ.get("KEXIE_BENCH_SUBMIT_REQUESTS", "800"))
 # Client threads share the two cores with gunicorn and PostgreSQL: enough to keep both workers busy.
@@ -54,9 +59,14 @@ SUBMIT_CLIENTS = 4
 SUBMIT_ROUNDS = 4
 LATENCY_CLIENTS = 10
 LATENCY_REQUESTS = int(os.environ.get("KEXIE_BENCH_LATENCY_REQUESTS", "300"))
+LATENCY_ROUNDS = 3
+SERVICE_REQUESTS = 40
 QUEUE_QUERY_LIMIT = 15
+SUBMIT_QUERY_LIMIT = 16  # statements including BEGIN/COMMIT; 21 before the submit path was trimmed
+DASHBOARD_QUERY_LIMIT = 20
 DECISIONS = 1000
-CENSUS_ROWS = 2000
+PROGRESS_ROUNDS = 3
+CENSUS_ROWS = int(os.environ.get("KEXIE_BENCH_CENSUS_ROWS", "20000"))
 
 
 def _admin_of(org):
@@ -114,11 +124,10 @@ def submit_throughput(ctx: Context) -> list[Row]:
     name = "submit-application requests/s ÷ bare view requests/s"
     goal = "≥ 0.5×"
     try:
-        submit_path = reverse(SUBMIT_URL_NAME)
+        reverse(SUBMIT_URL_NAME, args=[1])
     except NoReverseMatch:
         return unavailable(name, goal, f"URL {SUBMIT_URL_NAME} is not routed")
-    # Real submissions are spread over many organisations; one shared target would queue every request
-    # behind the same organisation row lock.
+    # Real submissions are spread over many organisations, as in production.
     counties = list(Org.objects.filter(level="county", kind="kexie", is_active=True).order_by("code"))
     people = list(
         Person.objects.filter(user__username__startswith=PREFIX).select_related("user").order_by("id")[:SUBMIT_REQUESTS]
@@ -145,9 +154,11 @@ def submit_throughput(ctx: Context) -> list[Row]:
         chunk = pairs[start : start + step]
         bare.add(load_run(port, [Request("POST", bare_path, c) for c, _ in chunk], clients=SUBMIT_CLIENTS,
                           ok=lambda s: s == 302))
-        submit.add(load_run(port, [Request("POST", submit_path, c, submit_body(org)) for c, org in chunk],
+        submit.add(load_run(port, [Request("POST", reverse(SUBMIT_URL_NAME, args=[org.pk]), c, submit_body(org))
+                                   for c, org in chunk],
                             clients=SUBMIT_CLIENTS, ok=lambda s: s == 302))
     created = Application.objects.filter(pk__gt=top, person__in=people).count()
+    queries = _submit_queries(people[0], counties, taken)
     _remove_bench_applications(top, people)
     ratio = submit.per_second / bare.per_second if bare.per_second else 0.0
     return [
@@ -158,20 +169,37 @@ def submit_throughput(ctx: Context) -> list[Row]:
             f"(statuses {submit.statuses})"),
         Row("submit-application p95 ÷ bare view p95", f"{submit.p(95) / bare.p(95):.2f}×", "—", None,
             f"p50 {submit.p(50):.0f} ms vs {bare.p(50):.0f} ms"),
+        Row("statements per submit request (in-process, one more organisation)", str(queries),
+            f"≤ {SUBMIT_QUERY_LIMIT}", queries <= SUBMIT_QUERY_LIMIT,
+            "session, user, console check, organisation, person, consent, BEGIN, membership check, awards, "
+            "insert, audit, notice, COMMIT, then BEGIN, progress dirty mark, COMMIT after commit"),
     ]
 
 
+def _submit_queries(person, counties, taken) -> int:
+    from django.test import Client
+
+    org = next(o for o in reversed(counties) if (person.pk, o.pk) not in taken)
+    client = Client()
+    client.force_login(person.user)
+    path = reverse(SUBMIT_URL_NAME, args=[org.pk])
+    n, response = count_queries(client.post, path, {"explanation": "", "declaration": "on"})
+    if response.status_code != 302:
+        raise RuntimeError(f"submit returned HTTP {response.status_code}")
+    return n
+
+
 def _remove_bench_applications(after_id: int, people) -> None:
-    """The benchmark's own applications, with their audit rows and notices, so runs do not accumulate."""
+    """The benchmark's own applications and notices, so runs do not accumulate open applications.
+
+    Their audit rows stay: the audit trail is append-only (a trigger refuses DELETE on PostgreSQL), and
+    rows pointing at a removed application harm nothing.
+    """
     from approvals.models import Application
     from members.models import Notice
-    from orgs.models import AuditEvent
 
     ids = list(Application.objects.filter(pk__gt=after_id, person__in=people).values_list("id", flat=True))
     users = Application.objects.filter(pk__in=ids).values("person__user_id")
-    AuditEvent.objects.filter(object_type="approvals.application", object_id__in=[str(i) for i in ids])._raw_delete(
-        connection.alias
-    )
     Notice.objects.filter(user_id__in=users)._raw_delete(connection.alias)
     Application.objects.filter(pk__in=ids)._raw_delete(connection.alias)
 
@@ -181,77 +209,165 @@ def _remove_bench_applications(after_id: int, people) -> None:
 @benchmark("queue", "审核队列：查询次数（500 与 50,000 条）与 10 并发 p50/p95")
 def review_queue(ctx: Context) -> list[Row]:
     sizes = _subtree_sizes()
-    small, small_n = _closest(sizes, 500)
+    small, small_n = _closest(sizes, 500, level="county")
     large, large_n = _closest(sizes, 50_000, level="city")
-    path_small, path_large = _reverse_any(QUEUE_URL_NAME, small), _reverse_any(QUEUE_URL_NAME, large)
-    if path_large is None:
+    try:
+        base = reverse(QUEUE_URL_NAME)
+    except NoReverseMatch:
         return (
-            unavailable("review queue queries at 500 and 50,000 items", f"≤ {QUEUE_QUERY_LIMIT}, equal", 
+            unavailable("review queue queries at 500 and 50,000 items", f"≤ {QUEUE_QUERY_LIMIT}, equal",
                         f"URL {QUEUE_URL_NAME} is not routed")
             + unavailable("review queue p95, 10 clients", "≤ 150 ms", f"URL {QUEUE_URL_NAME} is not routed")
         )
-    return _page_rows("review queue", path_small, small, small_n, path_large, large, large_n, ctx,
+    every = f"{base}?{urlencode(QUEUE_QUERY)}"
+    rows = _page_rows("review queue (subtree, every status)", every, small, small_n, every, large, large_n, ctx,
                       query_limit=QUEUE_QUERY_LIMIT, p95_goal_ms=150)
-
-
-def _page_rows(label, path_small, small, small_n, path_large, large, large_n, ctx, *, query_limit, p95_goal_ms):
-    q_small, r_small = _in_process_get(_admin_of(small), path_small)
-    q_large, r_large = _in_process_get(_admin_of(large), path_large)
-    load = measure_url(ctx.server, path_large, session_cookie(_admin_of(large)), clients=LATENCY_CLIENTS,
-                       requests=LATENCY_REQUESTS)
-    ok = r_small.status_code == 200 and r_large.status_code == 200
-    rows = [
-        Row(f"{label} queries: {small_n:,} vs {large_n:,} items in the subtree", f"{q_small} vs {q_large}",
-            f"≤ {query_limit}, the same at both sizes" if query_limit else "the same at both sizes",
-            ok and q_small == q_large and (query_limit is None or q_large <= query_limit),
-            f"{small.name} / {large.name}; HTTP {r_small.status_code} / {r_large.status_code}"),
-        Row(f"{label} p95, {LATENCY_CLIENTS} concurrent clients, {large_n:,} items", f"{load.p(95):.0f} ms",
-            f"≤ {p95_goal_ms} ms", load.completed == LATENCY_REQUESTS and load.p(95) <= p95_goal_ms,
-            f"p50 {load.p(50):.0f} ms, {load.per_second:.0f} req/s, statuses {load.statuses}"),
-    ]
+    pending = f"{base}?{urlencode(QUEUE_PENDING_QUERY)}"
+    load = measure_url(ctx.server, pending, session_cookie(_admin_of(large)), clients=LATENCY_CLIENTS,
+                       requests=LATENCY_REQUESTS // LATENCY_ROUNDS)
+    rows.append(Row(f"review queue (subtree, pending only) p95, {LATENCY_CLIENTS} concurrent clients, "
+                    f"{_pending_in_subtree(large):,} pending", f"{load.p(95):.0f} ms", "≤ 150 ms",
+                    load.p(95) <= 150, f"p50 {load.p(50):.0f} ms, {load.per_second:.0f} req/s, "
+                    f"statuses {load.statuses}"))
     return rows
+
+
+def _pending_in_subtree(org) -> int:
+    from approvals.models import Application
+    from orgs.models import Org
+
+    return Application.objects.filter(org__in=Org.objects.in_subtree(org), status="submitted").count()
+
+
+def _latency(ctx: Context, path: str, cookie: str) -> tuple[LoadResult, LoadResult, LoadResult]:
+    """The page under LATENCY_CLIENTS clients and the bare view under the same clients, in alternating
+    rounds (outside load hits both alike), plus the page from one client (its own service time)."""
+    bare_path = reverse("bench_bare")
+    page, bare = LoadResult([], {}, 0.0), LoadResult([], {}, 0.0)
+    per_round = LATENCY_REQUESTS // LATENCY_ROUNDS
+    for _ in range(LATENCY_ROUNDS):
+        page.add(measure_url(ctx.server, path, cookie, clients=LATENCY_CLIENTS, requests=per_round))
+        bare.add(measure_url(ctx.server, bare_path, cookie, clients=LATENCY_CLIENTS, requests=per_round))
+    alone = measure_url(ctx.server, path, cookie, clients=1, requests=SERVICE_REQUESTS)
+    return page, bare, alone
+
+
+def _page_rows(label, path_small, small, small_n, path_large, large, large_n, ctx, *, query_limit, p95_goal_ms,
+               user_large=None):
+    user_large = user_large or _admin_of(large)
+    q_small, r_small = _in_process_get(_admin_of(small), path_small)
+    q_large, r_large = _in_process_get(user_large, path_large)
+    page, bare, alone = _latency(ctx, path_large, session_cookie(user_large))
+    ok = r_small.status_code == 200 and r_large.status_code == 200
+    expected = LATENCY_REQUESTS // LATENCY_ROUNDS * LATENCY_ROUNDS
+    return [
+        Row(f"{label} queries: {small_n:,} vs {large_n:,} items in the subtree", f"{q_small} vs {q_large}",
+            f"≤ {query_limit}, the same at both sizes",
+            ok and q_small == q_large and q_large <= query_limit,
+            f"{small.name} / {large.name}; HTTP {r_small.status_code} / {r_large.status_code}"),
+        Row(f"{label} p95, {LATENCY_CLIENTS} concurrent clients, {large_n:,} items", f"{page.p(95):.0f} ms",
+            f"≤ {p95_goal_ms} ms", page.completed == expected and page.p(95) <= p95_goal_ms,
+            f"p50 {page.p(50):.0f} ms, {page.per_second:.0f} req/s, statuses {page.statuses}; the bare view under "
+            f"the same {LATENCY_CLIENTS} clients, alternating rounds: p95 {bare.p(95):.0f} ms, p50 "
+            f"{bare.p(50):.0f} ms, {bare.per_second:.0f} req/s"),
+        Row(f"{label} p95 from one client (service time, no queueing)", f"{alone.p(95):.0f} ms",
+            f"≤ {p95_goal_ms} ms", alone.completed == SERVICE_REQUESTS and alone.p(95) <= p95_goal_ms,
+            f"p50 {alone.p(50):.0f} ms; {LATENCY_CLIENTS} clients on {ctx.server.workers} sync workers queue "
+            f"behind each other: {LATENCY_CLIENTS} ÷ {page.per_second:.0f} req/s ≈ "
+            f"{LATENCY_CLIENTS / page.per_second * 1000 if page.per_second else 0:.0f} ms each"),
+    ]
 
 
 # --- 3. province dashboard ------------------------------------------------------------------------------
 
 @benchmark("dashboard", "全省进度看板：查询次数与 p95")
 def province_dashboard(ctx: Context) -> list[Row]:
-    from orgs.models import Org
+    from orgs.models import Org, ProgressSnapshot
 
     sizes = _subtree_sizes()
     province = Org.objects.filter(parent=None).order_by("tree_id").first()
     city, city_n = _closest(sizes, 50_000, level="city")
     province_n = dict((o.pk, n) for o, n in sizes)[province.pk]
-    path_city, path_province = _reverse_any(DASHBOARD_URL_NAME, city), _reverse_any(DASHBOARD_URL_NAME, province)
-    if path_province is None:
+    try:
+        path = reverse(DASHBOARD_URL_NAME)
+    except NoReverseMatch:
         return (
             unavailable("dashboard queries", "the same for a city and the province", f"URL {DASHBOARD_URL_NAME} is not routed")
             + unavailable("province dashboard p95, 10 clients", "≤ 100 ms", f"URL {DASHBOARD_URL_NAME} is not routed")
         )
-    return _page_rows("dashboard", path_city, city, city_n, path_province, province, province_n, ctx,
-                      query_limit=None, p95_goal_ms=100)
+    if not ProgressSnapshot.objects.exists():
+        dotted(PROGRESS_RECOMPUTE_ALL)()  # the dashboard reads snapshots; a fresh load has none yet
+    rows = _page_rows("dashboard (city admin vs province admin)", path, city, city_n, path, province, province_n,
+                      ctx, query_limit=DASHBOARD_QUERY_LIMIT, p95_goal_ms=100)
+    staff = _bench_staff(province)
+    q_staff, r_staff = _in_process_get(staff, path)
+    rows.append(Row("dashboard queries, provincial staff (read-only over the province)", str(q_staff),
+                    f"≤ {DASHBOARD_QUERY_LIMIT}", r_staff.status_code == 200 and q_staff <= DASHBOARD_QUERY_LIMIT,
+                    f"{staff.username}; HTTP {r_staff.status_code}"))
+    return rows
+
+
+def _bench_staff(province):
+    """A provincial staff account (read-only over the whole province), made once per database."""
+    from members.models import User
+    from orgs import permissions
+
+    user, created = User.objects.get_or_create(
+        username="bench_staff", defaults={"full_name": "省科协工作人员", "department": "org_personnel"}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        permissions.grant_view(user, province)
+    return user
 
 
 # --- 4. progress recompute ------------------------------------------------------------------------------
 
-# The reference: one hand-written statement counting everything progress is made of, per organisation,
-# status and Beijing month.
+# The reference: one hand-written statement counting, for one calendar year, everything a progress snapshot
+# is made of (the definitions in orgs/progress.py), per organisation and Beijing month.
 PROGRESS_SQL = """
 SELECT 'application' AS source, a.org_id, a.status,
-       date_trunc('month', a.submitted_at AT TIME ZONE 'Asia/Shanghai') AS month, count(*)
-  FROM approvals_application a GROUP BY a.org_id, a.status, month
+       CASE WHEN a.created_at >= %(start)s AND a.created_at < %(end)s
+            THEN extract(month FROM a.created_at AT TIME ZONE 'Asia/Shanghai')::int END AS cm,
+       CASE WHEN a.decided_at >= %(start)s AND a.decided_at < %(end)s
+            THEN extract(month FROM a.decided_at AT TIME ZONE 'Asia/Shanghai')::int END AS dm,
+       count(*)
+  FROM approvals_application a
+ WHERE (a.created_at >= %(start)s AND a.created_at < %(end)s) OR (a.decided_at >= %(start)s AND a.decided_at < %(end)s)
+ GROUP BY 2, 3, 4, 5
 UNION ALL
-SELECT 'membership', m.org_id, m.status, date_trunc('month', m.joined_on::timestamp), count(*)
-  FROM members_membership m GROUP BY m.org_id, m.status, 4
+SELECT 'recommendation', r.from_org_id, '',
+       CASE WHEN r.created_at >= %(start)s AND r.created_at < %(end)s
+            THEN extract(month FROM r.created_at AT TIME ZONE 'Asia/Shanghai')::int END,
+       CASE WHEN a.status = 'approved' AND a.decided_at >= %(start)s AND a.decided_at < %(end)s
+            THEN extract(month FROM a.decided_at AT TIME ZONE 'Asia/Shanghai')::int END,
+       count(*)
+  FROM approvals_recommendation r LEFT JOIN approvals_application a ON a.recommendation_id = r.id
+ WHERE (r.created_at >= %(start)s AND r.created_at < %(end)s)
+    OR (a.status = 'approved' AND a.decided_at >= %(start)s AND a.decided_at < %(end)s)
+ GROUP BY 2, 3, 4, 5
 UNION ALL
-SELECT 'recommendation', r.from_org_id, '', date_trunc('month', r.created_at AT TIME ZONE 'Asia/Shanghai'), count(*)
-  FROM approvals_recommendation r GROUP BY r.from_org_id, 4
+SELECT 'membership', m.org_id, CASE WHEN m.status IN ('active', 'pending_rereg') THEN 'live' ELSE '' END,
+       CASE WHEN m.joined_on >= %(start_day)s THEN extract(month FROM m.joined_on)::int END,
+       CASE WHEN m.joined_on < %(start_day)s THEN 1 ELSE 0 END,
+       count(*)
+  FROM members_membership m
+ WHERE m.joined_on < %(end_day)s AND (m.joined_on >= %(start_day)s OR m.status IN ('active', 'pending_rereg'))
+ GROUP BY 2, 3, 4, 5
 """
 
 
-def progress_sql_aggregate() -> list[tuple]:
+def progress_sql_aggregate(year: int) -> list[tuple]:
+    """(source, org_id, status, month, month or flag, n) rows for `year`, straight from PostgreSQL."""
+    import datetime as dt
+
+    from orgs.progress import year_bounds
+
+    start, end = year_bounds(year)
+    params = {"start": start, "end": end, "start_day": dt.date(year, 1, 1), "end_day": dt.date(year + 1, 1, 1)}
     with connection.cursor() as cursor:
-        cursor.execute(PROGRESS_SQL)
+        cursor.execute(PROGRESS_SQL, params)
         return cursor.fetchall()
 
 
@@ -271,38 +387,62 @@ def progress_recompute(ctx: Context) -> list[Row]:
     from approvals.models import Application
 
     total = Application.objects.count()
-    reference = _timed(progress_sql_aggregate)
-    groups = len(progress_sql_aggregate())
+    years = sorted(dotted(PROGRESS_YEARS)() if dotted(PROGRESS_YEARS) else {time.localtime().tm_year})
+
+    def reference_all():
+        return sum(len(progress_sql_aggregate(y)) for y in years)
+
     name_full = f"full progress recompute ÷ hand-written SQL aggregate ({total:,} applications)"
     recompute_all = dotted(PROGRESS_RECOMPUTE_ALL)
     if recompute_all is None:
-        rows = unavailable(name_full, "≤ 1.5×", f"{PROGRESS_RECOMPUTE_ALL} is not in this build; reference "
-                           f"aggregate: {reference * 1000:.0f} ms, {groups:,} groups")
-    else:
-        full = _timed(recompute_all, repeat=1)
-        rows = [Row(name_full, f"{full / reference:.2f}×", "≤ 1.5×", full / reference <= 1.5,
-                    f"{full * 1000:.0f} ms vs {reference * 1000:.0f} ms ({groups:,} groups)")]
+        reference = _timed(reference_all)
+        return unavailable(name_full, "≤ 1.5×", f"{PROGRESS_RECOMPUTE_ALL} is not in this build; reference "
+                           f"aggregate: {reference * 1000:.0f} ms")
+    groups = reference_all()
+    # Alternating rounds: a burst of outside load hits both sides alike; the medians are compared.
+    ref_times, full_times = [], []
+    for _ in range(PROGRESS_ROUNDS):
+        t0 = time.perf_counter()
+        reference_all()
+        ref_times.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        if not recompute_all():
+            raise RuntimeError("another progress recompute holds the lock")
+        full_times.append(time.perf_counter() - t0)
+    reference, full = statistics.median(ref_times), statistics.median(full_times)
+    rows = [Row(name_full, f"{full / reference:.2f}×", "≤ 1.5×", full / reference <= 1.5,
+                f"median of {PROGRESS_ROUNDS} alternating rounds: {full * 1000:.0f} ms vs {reference * 1000:.0f} ms; "
+                f"years {', '.join(map(str, years))}; {groups:,} result rows")]
     name_inc = f"incremental recompute after {DECISIONS:,} decisions"
     recompute_orgs = dotted(PROGRESS_RECOMPUTE_ORGS)
     if recompute_orgs is None:
         return rows + unavailable(name_inc, "≤ 2 s", f"{PROGRESS_RECOMPUTE_ORGS} is not in this build")
-    org_ids = _decide(DECISIONS)
-    t0 = time.perf_counter()
-    recompute_orgs(org_ids=sorted(org_ids))
-    took = time.perf_counter() - t0
-    return rows + [Row(name_inc, f"{took:.2f} s", "≤ 2 s", took <= 2.0,
-                       f"{len(org_ids)} organisations touched; ratio to the full SQL aggregate "
-                       f"{took / reference:.2f}×")]
+    # Two patterns: decisions spread over the whole province (nearly every organisation becomes dirty, so
+    # the recount approaches a full one) and a review session in one city's subtree (the usual burst).
+    sizes = _subtree_sizes()
+    city, _n = _closest(sizes, 50_000, level="city")
+    for label, within in (("spread over the province", None), (f"within {city.name}", city)):
+        org_ids = _decide(DECISIONS, within=within)
+        t0 = time.perf_counter()
+        recompute_orgs(org_ids=sorted(org_ids))
+        took = time.perf_counter() - t0
+        rows.append(Row(f"{name_inc}, {label}", f"{took:.2f} s", "≤ 2 s", took <= 2.0,
+                        f"{len(org_ids)} organisations touched; ratio to the full SQL aggregate "
+                        f"{took / reference:.2f}×"))
+    return rows
 
 
-def _decide(n: int) -> set[int]:
+def _decide(n: int, within=None) -> set[int]:
     """Approve `n` waiting applications through the real service, as their organisations' administrators."""
     from approvals.models import Application
     from approvals.services import application_approve
+    from orgs.models import Org
 
     admins: dict[int, object] = {}
     org_ids: set[int] = set()
     waiting = Application.objects.filter(status="submitted", meets_criteria=True).select_related("org")
+    if within is not None:
+        waiting = waiting.filter(org__in=Org.objects.in_subtree(within))
     for application in waiting.order_by("id")[:n]:
         admin = admins.get(application.org_id) or admins.setdefault(application.org_id, _admin_of(application.org))
         application_approve(application=application, reviewer=admin, comment="同意")
@@ -314,30 +454,44 @@ def _decide(n: int) -> set[int]:
 
 @benchmark("census", "普查导入：每秒行数（含校验与去重）")
 def census_import(ctx: Context) -> list[Row]:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
     from approvals.loadgen import id_number_for
+    from members.models import CensusImport
     from orgs.models import Org
 
-    name = f"census import, {CENSUS_ROWS:,} rows with 10% duplicates"
-    importer = dotted(CENSUS_IMPORT)
-    if importer is None:
-        return unavailable(name, "≥ 1,000 rows/s", f"{CENSUS_IMPORT} is not in this build")
+    name = f"census import, {CENSUS_ROWS:,} rows: upload, validate (with dedupe), commit"
+    census = dotted(CENSUS_MODULE + ".census_commit")
+    if census is None:
+        return unavailable(name, "≥ 1,000 rows/s", f"{CENSUS_MODULE} is not in this build")
+    census = __import__(CENSUS_MODULE, fromlist=["census_commit"])
     org = Org.objects.filter(level="county", kind="kexie").order_by("-code").first()
-    with tempfile.NamedTemporaryFile("w", suffix=".csv", encoding="utf-8", newline="", delete=False) as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["姓名", "身份证号", "手机号码", "工作单位", "学历", "职称"])
-        for i in range(CENSUS_ROWS):
-            # Ids far above any generated person; every tenth row repeats an earlier one.
-            k = 900_000_000 + (i - i % 10 if i % 10 == 9 else i)
-            writer.writerow([f"普查{i}", id_number_for(k, 7), f"17{k % 10**9:09d}", "某县农技推广站", "本科", "中级"])
-        path = fh.name
-    try:
-        t0 = time.perf_counter()
-        importer(path=path, org=org, actor=_admin_of(org))
-        took = time.perf_counter() - t0
-    finally:
-        os.unlink(path)
+    admin = _admin_of(org)
+    # Each run takes fresh identities (a second import of the same people would be refused as duplicates).
+    base = 800_000_000 + CensusImport.objects.count() * 1_000_000
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["姓名", "身份证号", "手机号码", "工作单位", "学历", "职称", "会员等级"])
+    for i in range(CENSUS_ROWS):
+        if i % 20 == 19:  # a person already in the system (made by generate_load with its default seed)
+            id_number = id_number_for(i, 1)
+        else:  # every tenth row repeats the row before it inside the file
+            id_number = id_number_for(base + (i - 1 if i % 10 == 9 else i), 7)
+        writer.writerow([f"普查{i}", id_number, f"17{(base + i) % 10**9:09d}", "某县农技推广站", "本科", "中级", "普通会员"])
+    upload = SimpleUploadedFile("普查名单.csv", buffer.getvalue().encode("utf-8-sig"), content_type="text/csv")
+    t0 = time.perf_counter()
+    job = census.census_import_create(actor=admin, org=org, file=upload)
+    # With a broker the jobs wait for a worker; the benchmark runs them here, in the order the worker would.
+    job = census.census_validate(census_id=job.pk)
+    validated = time.perf_counter()
+    census.census_commit_start(actor=admin, census=job)
+    job = census.census_commit(census_id=job.pk)
+    took = time.perf_counter() - t0
     rate = CENSUS_ROWS / took
-    return [Row(name, f"{rate:,.0f} rows/s", "≥ 1,000 rows/s", rate >= 1000, f"{took:.2f} s")]
+    return [Row(name, f"{rate:,.0f} rows/s", "≥ 1,000 rows/s", rate >= 1000 and job.status == "committed",
+                f"{took:.1f} s in all (validate {validated - t0:.1f} s, commit {took - (validated - t0):.1f} s); "
+                f"{job.valid_rows:,} valid, {job.error_rows:,} refused (repeats in the file, people already "
+                f"registered), {job.imported_rows:,} imported; status {job.status}")]
 
 
 # --- 6. query plans and candidate indexes ---------------------------------------------------------------
@@ -426,7 +580,14 @@ def query_plans(ctx: Context) -> list[Row]:
         rows.append(Row(f"queue first page as a LATERAL top-25 per organisation, {n:,} items",
                         f"{lateral / plain:.2f}× the time", "< 1× and the same 25 rows", same and lateral < plain,
                         f"{plain:.1f} ms → {lateral:.1f} ms; same rows: {'yes' if same else 'NO'}; {plan}"))
-    ms, plan = _explain_best(PROGRESS_SQL, [], repeat=1)
+    import datetime as dt
+
+    from orgs.progress import year_bounds
+
+    year = time.localtime().tm_year
+    start, end = year_bounds(year)
+    ms, plan = _explain_best(PROGRESS_SQL, {"start": start, "end": end, "start_day": dt.date(year, 1, 1),
+                                            "end_day": dt.date(year + 1, 1, 1)}, repeat=1)
     rows.append(Row("progress aggregate (all rows)", f"{ms:.0f} ms", "one pass per table", None, plan))
     org, n = subjects[0]
     params = [org.tree_id, org.lft, org.rght]

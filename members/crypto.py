@@ -24,9 +24,11 @@ from .validators import normalize_id_number
 __all__ = [
     "InvalidToken",
     "encrypt_id_number",
+    "encrypt_id_numbers",
     "decrypt_id_number",
     "rotate_id_number_token",
     "id_number_blind_index",
+    "id_number_blind_indexes",
 ]
 
 
@@ -55,6 +57,12 @@ def encrypt_id_number(value: str) -> str:
     return _fernet().encrypt(normalize_id_number(value).encode("utf-8")).decode("ascii")
 
 
+def encrypt_id_numbers(values: list[str]) -> list[str]:
+    """`encrypt_id_number` for many values, reading the keys once (bulk imports and generated data)."""
+    fernet = _fernet()
+    return [fernet.encrypt(normalize_id_number(v).encode("utf-8")).decode("ascii") for v in values]
+
+
 def decrypt_id_number(token: str) -> str:
     """Decrypt a token produced with any configured key.
 
@@ -75,8 +83,18 @@ def id_number_blind_index(value: str) -> str:
     A keyed HMAC rather than a plain hash: the ID-number space is small enough
     (birth dates × region codes × 1000) to brute-force an unkeyed digest.
     """
+    return id_number_blind_indexes([value])[0]
+
+
+def id_number_blind_indexes(values: list[str]) -> list[str]:
+    """`id_number_blind_index` for many values, reading the key once."""
     key = getattr(settings, "ID_NUMBER_INDEX_KEY", None)
     if not key:
         raise ImproperlyConfigured("ID_NUMBER_INDEX_KEY must be set")
-    key_bytes = key.encode("utf-8") if isinstance(key, str) else bytes(key)
-    return hmac.new(key_bytes, normalize_id_number(value).encode("utf-8"), hashlib.sha256).hexdigest()
+    keyed = hmac.new(key.encode("utf-8") if isinstance(key, str) else bytes(key), digestmod=hashlib.sha256)
+    out = []
+    for value in values:
+        mac = keyed.copy()
+        mac.update(normalize_id_number(value).encode("utf-8"))
+        out.append(mac.hexdigest())
+    return out

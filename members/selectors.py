@@ -15,7 +15,8 @@ def notices_for(user):
 def person_for(user) -> Person | None:
     if not user.is_authenticated:
         return None
-    return Person.objects.filter(user=user).first()
+    # The user rides along: services write it as the actor of audit rows and notices.
+    return Person.objects.select_related("user").filter(user=user).first()
 
 
 def awards_of(person: Person | None) -> QuerySet[Award]:

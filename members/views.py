@@ -252,9 +252,6 @@ def apply(request, org_id):
     org = selectors.org_accepting_or_404(org_id)
     person = selectors.person_for(request.user)
     consented = services.consent_live(request.user) is not None
-    missing = profile_missing_fields(person) if person else [_("个人资料")]
-    criteria = eligibility_check(person, org.level) if person else []
-    open_here = person is not None and Application.objects.filter(person=person, org=org).open().first()
     form = ApplicationForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and person is not None and consented:
         try:
@@ -269,6 +266,8 @@ def apply(request, org_id):
         else:
             messages.success(request, _("申请已提交，请等待“%(org)s”审核。") % {"org": org.name})
             return redirect("members:application_detail", application.pk)
+    # The checklist is only for the page; a successful submit snapshots eligibility in the service.
+    criteria = eligibility_check(person, org.level) if person else []
     return render(
         request,
         "members/apply.html",
@@ -276,10 +275,10 @@ def apply(request, org_id):
             "org": org,
             "person": person,
             "consented": consented,
-            "missing": missing,
+            "missing": profile_missing_fields(person) if person else [_("个人资料")],
             "criteria": criteria,
             "all_met": all_met(criteria) if criteria else False,
-            "open_here": open_here,
+            "open_here": person is not None and Application.objects.filter(person=person, org=org).open().first(),
             "form": form,
         },
     )

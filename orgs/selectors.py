@@ -61,11 +61,11 @@ def org_managed_or_404(user, org_id) -> Org:
 
 
 def is_administrator(user) -> bool:
-    return permissions.orgs_granted(user, manage=True).exists()
+    return permissions.holds_any_grant(user, manage=True)
 
 
 def is_provincial_staff(user) -> bool:
-    return bool(getattr(user, "department", "")) and permissions.orgs_granted(user, manage=False).exists()
+    return bool(getattr(user, "department", "")) and permissions.holds_any_grant(user, manage=False)
 
 
 def org_tree_with_counts(user) -> list[Org]:

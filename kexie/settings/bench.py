@@ -21,7 +21,7 @@ SECURE_HSTS_SECONDS = 0
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
-# The project's URLs plus the bare reference view and the submit endpoint used by the benchmarks.
+# The project's URLs plus the bare reference view the submit benchmark compares against.
 ROOT_URLCONF = "bench.urls"
 # No collectstatic on a bench machine: serve from STATICFILES_DIRS without a manifest.
 STORAGES = {

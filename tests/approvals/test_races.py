@@ -79,3 +79,30 @@ def test_approve_and_withdraw_at_once_exactly_one_wins(hebei, admin_a, county_a,
             assert has_membership
         else:
             assert application.status == Application.Status.WITHDRAWN and not has_membership
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_application_submitted_eight_times_at_once_is_stored_once(hebei, county_a, make_applicant):
+    from kexie.errors import DomainError
+
+    person = make_applicant("并发申请人")
+    results, errors = _run_together(*[
+        lambda: services.application_submit(person=person, org=county_a, declaration_accepted=True)
+        for _ in range(8)
+    ])
+    assert len(results) == 1 and len(errors) == 7
+    assert all(isinstance(e, DomainError) and "请勿重复提交" in str(e.message) for e in errors)
+    assert Application.objects.filter(person=person, org=county_a).count() == 1
+    assert AuditEvent.objects.filter(action="application.submit", object_id=str(results[0].pk)).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_different_people_submit_to_one_org_at_once_without_waiting_for_each_other(hebei, county_a, make_applicant):
+    people = [make_applicant(f"申请人{i}") for i in range(8)]
+    results, errors = _run_together(*[
+        (lambda p=p: services.application_submit(person=p, org=county_a, declaration_accepted=True)) for p in people
+    ])
+    assert errors == [] and len(results) == 8
+    assert Application.objects.filter(org=county_a, status="submitted").count() == 8

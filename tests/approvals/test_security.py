@@ -87,3 +87,20 @@ def test_pages_forbid_framing(client, admin_a):
     assert client.get(LOGIN)["X-Frame-Options"] == "DENY"
     client.force_login(admin_a)
     assert client.get(reverse("approvals:queue"))["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.django_db
+def test_console_pages_within_a_minute_do_not_rewrite_the_session(client, admin_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    assert login_via_form(client, "admin_a")
+    start = 1_800_000_000.0
+    with mock.patch("kexie.middleware.time.time", return_value=start):
+        client.get(reverse("approvals:queue"))
+    with mock.patch("kexie.middleware.time.time", return_value=start + 30), CaptureQueriesContext(connection) as seen:
+        assert client.get(reverse("approvals:queue")).status_code == 200
+    assert not [q for q in seen.captured_queries if q["sql"].startswith("UPDATE") and "django_session" in q["sql"]]
+    with mock.patch("kexie.middleware.time.time", return_value=start + 90), CaptureQueriesContext(connection) as seen:
+        assert client.get(reverse("approvals:queue")).status_code == 200
+    assert [q for q in seen.captured_queries if q["sql"].startswith("UPDATE") and "django_session" in q["sql"]]

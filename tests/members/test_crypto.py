@@ -112,3 +112,16 @@ def test_blind_index_requires_key(settings):
     settings.ID_NUMBER_INDEX_KEY = ""
     with pytest.raises(ImproperlyConfigured):
         id_number_blind_index(ID_A)
+
+
+def test_the_batch_helpers_agree_with_the_single_value_functions():
+    from members.crypto import (
+        decrypt_id_number,
+        encrypt_id_numbers,
+        id_number_blind_index,
+        id_number_blind_indexes,
+    )
+
+    values = ["11010519491231002X", "110105194912310021"]
+    assert id_number_blind_indexes(values) == [id_number_blind_index(v) for v in values]
+    assert [decrypt_id_number(t) for t in encrypt_id_numbers(values)] == values
