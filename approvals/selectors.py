@@ -8,7 +8,6 @@ from django.http import Http404
 
 from approvals.models import Application
 from members.models import Award, Membership
-from orgs import permissions
 from orgs import selectors as org_selectors
 from orgs.models import AuditEvent, Org
 
@@ -23,16 +22,11 @@ QUEUE_RELATED = (
 )
 
 
-def orgs_own(user) -> QuerySet[Org]:
-    """The orgs the user holds a grant on directly: the queue's default scope, before "include the subtree"."""
-    return Org.objects.filter(pk__in=permissions.orgs_granted(user, manage=False).values("pk"))
-
-
 def review_scope(user, *, org: Org | None = None, include_subtree: bool = False) -> QuerySet[Org]:
     """Orgs whose applications the queue shows. `org` must already be one the user may see."""
     if org is not None:
         return Org.objects.in_subtree(org) if include_subtree else Org.objects.filter(pk=org.pk)
-    return org_selectors.orgs_visible_to(user) if include_subtree else orgs_own(user)
+    return org_selectors.orgs_visible_to(user) if include_subtree else org_selectors.orgs_granted_directly(user)
 
 
 def _review_filters(

@@ -76,7 +76,7 @@ def queue_export(request):
         messages.error(request, _("筛选条件有误，请修改后再导出"))
         return redirect("approvals:queue")
     kwargs = form.selector_kwargs()
-    scope_org = kwargs["org"] or selectors.orgs_own(request.user).order_by("tree_id", "lft").first()
+    scope_org = kwargs["org"] or org_selectors.orgs_granted_directly(request.user).order_by("tree_id", "lft").first()
     if scope_org is None:
         raise Http404
     content = services.applications_export(
