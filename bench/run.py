@@ -1,7 +1,7 @@
 """Run every benchmark on the current database (DATABASE_URL) and write docs/PERFORMANCE.md.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kexie_scale REDIS_URL=redis://127.0.0.1:6379/7 \\
-        /work/main/.venv/bin/python bench/run.py [--only submit,queue] [--note "..."]
+        .venv/bin/python bench/run.py [--only submit,queue] [--note "..."]
 """
 
 from __future__ import annotations
