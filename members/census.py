@@ -37,7 +37,7 @@ from members.validators import (
 )
 from orgs.models import Org
 from orgs.selectors import orgs_managed_by
-from orgs.services import audit_record
+from orgs.services import audit_record, progress_schedule
 
 REQUIRED_COLUMNS = ("姓名", "身份证号", "手机号码", "工作单位", "学历", "职称", "会员等级")
 OPTIONAL_COLUMNS = ("邮箱",)
@@ -378,6 +378,8 @@ def census_commit(*, census_id: int) -> CensusImport:
             census.committed_at = timezone.now()
             census.save(update_fields=["status", "imported_rows", "committed_at"])
             transaction.on_commit(lambda: census_enqueue("census_invitations_email", census_id))
+            org_id = census.org_id
+            transaction.on_commit(lambda: progress_schedule(org_ids=[org_id]))
     except DomainError as exc:
         # Back to the preview with the reason; nothing of the list was written.
         CensusImport.objects.filter(pk=census_id).update(status=CensusImport.Status.VALIDATED, message=str(exc.message))

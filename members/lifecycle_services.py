@@ -37,6 +37,14 @@ def _check_manages(actor, org: Org) -> None:
         raise OutOfScope()
 
 
+def _progress_changed(*orgs: Org) -> None:
+    """Membership and unit counts of these orgs changed: recount their progress after commit."""
+    from orgs.services import progress_schedule
+
+    org_ids = [o.pk for o in orgs]
+    transaction.on_commit(lambda: progress_schedule(org_ids=org_ids))
+
+
 def fellow_cap(individual_members: int) -> int:
     return individual_members * FELLOW_CAP_PERCENT // 100
 
@@ -149,6 +157,7 @@ def unit_member_create(
             comment=unit.uscc_override_reason,
             data={"uscc": unit.uscc, "checksum_ok": result.checksum_ok},
         )
+        _progress_changed(org)
     return unit
 
 
@@ -294,6 +303,7 @@ def membership_transfer(*, actor, membership: Membership, target_org: Org, comme
         # One row on each side so both organisations' trails show the move.
         audit_record(actor=actor, action="membership.transfer_out", obj=membership, org=source, comment=comment, data=data)
         audit_record(actor=actor, action="membership.transfer_in", obj=new, org=target, comment=comment, data=data)
+        _progress_changed(source, target)
     return new
 
 
@@ -324,6 +334,7 @@ def membership_status_set(*, actor, membership: Membership, status: str, comment
             comment=comment,
             data={"before": before, "after": status},
         )
+        _progress_changed(membership.org)
     return membership
 
 

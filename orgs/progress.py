@@ -12,8 +12,11 @@ Definitions (all for calendar year Y in the project's time zone, Asia/Shanghai):
   started by the end of Y-1 / by the end of Y. Memberships carry no end date, so a member who left during Y
   is missing from both; growth therefore measures live members.
 
-Unit members (团体会员) and fee collection have no records yet; when they do, each is one more source in
-`_SOURCES` and one entry in `COUNTS`, and the snapshot tables need no migration.
+- new_unit_members: unit members (团体会员) of the org that joined in Y, by month.
+
+Fee collection is not part of the snapshot yet (members.lifecycle_selectors.fee_collection_rate answers it
+per org); like any further count it is one more source in `_SOURCES` and one entry in `COUNTS`, and the
+snapshot tables need no migration.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ COUNTS: tuple[CountDef, ...] = (
     CountDef("new_members_province_level", "省级新增会员"),
     CountDef("new_members_city_level", "市级新增会员"),
     CountDef("new_members_county_level", "县级新增会员"),
+    CountDef("new_unit_members", "新增团体会员"),
     CountDef("members_prev_year_end", "上年末会员数", monthly=False),
     CountDef("members_year_end", "本年末会员数", monthly=False),
 )
@@ -157,7 +161,27 @@ def _memberships(year: int, org_ids: set[int] | None) -> Iterable[Row]:
                 yield org_id, "members_prev_year_end", None, n
 
 
-_SOURCES: tuple[Callable[[int, set[int] | None], Iterable[Row]], ...] = (_applications, _recommendations, _memberships)
+def _unit_members(year: int, org_ids: set[int] | None) -> Iterable[Row]:
+    from members.models import UnitMember
+
+    start, end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
+    rows = (
+        UnitMember.objects.filter(_org_filter("org_id", org_ids), joined_on__gte=start, joined_on__lt=end)
+        .annotate(jm=ExtractMonth("joined_on"))
+        .values_list("org_id", "jm")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for org_id, jm, n in rows:
+        yield org_id, "new_unit_members", jm, n
+
+
+_SOURCES: tuple[Callable[[int, set[int] | None], Iterable[Row]], ...] = (
+    _applications,
+    _recommendations,
+    _memberships,
+    _unit_members,
+)
 
 
 @dataclass
@@ -221,9 +245,11 @@ def target_actual(metric: str, org: Org, own: Tally, subtree: Tally) -> float | 
     if metric == Target.Metric.MEMBER_GROWTH_PCT:
         before, now = own.counts["members_prev_year_end"], own.counts["members_year_end"]
         return round((now - before) * 100 / before, 1) if before else None
+    if metric == Target.Metric.UNIT_MEMBERS:
+        return subtree.counts["new_unit_members"]
     if metric in Target.LEVEL_TOTALS:
         return subtree.counts[metric]
-    return None  # unit members: no records yet
+    return None
 
 
 def completion(org: Org, targets: dict[str, int], own: Tally, subtree: Tally) -> dict[str, dict]:

@@ -8,7 +8,9 @@ from django.utils import timezone
 
 from approvals import services as approvals
 from approvals.models import Application, Recommendation
-from members.models import Membership
+from members import lifecycle_services as lifecycle
+from members.models import Membership, UnitMember
+from members.validators import uscc_check_char
 from orgs import progress, services
 from orgs.models import Org, ProgressDirtyMark, ProgressSnapshot, Target
 
@@ -62,6 +64,14 @@ def _generate(rng, orgs, make_applicant, reviewer, n_people: int) -> None:
             )
     for recommendation in Recommendation.objects.all():
         Recommendation.objects.filter(pk=recommendation.pk).update(created_at=_random_moment(rng))
+    # Unit members (团体会员) entered through the service at random orgs, joined on random days of both years.
+    offset = UnitMember.objects.count()
+    for i in range(offset, offset + n_people // 5):
+        first17 = f"9113010{i:010d}"
+        unit = lifecycle.unit_member_create(
+            actor=reviewer, org=rng.choice(orgs), name=f"测试单位{i}", uscc=first17 + uscc_check_char(first17)
+        )
+        UnitMember.objects.filter(pk=unit.pk).update(joined_on=_random_moment(rng).date())
     lapsed = list(Membership.objects.order_by("pk").values_list("pk", flat=True))
     rng.shuffle(lapsed)
     Membership.objects.filter(pk__in=lapsed[: len(lapsed) // 10]).update(status="lapsed")
@@ -90,7 +100,9 @@ def _brute_force(org: Org, year: int, scope: str) -> tuple[dict, dict]:
     )
     members = Membership.objects.filter(org__in=orgs)
     joined = list(members.filter(joined_on__year=year).values_list("joined_on", "org__level"))
+    units = list(UnitMember.objects.filter(org__in=orgs, joined_on__year=year).values_list("joined_on", flat=True))
     monthly = {
+        "new_unit_members": _month_counts(units),
         "received": _month_counts(m for m, _ in received),
         "pending": _month_counts(m for m, s in received if s in ("submitted", "returned")),
         "approved": _month_counts(m for m, s in decided if s == "approved"),
@@ -124,6 +136,8 @@ def _brute_force_completion(org: Org, year: int) -> dict:
             before = own.filter(joined_on__lt=start).count()
             after = own.filter(joined_on__lt=dt.date(year + 1, 1, 1)).count()
             actual = round((after - before) * 100 / before, 1) if before else None
+        elif target.metric == "unit_members":
+            actual = UnitMember.objects.filter(org__in=Org.objects.in_subtree(org), joined_on__year=year).count()
         elif target.metric.startswith("new_members_"):
             level = target.metric.removeprefix("new_members_").removesuffix("_level")
             actual = subtree_members.filter(org__level=level).count()
@@ -188,6 +202,7 @@ def test_incremental_and_full_recompute_agree(random_decisions, make_applicant, 
     # Re-dating in _generate touched every application, so mark their orgs as the signal would have.
     services.progress_mark_dirty(org_ids=Application.objects.values_list("org_id", flat=True))
     services.progress_mark_dirty(org_ids=Membership.objects.values_list("org_id", flat=True))
+    services.progress_mark_dirty(org_ids=UnitMember.objects.values_list("org_id", flat=True))
     assert ProgressDirtyMark.objects.exists()
     assert services.progress_recompute_dirty()
     assert not ProgressDirtyMark.objects.exists()
@@ -272,3 +287,22 @@ def test_lag_badge_compares_completion_with_the_share_of_the_year_elapsed():
     assert progress.lag_badge(0.99, 2025, mid) == "warn"
     assert progress.lag_badge(0.0, 2027, mid) == "ok"
 
+
+
+@pytest.mark.django_db
+def test_a_unit_member_counts_toward_its_area_and_schedules_a_recount(
+    county_a, city, city_admin, django_capture_on_commit_callbacks
+):
+    """Unit members are a progress source: entering one marks its org dirty and the city's subtree counts it."""
+    ProgressDirtyMark.objects.all().delete()
+    year = timezone.localdate().year
+    Target.objects.create(org=city, year=year, metric="unit_members", value=4)
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.unit_member_create(
+            actor=city_admin, org=county_a, name="井陉某公司", uscc="91110000600037341L"
+        )
+    assert ProgressDirtyMark.objects.filter(org=county_a).exists()
+    assert services.progress_recompute_dirty()
+    snapshot = ProgressSnapshot.objects.get(org=city, year=year, scope="subtree")
+    assert snapshot.counts["new_unit_members"] == 1
+    assert snapshot.completion["unit_members"] == {"target": 4, "actual": 1, "ratio": 0.25}
