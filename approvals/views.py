@@ -20,6 +20,7 @@ from approvals.forms import BatchApproveForm, DecisionForm, QueueFilterForm, Rec
 from approvals.models import Application
 from kexie.decorators import console_required
 from kexie.errors import DomainError, OutOfScope
+from kexie.excel import filters_for_audit
 from members import lifecycle_selectors as member_selectors
 from orgs import selectors as org_selectors
 
@@ -76,14 +77,12 @@ def queue_export(request):
         messages.error(request, _("筛选条件有误，请修改后再导出"))
         return redirect("approvals:queue")
     kwargs = form.selector_kwargs()
-    scope_org = kwargs["org"] or org_selectors.orgs_granted_directly(request.user).order_by("tree_id", "lft").first()
-    if scope_org is None:
-        raise Http404
+    scope_org = org_selectors.list_scope_org_or_404(request.user, kwargs["org"])
     content = services.applications_export(
         actor=request.user,
         applications=selectors.applications_for_review(request.user, **kwargs),
         scope_org=scope_org,
-        filters={k: str(v) for k, v in form.cleaned_data.items() if v not in (None, "", False)},
+        filters=filters_for_audit(form.cleaned_data),
     )
     response = HttpResponse(content, content_type="text/csv; charset=utf-8")
     filename = f"审核队列-{timezone.localdate():%Y%m%d}.csv"

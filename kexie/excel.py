@@ -78,3 +78,8 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence]) -> bytes:
 
 def csv_attachment(filename: str, content: bytes) -> HttpResponse:
     return _attachment(HttpResponse(content, content_type="text/csv; charset=utf-8"), filename)
+
+
+def filters_for_audit(cleaned_data: dict) -> dict[str, str]:
+    """The filters an export was made with, as the audit row records them (empty ones left out)."""
+    return {k: str(v) for k, v in cleaned_data.items() if v not in (None, "", False)}

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from approvals.forms import RecommendForm
 from kexie.decorators import console_required
 from kexie.errors import DomainError, OutOfScope
-from kexie.excel import csv_attachment, xlsx_response
+from kexie.excel import csv_attachment, filters_for_audit, xlsx_response
 from members import census as census_services
 from members import lifecycle_selectors as selectors
 from members import lifecycle_services as services
@@ -32,7 +32,14 @@ from members.lifecycle_forms import (
 )
 from members.models import CensusImport, Membership, UnitMember
 from orgs.models import AuditEvent
-from orgs.selectors import org_managed_or_404, org_visible_or_404, orgs_granted_directly, orgs_managed_by, orgs_visible_to
+from orgs.selectors import (
+    list_scope_org_or_404,
+    org_managed_or_404,
+    org_visible_or_404,
+    orgs_granted_directly,
+    orgs_managed_by,
+    orgs_visible_to,
+)
 
 PAGE_SIZE = 50
 
@@ -93,14 +100,12 @@ def member_export(request):
         messages.error(request, _("筛选条件有误，请修改后再导出"))
         return redirect("lifecycle:member_list")
     kwargs = form.selector_kwargs()
-    scope_org = kwargs["org"] or orgs_granted_directly(request.user).order_by("tree_id", "lft").first()
-    if scope_org is None:
-        raise Http404
+    scope_org = list_scope_org_or_404(request.user, kwargs["org"])
     content = services.memberships_export(
         actor=request.user,
         memberships=selectors.member_directory(request.user, **kwargs),
         scope_org=scope_org,
-        filters={k: str(v) for k, v in form.cleaned_data.items() if v not in (None, "", False)},
+        filters=filters_for_audit(form.cleaned_data),
     )
     return xlsx_response(f"{scope_org.name}-会员名册-{timezone.localdate():%Y%m%d}.xlsx", content)
 

@@ -308,3 +308,11 @@ def _progress_public(year: int) -> dict:
         province = {k: counts.get(k, 0) for k in ("received", "approved", "new_members", "recommendations_made")}
     computed = [s.computed_at for s in snapshots.values()]
     return {"year": year, "province": province, "cities": cities, "computed_at": min(computed) if computed else None}
+
+
+def list_scope_org_or_404(user, org: Org | None) -> Org:
+    """The org a filtered list or export is about: the chosen one, else the first the user is granted directly."""
+    scope = org or orgs_granted_directly(user).order_by("tree_id", "lft").first()
+    if scope is None:
+        raise Http404
+    return scope
