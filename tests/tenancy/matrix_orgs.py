@@ -17,6 +17,7 @@ UNSCOPED = {
     "home": "public landing page",
     "healthz": "liveness probe, no data",
     "login": "authentication",
+    "admin_login": "authentication (Django admin's login page, rate limited like the site's)",
     "logout": "authentication",
     "password_change": "own account",
     "password_change_done": "own account",
