@@ -1,8 +1,11 @@
-"""Form pieces shared by every app: bounded ids from request data, and what a refused form tells the user
-about the inputs it cannot show again."""
+"""Form pieces shared by every app: bounded ids from request data, what a refused form tells the user about
+the inputs it cannot show again, and the login forms of both login entrances."""
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 # Primary keys are BigAutoField: nothing above this exists, and larger numbers overflow the database driver.
@@ -63,3 +66,31 @@ class IdListField(forms.Field):
         if any(i is None for i in ids):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         return sorted(set(ids))
+
+
+# Passwords longer than this are no one's: the cap keeps a megabyte "password" from reaching the hasher.
+MAX_PASSWORD_LENGTH = 1024
+
+
+class _LimitedLogin:
+    """Django's login form sets the username's max_length only on the widget, so a huge username reached
+    authenticate() and django-axes' access-attempt row (varchar 255). Here both fields are validated first."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        username, password = self.fields["username"], self.fields["password"]
+        username.validators.append(
+            MaxLengthValidator(username.max_length, message=_("用户名不能超过 %(limit_value)d 个字符"))
+        )
+        password.max_length = MAX_PASSWORD_LENGTH
+        password.validators.append(
+            MaxLengthValidator(MAX_PASSWORD_LENGTH, message=_("密码不能超过 %(limit_value)d 个字符"))
+        )
+
+
+class LoginForm(_LimitedLogin, AuthenticationForm):
+    """The site's login page."""
+
+
+class AdminLoginForm(_LimitedLogin, AdminAuthenticationForm):
+    """The admin site's login page (AdminSite.login_form)."""

@@ -3,19 +3,21 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from kexie import views
+from kexie.forms import AdminLoginForm, LoginForm
 from kexie.ratelimit import LOGIN_FAILURES, PASSWORD_CHECK_FAILURES, limit_posts, refused
 
 # Every entrance that checks a password counts failures: django-axes limits per username and IP wherever
 # authenticate() runs; these limits add the per-IP count across usernames and the password re-checks.
 login_limited = limit_posts(LOGIN_FAILURES, count=refused)
 password_check_limited = limit_posts(PASSWORD_CHECK_FAILURES, count=refused)
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path(
         "accounts/login/",
-        login_limited(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
+        login_limited(auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True)),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,5 +1,6 @@
 """What the fuzzer attacks, found rather than listed: URL patterns from the URL conf, forms from the rendered
-HTML of every page, and the project's Form classes from every forms module of orgs/, members/ and approvals/.
+HTML of every page, and the project's Form classes from every forms module of kexie/, orgs/, members/ and
+approvals/.
 
 Two tables here are the coverage contract: PARAM_KINDS says which object each path parameter names (a URL
 with a parameter no entry covers fails tests/fuzz/test_coverage.py), and FORM_URLS maps every Form class to
@@ -17,7 +18,7 @@ from django import forms
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
 
-PROJECT_APPS = ("orgs", "members", "approvals")
+PROJECT_APPS = ("kexie", "orgs", "members", "approvals")
 
 # Django's admin is guarded by Django (staff and superusers only); its login page is a login entrance of
 # the project, so it is fuzzed, the model pages are not.
@@ -47,6 +48,8 @@ PARAM_KINDS = {
 
 # Every Form class of the project -> the URL names that take it (its page, or the URL its HTML form posts to).
 FORM_URLS = {
+    "LoginForm": ["login"],
+    "AdminLoginForm": ["admin_login", "admin:login"],
     "AdminAccountForm": ["orgs:account_create"],
     "StaffAccountForm": ["orgs:staff_create"],
     "ProgressFilterForm": ["orgs:dashboard", "orgs:dashboard_export", "orgs:target_list", "progress:index"],

@@ -133,7 +133,8 @@ class WriteRecorder:
                         break
         result = execute(sql, params, many, context)
         write = _WRITE_RE.match(sql)
-        if write and context["cursor"].rowcount != 0:
+        # An INSERT ... RETURNING reports its row count only once its rows are fetched: count it as a write.
+        if write and (context["cursor"].rowcount != 0 or "RETURNING" in sql.upper()):
             self.writes.append((write.group(1).lower(), " ".join(sql.split())[:160]))
         return result
 
@@ -312,7 +313,9 @@ def judge(world, role: str, req: HostileRequest, *, passwords: tuple = ()) -> Ou
                 if "/site-packages/" not in code.co_filename:
                     frames.append(f"{code.co_filename.rsplit('/', 2)[-2:]}:{tb.tb_lineno}")
                 tb = tb.tb_next
-            problems.append(f"exception {type(exc).__name__}: {str(exc)[:200]} (at {frames[-3:]})")
+            wrote = [w for w in recorder.writes if not _exempt(w[0])]
+            after_writes = f"; it had already written {wrote[:3]}" if wrote else ""
+            problems.append(f"exception {type(exc).__name__}: {str(exc)[:200]} (at {frames[-3:]}){after_writes}")
         else:
             status = response.status_code
             if status == 200 and "html" in response.get("Content-Type", ""):

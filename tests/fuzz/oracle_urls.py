@@ -56,6 +56,11 @@ def crashes(request):
     raise ValueError("boom")
 
 
+def writes_then_crashes(request):
+    _write(request)
+    raise ValueError("boom after the write")
+
+
 urlpatterns = [
     path("refused-but-wrote/", refused_but_wrote),
     path("error-message-but-wrote/", error_message_but_wrote),
@@ -65,4 +70,5 @@ urlpatterns = [
     path("echoes/", echoes),
     path("off-site/", off_site),
     path("crashes/", crashes),
+    path("writes-then-crashes/", writes_then_crashes),
 ]

@@ -215,7 +215,7 @@ class RoleFuzz:
 
     def fuzz_form_field(self, form: FormSpec, target: FieldSpec):
         """`target` hostile, every other field plausible: first the fixed walk (most hostile classes in one
-        value; an out-of-range number and a huge value under the same key twice), then hypothesis."""
+        value; a duplicated key ending in an out-of-range number; a huge value), then hypothesis."""
         seeded = self.world.id_numbers
         action = urlsplit(form.action).path
         label = f"{_route_name(form.action) or form.action} field {target.name!r} (form on {form.page})"
@@ -239,7 +239,9 @@ class RoleFuzz:
                 return HostileRequest("GET", action, query=pairs)
             return HostileRequest("POST", action, body=pairs, files=files)
 
-        walk = [[hostile.KITCHEN_SINK], [hostile.OUT_OF_RANGE, "A" * hostile.HUGE]]
+        # A valid value first and an out-of-range one under the same key: forms read the last one, id lists
+        # read both.
+        walk = [[hostile.KITCHEN_SINK], [plausible(target), hostile.OUT_OF_RANGE], ["A" * hostile.HUGE]]
         for values in walk:
             req = request_with(values, file=hostile.files(seeded)[8] if target.kind == "file" else None)
             self.record(label, req, passwords=_passwords(req.query + req.body))

@@ -17,6 +17,9 @@ from tests.fuzz.discovery import project_form_classes
 
 # (Form class, field) -> "app_label.Model.field" the value is stored in.
 COLUMNS = {
+    # A failed login is recorded by django-axes with the username typed.
+    ("LoginForm", "username"): "axes.AccessAttempt.username",
+    ("AdminLoginForm", "username"): "axes.AccessAttempt.username",
     ("AdminAccountForm", "username"): "members.User.username",
     ("AdminAccountForm", "full_name"): "members.User.full_name",
     ("AdminAccountForm", "mobile"): "members.User.mobile",
@@ -64,10 +67,19 @@ def _long_value(field: forms.Field, length: int) -> str:
     return "测" * length
 
 
+def _fields(form_class) -> dict:
+    """The fields of an unbound instance where the form can be made without arguments (some adjust fields
+    in __init__), else the declared ones."""
+    try:
+        return form_class().fields
+    except TypeError:
+        return form_class.base_fields
+
+
 def _text_fields():
     for class_name, form_class in sorted(project_form_classes().items()):
         model = getattr(getattr(form_class, "_meta", None), "model", None)
-        for name, field in form_class.base_fields.items():
+        for name, field in _fields(form_class).items():
             if isinstance(field, forms.CharField):
                 yield class_name, form_class, model, name, field
 

@@ -60,3 +60,8 @@ def test_an_off_site_redirect_is_reported(world):
 def test_an_exception_is_reported_with_where_it_happened(world):
     problems = _problems(world, "GET", "/crashes/")
     assert problems and "ValueError" in problems[0] and "oracle_urls.py" in problems[0]
+
+
+def test_an_exception_after_a_write_says_what_was_written(world):
+    problems = _problems(world, "GET", "/writes-then-crashes/", query=[("org", world.objects["org"]["own"])])
+    assert problems and "ValueError" in problems[0] and "orgs_target" in problems[0]
