@@ -1,8 +1,10 @@
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_safe
 
 from kexie.roles import is_console_user
 
 
+@require_safe
 def home(request):
     """Landing page for visitors; signed-in users go to their own workspace."""
     user = request.user
@@ -11,12 +13,3 @@ def home(request):
             return redirect("orgs:tree")
         return redirect("members:me")
     return render(request, "home.html")
-
-
-def healthz(request):
-    from django.db import connection
-    from django.http import JsonResponse
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})

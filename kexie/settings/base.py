@@ -18,7 +18,8 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with kexie's AdminSite: its login goes through the same checks as the site's.
+    "kexie.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -34,6 +35,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: forwarded headers from anyone but the trusted proxy are dropped before anything reads them.
+    "kexie.middleware.ProxyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -184,10 +187,23 @@ AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-# Behind a reverse proxy set AXES_IPWARE_PROXY_COUNT=1 so the client IP comes from X-Forwarded-For.
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0)
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
-TRUSTED_PROXY_COUNT = AXES_IPWARE_PROXY_COUNT
+# The lockout keys on the address kexie.client_address decides, the same one rate limits and audit rows use.
+AXES_CLIENT_IP_CALLABLE = "kexie.client_address.client_address"
+
+# --- Client address and the reverse proxy ---------------------------------------------------------------
+# Addresses or networks of the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed. Empty:
+# no proxy, the socket peer is the client and forwarded headers are ignored (see kexie/client_address.py).
+TRUSTED_PROXIES = env.list("KEXIE_TRUSTED_PROXIES", default=[])
+
+# --- Failed logins per username, across addresses (kexie/login_challenge.py) -----------------------------
+# After this many failures for one username within the window, every further attempt for it needs the
+# browser's proof of work; the work doubles every LOGIN_CHALLENGE_DOUBLING further failures, up to the cap.
+LOGIN_CHALLENGE_AFTER = env.int("KEXIE_LOGIN_CHALLENGE_AFTER", default=10)
+LOGIN_CHALLENGE_WINDOW = 60 * 60
+LOGIN_CHALLENGE_DOUBLING = 5
+# SHA-256 rounds the browser searches at most: about 0.05 s at the start, a few seconds on a phone at the cap.
+LOGIN_CHALLENGE_BASE_WORK = 20_000
+LOGIN_CHALLENGE_MAX_WORK = 640_000
 
 # --- Site -----------------------------------------------------------------------------------------------
 # Absolute base used in certificate QR codes and emails.
