@@ -66,3 +66,21 @@ def test_past_the_ceiling_the_browser_solves_the_check_and_the_owner_signs_in(ne
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(f"{live_server.url}/console/**")
     assert violations == []
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_django_admin_works_under_the_policy(new_page, live_server, hebei, make_user):
+    make_user("root", is_staff=True, is_superuser=True)
+    page = new_page(viewport=DESKTOP)
+    violations = _csp_violations(page)
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "root")
+    page.fill("#id_password", PASSWORD)
+    page.locator("input[type=submit]").click()
+    page.wait_for_url(f"{live_server.url}/admin/")
+    page.goto(f"{live_server.url}/admin/orgs/org/")
+    page.locator("#result_list").wait_for()
+    page.goto(f"{live_server.url}/admin/members/user/add/")
+    page.locator("#user_form").wait_for()
+    assert violations == []

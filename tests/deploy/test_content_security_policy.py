@@ -27,3 +27,13 @@ def test_the_policy_itself_forbids_inline_code():
     directives = settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]
     assert directives["script-src"] == ["'self'"] and directives["style-src"] == ["'self'"]
     assert "'unsafe-inline'" not in str(directives) and "'unsafe-eval'" not in str(directives)
+
+
+@pytest.mark.django_db
+def test_only_django_admin_pages_allow_style_attributes(client, make_user):
+    """django-mptt's admin indents with style attributes; nothing else relaxes the policy."""
+    client.force_login(make_user("root", is_staff=True, is_superuser=True))
+    admin_policy = client.get("/admin/orgs/org/")["Content-Security-Policy"]
+    assert "style-src-attr 'unsafe-inline'" in admin_policy and "script-src 'self';" in admin_policy
+    site_policy = client.get("/console/orgs/")["Content-Security-Policy"]
+    assert "style-src-attr" not in site_policy and "unsafe-inline" not in site_policy
