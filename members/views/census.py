@@ -8,7 +8,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kexie.errors import DomainError, OutOfScope
 from kexie.excel import csv_attachment, xlsx_response
@@ -29,6 +29,7 @@ PAGE_SIZE = 50
 
 
 @console_required
+@require_GET
 def census_list(request, org_id: int):
     org = org_visible_or_404(request.user, org_id)
     page = Paginator(census_imports_of(org), 20).get_page(request.GET.get("page"))
@@ -43,6 +44,7 @@ def census_list(request, org_id: int):
 
 
 @console_required
+@require_http_methods(["GET", "POST"])
 def census_upload(request, org_id: int):
     org = org_managed_or_404(request.user, org_id)
     form = CensusUploadForm(request.POST or None, request.FILES or None)
@@ -59,6 +61,7 @@ def census_upload(request, org_id: int):
 
 
 @console_required
+@require_GET
 def census_detail(request, census_id: int):
     census = census_visible_or_404(request.user, census_id)
     show = request.GET.get("show", "errors" if census.error_rows else "all")
@@ -79,6 +82,7 @@ def census_detail(request, census_id: int):
 
 
 @console_required
+@require_GET
 def census_status(request, census_id: int):
     census = census_visible_or_404(request.user, census_id)
     progress = census_services.census_progress_get(census.pk) or {}
@@ -113,6 +117,7 @@ def census_commit(request, census_id: int):
 
 
 @console_required
+@require_GET
 def census_errors(request, census_id: int):
     census = census_visible_or_404(request.user, census_id)
     fmt = "csv" if request.GET.get("format") == "csv" else "xlsx"
@@ -123,6 +128,7 @@ def census_errors(request, census_id: int):
     return csv_attachment(filename, content) if fmt == "csv" else xlsx_response(filename, content)
 
 
+@require_http_methods(["GET", "POST"])
 def claim(request, token: str):
     row = census_services.census_row_for_token(token)
     if row is None:
