@@ -5,9 +5,10 @@ import pytest
 from django.conf import settings
 
 from approvals import services as approvals
+from approvals.progress import progress_recompute_all
 from kexie.login_challenge import login_failure_record
-from orgs import services
-from tests.browser.conftest import DESKTOP, PHONE, browser, login, new_page, screenshot  # noqa: F401
+from orgs.services.targets import targets_seed
+from tests.browser.conftest import DESKTOP, PHONE, login, screenshot
 from tests.conftest import PASSWORD
 
 
@@ -23,8 +24,8 @@ def test_console_pages_run_their_scripts_under_the_policy(new_page, live_server,
                                                           make_applicant):
     application = approvals.application_submit(person=make_applicant("赵一"), org=county_a, declaration_accepted=True)
     approvals.application_approve(application=application, reviewer=province_admin)
-    services.targets_seed(year=2026)
-    services.progress_recompute_all(years=[2026])
+    targets_seed(year=2026)
+    progress_recompute_all(years=[2026])
 
     page = new_page(viewport=DESKTOP)
     violations = _csp_violations(page)
