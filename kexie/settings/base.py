@@ -73,6 +73,8 @@ WSGI_APPLICATION = "kexie.wsgi.application"
 # SQLite by default so a fresh clone runs with nothing but python3; DATABASE_URL selects PostgreSQL.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# A connection kept across requests (CONN_MAX_AGE) is checked first, so a restarted PostgreSQL costs no error.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Background threads and the dev server share the file; wait instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -138,7 +140,16 @@ ID_NUMBER_INDEX_KEY = env("ID_NUMBER_INDEX_KEY", default="dev-blind-index-key")
 # --- Caches ---------------------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            # Redis is optional at run time: when it is unreachable every cache call answers as a miss and
+            # logs (kexie/cache.py), so rate limits, debounces and page caches allow instead of failing.
+            "BACKEND": "kexie.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            # Short socket timeouts: a hung Redis may cost a request half a second, never a worker's timeout.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5, "RETRY_AFTER": 2},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kexie"}}
 
@@ -156,7 +167,28 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 # A dead broker must not hang a web request: fail fast and let the outbox sweep deliver later.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+# The longest job (a census commit of MAX_ROWS rows) is capped by the hard time limit; Redis redelivers an
+# unacknowledged message only after the visibility timeout, which is longer, so a live job never runs twice.
+# A job lost with a dead worker is re-sent sooner by the database sweep (CENSUS_JOB_STALL_SECONDS).
+CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
+CELERY_TASK_TIME_LIMIT = 30 * 60
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 45 * 60,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+if REDIS_URL:
+    # kombu's Redis transport with the fix that keeps a worker alive through a broker outage (kexie/broker.py).
+    CELERY_BROKER_TRANSPORT = "kexie.broker:Transport"
+# Workers wait for the broker for ever, at startup and after losing it, instead of exiting.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# A late-acknowledged task whose message can no longer be acknowledged is stopped (prefork) rather than
+# finished and then run again; every job is idempotent and its status row lets the sweep resume it.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 # Task modules outside the `tasks.py` that autodiscovery finds.
 CELERY_IMPORTS = ["members.lifecycle_tasks"]
