@@ -119,6 +119,11 @@ MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media"))
 # Evidence files hold personal data: they are never served from MEDIA_URL, only through scoped views.
 MEDIA_URL = "/media-not-served/"
 
+STORAGES = {
+    # Removes a partly written upload when the disk is full, so no fragment of a census list stays behind.
+    "default": {"BACKEND": "kexie.storage.UploadStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 # Uploaded evidence is capped at 5 MB by the validator; this keeps larger bodies out of memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024

@@ -32,7 +32,8 @@ def redis_everywhere(redis_server, settings):
     }
     saved = app.conf.task_always_eager, app.conf.broker_url
     app.conf.task_always_eager = False
-    app.conf.broker_url = redis_server.url(1)
+    # One database for both, as a worker started with REDIS_URL has it (kombu and cache keys do not overlap).
+    app.conf.broker_url = redis_server.url(0)
     reset_broker_connections()
     yield redis_server
     app.conf.task_always_eager, app.conf.broker_url = saved

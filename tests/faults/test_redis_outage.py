@@ -17,12 +17,6 @@ from orgs.models import ProgressDirtyMark
 from tests.conftest import PASSWORD
 
 
-def _queued_messages(redis_server) -> int:
-    import redis
-
-    return redis.Redis.from_url(redis_server.url(1)).llen("celery")
-
-
 def test_the_cache_answers_as_a_miss_while_redis_is_down_and_recovers(redis_everywhere):
     cache.set("probe", 1)
     assert cache.get("probe") == 1
