@@ -25,5 +25,6 @@ urlpatterns = [
     path("census/<int:census_id>/", views.census_detail, name="census_detail"),
     path("census/<int:census_id>/status/", views.census_status, name="census_status"),
     path("census/<int:census_id>/commit/", views.census_commit, name="census_commit"),
+    path("census/<int:census_id>/retry/", views.census_retry, name="census_retry"),
     path("census/<int:census_id>/errors/", views.census_errors, name="census_errors"),
 ]

@@ -203,7 +203,20 @@ CELERY_BEAT_SCHEDULE = {
     # Progress: recount orgs marked by decisions since the last run; a nightly full recount is the safety net.
     "progress-recompute-dirty": {"task": "orgs.tasks.progress_recompute_dirty", "schedule": 300.0},
     "progress-recompute-all": {"task": "orgs.tasks.progress_recompute_all", "schedule": crontab(hour=2, minute=30)},
+    # Census jobs: re-send validations and commits whose message or worker was lost; delete old uploads.
+    "census-jobs-resend": {"task": "members.lifecycle_tasks.census_jobs_resend", "schedule": 60.0},
+    "census-uploads-purge": {"task": "members.lifecycle_tasks.census_uploads_purge", "schedule": crontab(hour=3, minute=10)},
 }
+
+# --- Census jobs and uploads -------------------------------------------------------------------------------
+# A census validation or commit with no sign of life for this long counts as stuck: the page offers 重新处理
+# and the sweep sends it again (a 60,000-row commit reports progress every 500 rows, well within this).
+CENSUS_JOB_STALL_SECONDS = env.int("CENSUS_JOB_STALL_SECONDS", default=300)
+# Automatic re-sends of one job before only 重新处理 sends it (a job that kills its worker must not loop).
+CENSUS_JOB_MAX_ATTEMPTS = env.int("CENSUS_JOB_MAX_ATTEMPTS", default=5)
+# Uploaded lists hold full ID numbers: deleted right after the commit, or this many days after an upload
+# that was never committed.
+CENSUS_UPLOAD_RETENTION_DAYS = env.int("CENSUS_UPLOAD_RETENTION_DAYS", default=7)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Email ----------------------------------------------------------------------------------------------

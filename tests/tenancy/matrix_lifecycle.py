@@ -72,6 +72,7 @@ SCOPED = [
     Case("lifecycle:census_status", _census("census_status"), READERS),
     Case("lifecycle:census_errors", _census("census_errors"), READERS),
     Case("lifecycle:census_commit", _census("census_commit", {}), MANAGERS),
+    Case("lifecycle:census_retry", _census("census_retry", {"attempts": "1"}), MANAGERS),
 ]
 
 UNSCOPED = {
