@@ -9,15 +9,15 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from kexie import jobs
+import kexie.celery
 from kexie.celery import app
-from members import census as census_services
+from members.services import census as census_services
 from members.models import CensusImport
-from tests.lifecycle.conftest import census_row, csv_upload
+from tests.members.conftest import census_row, csv_upload
 
 
 def _upload(client, org, rows):
-    return client.post(reverse("lifecycle:census_upload", args=[org.pk]), {"file": csv_upload(rows)})
+    return client.post(reverse("console_members:census_upload", args=[org.pk]), {"file": csv_upload(rows)})
 
 
 def test_a_census_uploaded_while_redis_is_down_is_kept_and_validated_by_the_sweep_once_redis_is_back(
@@ -79,16 +79,16 @@ def test_a_stalled_job_shows_on_the_page_and_retry_pressed_twice_starts_one_job(
     client = Client()
     client.force_login(admin_a)
 
-    status = client.get(reverse("lifecycle:census_status", args=[census.pk])).json()
+    status = client.get(reverse("console_members:census_status", args=[census.pk])).json()
     assert status["stalled"] is True and status["done"] is False
-    page = client.get(reverse("lifecycle:census_detail", args=[census.pk])).content.decode()
+    page = client.get(reverse("console_members:census_detail", args=[census.pk])).content.decode()
     assert "重新处理" in page and "没有进展" in page
 
     sent = []
-    monkeypatch.setattr(jobs, "job_send", lambda name, *args, **options: sent.append((name, args)) or True)
+    monkeypatch.setattr(kexie.celery, "task_send", lambda name, *args, **options: sent.append((name, args)) or True)
     with django_capture_on_commit_callbacks(execute=True):
-        first = client.post(reverse("lifecycle:census_retry", args=[census.pk]), {"attempts": "1"}, follow=True)
-        second = client.post(reverse("lifecycle:census_retry", args=[census.pk]), {"attempts": "1"}, follow=True)
+        first = client.post(reverse("console_members:census_retry", args=[census.pk]), {"attempts": "1"}, follow=True)
+        second = client.post(reverse("console_members:census_retry", args=[census.pk]), {"attempts": "1"}, follow=True)
     assert first.status_code == second.status_code == 200
     assert "已重新开始处理" in first.content.decode()
     assert "已在重新处理" in second.content.decode()
@@ -106,14 +106,14 @@ def test_retry_is_refused_for_a_job_that_is_still_progressing_and_for_staff(
     client = Client()
     client.force_login(admin_a)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("lifecycle:census_retry", args=[census.pk]), {"attempts": "1"}, follow=True)
+        response = client.post(reverse("console_members:census_retry", args=[census.pk]), {"attempts": "1"}, follow=True)
     assert "仍在处理" in response.content.decode()
     census.refresh_from_db()
     assert census.attempts == 1
 
     reader = Client()
     reader.force_login(staff)
-    assert reader.post(reverse("lifecycle:census_retry", args=[census.pk]), {"attempts": "1"}).status_code == 404
+    assert reader.post(reverse("console_members:census_retry", args=[census.pk]), {"attempts": "1"}).status_code == 404
 
 
 def test_a_committed_census_file_is_deleted_and_abandoned_ones_after_the_retention_period(

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from members.models import CensusImport
 from orgs.models import AuditEvent
-from tests.lifecycle.conftest import census_row, csv_upload
+from tests.members.conftest import census_row, csv_upload
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def test_a_census_upload_on_a_full_disk_answers_503_and_records_nothing(full_dis
     upload = csv_upload([census_row(76_000 + n) for n in range(2000)])
     assert upload.size > 16 * 1024
 
-    response = client.post(reverse("lifecycle:census_upload", args=[county_a.pk]), {"file": upload})
+    response = client.post(reverse("console_members:census_upload", args=[county_a.pk]), {"file": upload})
 
     assert response.status_code == 503
     body = response.content.decode()

@@ -33,11 +33,12 @@ SETUP = f"""
 from pathlib import Path
 from django.conf import settings
 from approvals.services import application_submit
-from members.services import consent_give, person_profile_save
+from members.services.consent import consent_give
+from members.services.people import person_profile_save
 from members.models import User
 from orgs import permissions
 from orgs.models import Org
-from orgs.services import orgs_load_csv
+from orgs.services.tree import orgs_load_csv
 from tests.conftest import valid_id_number
 
 orgs_load_csv(Path(settings.BASE_DIR) / "orgs" / "data" / "hebei_orgs.csv")

@@ -62,7 +62,7 @@ def test_submit_answers_while_redis_is_down_and_the_notice_is_sent_once_it_is_ba
 ):
     from members.tasks import notices_deliver_pending
 
-    from members.services import consent_give
+    from members.services.consent import consent_give
 
     person = make_applicant()
     consent_give(user=person.user)
@@ -72,7 +72,7 @@ def test_submit_answers_while_redis_is_down_and_the_notice_is_sent_once_it_is_ba
 
     started = time.monotonic()
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("members:apply", args=[county_a.pk]), {"declaration": "on"})
+        response = client.post(reverse("applications:apply", args=[county_a.pk]), {"declaration": "on"})
     assert response.status_code == 302, response.content.decode()[:500]
     assert time.monotonic() - started < 10
     application = Application.objects.get(person=person, org=county_a)
@@ -81,7 +81,7 @@ def test_submit_answers_while_redis_is_down_and_the_notice_is_sent_once_it_is_ba
     assert notice.emailed_at is None and mail.outbox == []
 
     # The person looks at their applications: the submission is there, no second one is needed.
-    page = client.get(reverse("members:application_list"))
+    page = client.get(reverse("applications:application_list"))
     assert page.status_code == 200 and county_a.name in page.content.decode()
 
     redis_everywhere.start()

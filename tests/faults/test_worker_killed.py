@@ -18,10 +18,10 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from members import census as census_services
+from members.services import census as census_services
 from members.models import CensusImport, CensusRow, MemberNumberCounter, Membership, Person
 from tests.faults.throwaway import kill_process_group, wait_until
-from tests.lifecycle.conftest import census_row, csv_upload
+from tests.members.conftest import census_row, csv_upload
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 6000
@@ -87,14 +87,14 @@ def test_a_worker_killed_mid_commit_writes_nothing_and_retry_imports_every_row_o
     client = Client()
     client.force_login(admin_a)
     time.sleep(settings.CENSUS_JOB_STALL_SECONDS + 0.5)
-    status = client.get(reverse("lifecycle:census_status", args=[census.pk])).json()
+    status = client.get(reverse("console_members:census_status", args=[census.pk])).json()
     assert status["stalled"] is True
-    page = client.get(reverse("lifecycle:census_detail", args=[census.pk])).content.decode()
+    page = client.get(reverse("console_members:census_detail", args=[census.pk])).content.decode()
     assert "重新处理" in page
 
     queue = redis.Redis.from_url(redis_everywhere.url(0))
     queued = queue.llen("celery")
-    retry = reverse("lifecycle:census_retry", args=[census.pk])
+    retry = reverse("console_members:census_retry", args=[census.pk])
     first = client.post(retry, {"attempts": str(census.attempts)}, follow=True).content.decode()
     second = client.post(retry, {"attempts": str(census.attempts)}, follow=True).content.decode()
     assert "已重新开始处理" in first and "已在重新处理" in second
