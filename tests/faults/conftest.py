@@ -1,5 +1,7 @@
 """Fixtures of the fault tests: a throwaway Redis that serves as cache and broker and that the test stops."""
 
+import shutil
+
 import pytest
 
 from kexie.celery import app
@@ -15,6 +17,8 @@ def reset_broker_connections() -> None:
 
 @pytest.fixture
 def redis_server():
+    if shutil.which("redis-server") is None:
+        pytest.skip("需要 redis-server（apt-get install redis-server）")
     server = ThrowawayRedis().start()
     yield server
     server.stop()
