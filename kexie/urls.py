@@ -7,6 +7,9 @@ from django.urls import include, path
 from kexie import views
 from kexie.ratelimit import LOGIN_FAILURES, limit_posts, login_failed
 
+# A database or disk outage answers 503 with an explanation instead of the generic error page.
+handler500 = "kexie.views.server_error"
+
 urlpatterns = [
     path("", include("orgs.urls_home")),
     path("healthz", views.healthz, name="healthz"),
