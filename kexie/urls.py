@@ -10,6 +10,9 @@ from kexie.ratelimit import LOGIN_FAILURES, limit_posts, login_failed
 
 login_view = auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True)
 
+# A database or disk outage answers 503 with an explanation instead of the generic error page.
+handler500 = "kexie.views.server_error"
+
 urlpatterns = [
     path("", include("orgs.urls_home")),
     path("healthz", health.healthz, name="healthz"),

@@ -1,6 +1,7 @@
 """The census in the console (upload, preview, commit, error report) and the public re-registration page
 reached from an invitation."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.paginator import Paginator
@@ -75,6 +76,8 @@ def census_detail(request, census_id: int):
         "page": page,
         "show": show,
         "busy": census.status in (CensusImport.Status.VALIDATING, CensusImport.Status.COMMITTING),
+        "stalled": census_services.census_job_stalled(census),
+        "stall_minutes": max(1, settings.CENSUS_JOB_STALL_SECONDS // 60),
         "can_manage": can_manage_org(request.user, census.org),
         "progress": census_campaign_progress(census.org) if census.status == CensusImport.Status.COMMITTED else [],
     }
@@ -99,8 +102,33 @@ def census_status(request, census_id: int):
             "imported_rows": census.imported_rows,
             "done": not busy,
             "message": census.message,
+            "stalled": census_services.census_job_stalled(census),
+            "attempts": census.attempts,
         }
     )
+
+
+@console_required
+@require_POST
+def census_retry(request, census_id: int):
+    """重新处理 a job that stopped progressing; pressing twice sends one job."""
+    census = census_managed_or_404(request.user, census_id)
+    try:
+        attempts = int(request.POST.get("attempts", ""))
+    except ValueError:
+        attempts = -1
+    try:
+        sent = census_services.census_job_retry(actor=request.user, census=census, attempts=attempts)
+    except OutOfScope:
+        raise Http404
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        if sent:
+            messages.success(request, _("已重新开始处理，请稍候"))
+        else:
+            messages.info(request, _("该名单已在重新处理，请稍候"))
+    return redirect("console_members:census_detail", census.pk)
 
 
 @console_required
