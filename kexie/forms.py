@@ -1,5 +1,5 @@
 """Form pieces shared by every app: bounded ids from request data, what a refused form tells the user about
-the inputs it cannot show again, and the login forms of both login entrances."""
+the inputs it cannot show again, and the sign-in forms of both login entrances."""
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -7,6 +7,14 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
+
+from kexie.login_challenge import (
+    FIELD,
+    login_challenge_issue,
+    login_challenge_passed,
+    login_challenge_required,
+    login_failure_record,
+)
 
 # Primary keys are BigAutoField: nothing above this exists, and larger numbers overflow the database driver.
 MAX_ID = 2**63 - 1
@@ -68,16 +76,36 @@ class IdListField(forms.Field):
         return sorted(set(ids))
 
 
-# Passwords longer than this are no one's: the cap keeps a megabyte "password" from reaching the hasher.
+# Passwords longer than this are no one's.
 MAX_PASSWORD_LENGTH = 1024
 
 
-class _LimitedLogin:
-    """Django's login form sets the username's max_length only on the widget, so a huge username reached
-    authenticate() and django-axes' access-attempt row (varchar 255). Here both fields are validated first."""
+class LoginChallengeMixin:
+    """Every sign-in form: the per-username ceiling (kexie/login_challenge.py) before the password is checked.
+
+    An attempt refused for a missing or stale check never reaches authenticate(), so it is not a failed
+    password: neither django-axes nor the ceiling counts it.
+    """
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("用户名或密码不正确，请重新输入。"),
+        "login_check": _(
+            "该账号近期在多处登录失败。为保护账号，浏览器需要先完成一次自动安全验证（通常只需几秒），"
+            "完成后请重新输入密码登录。"
+        ),
+    }
+
+    class Media:
+        js = ["js/login-check.js"]
+
+    # The challenge the re-rendered form carries for the browser to solve; None when none is needed.
+    login_challenge = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Django sets the username's max_length on the widget only, so a huge username reached authenticate()
+        # and django-axes' attempt row (varchar 255); a megabyte "password" reached the hasher.
         username, password = self.fields["username"], self.fields["password"]
         username.validators.append(
             MaxLengthValidator(username.max_length, message=_("用户名不能超过 %(limit_value)d 个字符"))
@@ -87,10 +115,27 @@ class _LimitedLogin:
             MaxLengthValidator(MAX_PASSWORD_LENGTH, message=_("密码不能超过 %(limit_value)d 个字符"))
         )
 
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        if username and login_challenge_required(username=username):
+            if not login_challenge_passed(username=username, payload=self.data.get(FIELD, "")):
+                self.login_challenge = login_challenge_issue(username=username)
+                raise forms.ValidationError(self.error_messages["login_check"], code="login_check")
+        try:
+            return super().clean()
+        except forms.ValidationError as error:
+            # A pair django-axes has locked is refused before any password check: that is no guess to count.
+            locked_out = getattr(self.request, "axes_locked_out", False)
+            if username and error.code == "invalid_login" and not locked_out:
+                login_failure_record(username=username)
+                if login_challenge_required(username=username):
+                    self.login_challenge = login_challenge_issue(username=username)
+            raise
 
-class LoginForm(_LimitedLogin, AuthenticationForm):
-    """The site's login page."""
+
+class LoginForm(LoginChallengeMixin, AuthenticationForm):
+    pass
 
 
-class AdminLoginForm(_LimitedLogin, AdminAuthenticationForm):
-    """The admin site's login page (AdminSite.login_form)."""
+class AdminLoginForm(LoginChallengeMixin, AdminAuthenticationForm):
+    error_messages = {**AdminAuthenticationForm.error_messages, **LoginChallengeMixin.error_messages}

@@ -1,36 +1,34 @@
+"""The root URLconf: it composes the apps' URLconfs by name, so kexie imports none of them."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from kexie import views
-from kexie.forms import AdminLoginForm, LoginForm
-from kexie.ratelimit import LOGIN_FAILURES, PASSWORD_CHECK_FAILURES, limit_posts, refused
+from kexie import health
+from kexie.forms import LoginForm
+from kexie.ratelimit import LOGIN_FAILURES, PASSWORD_CHECK_FAILURES, limit_posts, login_failed, refused
 
-# Every entrance that checks a password counts failures: django-axes limits per username and IP wherever
-# authenticate() runs; these limits add the per-IP count across usernames and the password re-checks.
-login_limited = limit_posts(LOGIN_FAILURES, count=refused)
-password_check_limited = limit_posts(PASSWORD_CHECK_FAILURES, count=refused)
-admin.site.login_form = AdminLoginForm
+login_view = auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True)
+# The password change page checks the current password: failed checks are limited like failed logins.
+password_change_view = limit_posts(PASSWORD_CHECK_FAILURES, count=refused)(auth_views.PasswordChangeView.as_view())
+
+# A database or disk outage answers 503 with an explanation instead of the generic error page.
+handler500 = "kexie.views.server_error"
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
-    path(
-        "accounts/login/",
-        login_limited(auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True)),
-        name="login",
-    ),
+    path("", include("orgs.urls_home")),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("accounts/login/", limit_posts(LOGIN_FAILURES, count=login_failed)(login_view), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password/", password_check_limited(auth_views.PasswordChangeView.as_view()), name="password_change"),
+    path("accounts/password/", password_change_view, name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("console/", include("orgs.urls")),
     path("console/", include("approvals.urls")),
     path("progress/", include("orgs.urls_public")),
-    path("console/", include("members.lifecycle_urls")),
-    path("", include("members.lifecycle_public_urls")),
+    path("console/", include("members.urls_console")),
     path("", include("members.urls")),
-    path("", include("approvals.urls_public")),
-    # Before admin.site.urls so that the admin's login page is the limited one.
-    path("admin/login/", login_limited(admin.site.login), name="admin_login"),
+    path("", include("approvals.urls_applicant")),
+    path("", include("members.urls_certificates")),
     path("admin/", admin.site.urls),
 ]

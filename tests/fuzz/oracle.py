@@ -240,7 +240,7 @@ def leaked_id_numbers(text: str, known: set[str], req: "HostileRequest | None" =
 
     from members.crypto import id_number_blind_index
     from members.models import CensusRow, Person
-    from members.validators import validate_id_number
+    from kexie.validators import validate_id_number
 
     pairs = (req.query + req.body) if req else []
     typed = _normal_ids(v for _, v in pairs)

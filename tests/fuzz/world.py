@@ -45,8 +45,8 @@ class World:
 
 
 def _census_committed(admin, org, serials):
-    from members import census as census_services
-    from tests.lifecycle.conftest import census_row, csv_upload
+    from members.services import census as census_services
+    from tests.members.conftest import census_row, csv_upload
 
     census = census_services.census_import_create(
         actor=admin, org=org, file=csv_upload([census_row(n) for n in serials] + [census_row(serials[0] + 50, 身份证号="1")])
@@ -60,12 +60,14 @@ def _census_committed(admin, org, serials):
 def build_world(request) -> World:
     """Build the world from the shared fixtures of tests/conftest.py (the same actors as tests/tenancy)."""
     from approvals import services as approvals
-    from approvals.certificates import verify_token
-    from members import census as census_services
-    from members import lifecycle_services
+    from members.certificates import verify_token
     from members.crypto import decrypt_id_number
     from members.models import Award, CensusRow, Membership, Notice, Person
-    from members.services import consent_give, notice_create
+    from members.services import census as census_services
+    from members.services.consent import consent_give
+    from members.services.fees import fee_set
+    from members.services.notices import notice_create
+    from members.services.units import unit_member_create
     from orgs.models import Org
 
     fx = request.getfixturevalue
@@ -106,13 +108,13 @@ def build_world(request) -> World:
     person_b, award_b, pending_b, returned_b, membership_b, own_membership_b, notice_b = applicant_in(county_b, "孙八")
     users["applicant"] = person_a.user
 
-    unit_a = lifecycle_services.unit_member_create(
+    unit_a = unit_member_create(
         actor=admin_a, org=county_a, name="井陉某公司", uscc="91130121MA0A1B2C3X", override_reason="与营业执照一致"
     )
-    unit_b = lifecycle_services.unit_member_create(
+    unit_b = unit_member_create(
         actor=admin_b, org=county_b, name="某县某公司", uscc="91130122MA0A1B2C3X", override_reason="与营业执照一致"
     )
-    lifecycle_services.fee_set(actor=admin_a, org=county_a, category="regular", year=YEAR, amount=10)
+    fee_set(actor=admin_a, org=county_a, category="regular", year=YEAR, amount=10)
 
     census_a = _census_committed(admin_a, county_a, [70_001, 70_002, 70_003])
     census_b = _census_committed(admin_b, county_b, [71_001, 71_002])

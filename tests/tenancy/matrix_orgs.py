@@ -15,14 +15,14 @@ SCOPED = [
 
 UNSCOPED = {
     "home": "public landing page",
-    "healthz": "liveness probe, no data",
+    "healthz": "health check, no data",
+    "readyz": "readiness probe, no data",
     "login": "authentication",
-    "admin_login": "authentication (Django admin's login page, rate limited like the site's)",
     "logout": "authentication",
     "password_change": "own account",
     "password_change_done": "own account",
     # Lists: their contents are scoped by orgs.selectors; tests/orgs/test_views.py proves no leak.
-    "orgs:tree": "scoped list (tests/orgs/test_views.py)",
+    "approvals:org_tree": "scoped list (tests/orgs/test_views.py)",
     "orgs:account_list": "scoped list (tests/orgs/test_views.py)",
     "orgs:account_create": "form; the org choices are scoped and a tampered org is 404 (tests/orgs/test_views.py)",
     "orgs:staff_create": "province administrators only (tests/orgs/test_views.py)",
