@@ -6,6 +6,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from kexie.login_challenge import (
@@ -24,6 +25,41 @@ MAX_IDS = 500
 RESELECT_FILE = _("提交未成功时已选择的文件不会保留，请重新选择文件。")
 RETYPE_ID_NUMBER = _("为保护您的信息，身份证号码不会显示在页面上；提交未成功时请重新输入。")
 RETYPE_PASSWORD = _("为保护您的信息，密码不会显示在页面上；提交未成功时请重新输入。")
+
+
+class WriteOnlyTextInput(forms.TextInput):
+    """A text box that never renders its value back: used for the ID number."""
+
+    refused_notice = RETYPE_ID_NUMBER
+
+    def format_value(self, value):
+        return None
+
+
+def _refused_notice(field: forms.Field):
+    if isinstance(field, forms.FileField):
+        return RESELECT_FILE
+    if isinstance(field.widget, forms.PasswordInput) and not field.widget.render_value:
+        return RETYPE_PASSWORD
+    return getattr(field.widget, "refused_notice", None)
+
+
+class RefusedInputNotices:
+    """A refused form shows again everything that was typed, except what it must not (files, passwords, the
+    ID number): next to each of those it says it must be chosen or typed again. Every error, from a field,
+    from clean() or added by the view after a service refused, goes through add_error()."""
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        for name, form_field in self.fields.items():
+            notice = _refused_notice(form_field)
+            if notice and str(notice) not in str(form_field.help_text or ""):
+                help_text = form_field.help_text
+                form_field.help_text = format_lazy("{} {}", help_text, notice) if help_text else notice
+                # A bound field made during cleaning copied the help text already.
+                bound = self._bound_fields_cache.get(name)
+                if bound is not None:
+                    bound.help_text = form_field.help_text
 
 
 def parse_id(value) -> int | None:

@@ -10,11 +10,12 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kexie.forms import RefusedInputNotices, WriteOnlyTextInput
 from kexie.validators import validate_id_number, validate_mobile, validate_upload
 from members.models import Award, Person
 
 
-class RegistrationForm(forms.Form):
+class RegistrationForm(RefusedInputNotices, forms.Form):
     mobile = forms.CharField(
         label=_("手机号码"),
         max_length=20,
@@ -25,13 +26,13 @@ class RegistrationForm(forms.Form):
         label=_("密码"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("至少 8 位，不能全是数字，不能过于常见"),
+        help_text=_("至少 8 位，包含字母、数字、符号中的两类，不能是手机号码或常见密码"),
     )
     password_confirm = forms.CharField(
         label=_("再次输入密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
     email = forms.EmailField(
-        label=_("电子邮箱"), required=False, help_text=_("选填；填写后审核结果也会发送到邮箱")
+        label=_("电子邮箱"), required=False, max_length=254, help_text=_("选填；填写后审核结果也会发送到邮箱")
     )
 
     def clean_mobile(self) -> str:
@@ -44,13 +45,7 @@ class RegistrationForm(forms.Form):
         return data
 
 
-class WriteOnlyTextInput(forms.TextInput):
-    """A text box that never renders its value back: used for the ID number."""
-    def format_value(self, value):
-        return None
-
-
-class ProfileForm(forms.ModelForm):
+class ProfileForm(RefusedInputNotices, forms.ModelForm):
     """The profile. The ID number is a separate, write-only field: it is never rendered back."""
     id_number = forms.CharField(
         label=_("身份证号码"),
@@ -93,7 +88,7 @@ class ProfileForm(forms.ModelForm):
             field.help_text = (
                 _("已保存的身份证号码不再显示；如需更正请重新输入，留空则保持不变")
                 if has_id_number
-                else _("18 位，最后一位可以是 X；提交出错时需重新输入（为保护您的信息，页面不会回显身份证号码）")
+                else _("18 位，最后一位可以是 X；为保护您的信息，页面不会显示身份证号码")
             )
 
     def clean_mobile(self) -> str:
@@ -124,7 +119,7 @@ class ProfileForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
-class AwardForm(forms.ModelForm):
+class AwardForm(RefusedInputNotices, forms.ModelForm):
     evidence = forms.FileField(
         label=_("证明材料"),
         required=False,

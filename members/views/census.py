@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kexie.errors import DomainError, OutOfScope
 from kexie.excel import csv_attachment, xlsx_response
+from kexie.ratelimit import CENSUS_UPLOADS, ID_NUMBER_CHECKS, REREGISTRATION_FAILURES, limit_posts, refused
 from members.forms.census import CensusUploadForm, ClaimForm
 from members.models import CensusImport
 from members.selectors.census import (
@@ -45,6 +46,8 @@ def census_list(request, org_id: int):
 
 
 @console_required
+# Each list is checked against every stored ID number: uploads are limited per administrator.
+@limit_posts(CENSUS_UPLOADS)
 @require_http_methods(["GET", "POST"])
 def census_upload(request, org_id: int):
     org = org_managed_or_404(request.user, org_id)
@@ -156,6 +159,10 @@ def census_errors(request, census_id: int):
     return csv_attachment(filename, content) if fmt == "csv" else xlsx_response(filename, content)
 
 
+# The ID number is the only proof besides the link: every attempt counts per client address, and wrong ones
+# per link, so neither one address nor many can guess.
+@limit_posts(ID_NUMBER_CHECKS)
+@limit_posts(REREGISTRATION_FAILURES, count=refused)
 @require_http_methods(["GET", "POST"])
 def claim(request, token: str):
     row = census_services.census_row_for_token(token)

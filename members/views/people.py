@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kexie.errors import DomainError
-from kexie.ratelimit import REGISTRATION, limit_posts
+from kexie.ratelimit import ID_NUMBER_CHECKS, REGISTRATION, carries_id_number, limit_posts
 from kexie.redirects import next_url
 from members.forms.people import AwardForm, ProfileForm, RegistrationForm
 from members.models import Person
@@ -110,6 +110,8 @@ def me(request):
 
 
 @login_required
+# Saving an ID number checks it against every stored one ("已被其他账号使用"): limited per client address.
+@limit_posts(ID_NUMBER_CHECKS, applies=carries_id_number)
 @require_http_methods(["GET", "POST"])
 def profile(request):
     person = person_for(request.user)

@@ -68,12 +68,14 @@ def _long_value(field: forms.Field, length: int) -> str:
 
 
 def _fields(form_class) -> dict:
-    """The fields of an unbound instance where the form can be made without arguments (some adjust fields
-    in __init__), else the declared ones."""
+    """The declared fields, as an unbound instance has them where the form can be made without arguments
+    (some adjust fields in __init__)."""
+    fields = dict(form_class.base_fields)
     try:
-        return form_class().fields
+        fields.update(form_class().fields)
     except TypeError:
-        return form_class.base_fields
+        pass
+    return fields
 
 
 def _text_fields():

@@ -74,7 +74,9 @@ def _submit(world, role, form, pairs, files):
 
 def _lost(form, status, html, typed, chosen, has_file) -> list[str]:
     problems = []
-    again = [f for f in forms_in(html, page=form.page, page_path=form.action) if f.action == form.action]
+    again = [
+        f for f in forms_in(html, page=form.page, page_path=form.action) if (f.method, f.action) == (form.method, form.action)
+    ]
     if not again:
         return [f"the refused form is not on the page that answered (HTTP {status})"]
     fields = {f.name: f for f in again[0].fields}
@@ -98,9 +100,9 @@ def _lost(form, status, html, typed, chosen, has_file) -> list[str]:
 
 
 @pytest.mark.django_db
-# Together these three see every form: the public ones, the applicant's, and every console form (the
-# province administrator manages the whole tree).
-@pytest.mark.parametrize("role", ["anonymous", "applicant", "province_admin"])
+# Together these see every form: the public ones, the applicant's, every console form (the province
+# administrator manages the whole tree) and the county's review queue with its batch approval.
+@pytest.mark.parametrize("role", ["anonymous", "applicant", "county_admin", "province_admin"])
 def test_refused_forms_show_what_was_typed(role, request):
     """As `role`, every form on every page comes back with what was typed when it is refused."""
     world = build_world(request)

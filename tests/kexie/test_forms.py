@@ -5,7 +5,18 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.datastructures import MultiValueDict
 
-from kexie.forms import MAX_ID, MAX_IDS, IdField, IdListField, parse_id
+from kexie.forms import (
+    MAX_ID,
+    MAX_IDS,
+    RESELECT_FILE,
+    RETYPE_ID_NUMBER,
+    RETYPE_PASSWORD,
+    IdField,
+    IdListField,
+    RefusedInputNotices,
+    WriteOnlyTextInput,
+    parse_id,
+)
 
 
 @pytest.mark.parametrize("value,expected", [("1", 1), ("0042", 42), (str(MAX_ID), MAX_ID), (7, 7)])
@@ -59,3 +70,27 @@ def test_a_bad_single_id_is_a_form_error():
     with pytest.raises(ValidationError):
         field.clean(str(2**63))
     assert field.clean(" 12 ") == 12
+
+
+class _Refusable(RefusedInputNotices, forms.Form):
+    name = forms.CharField(max_length=5)
+    id_number = forms.CharField(widget=WriteOnlyTextInput, help_text="18 位")
+    password = forms.CharField(widget=forms.PasswordInput)
+    file = forms.FileField(required=False)
+
+
+def test_a_refused_form_says_what_must_be_typed_or_chosen_again():
+    form = _Refusable({"name": "too long", "id_number": "130102198001010045", "password": "Secret-2026"})
+    assert not form.is_valid()
+    html = form.as_div()
+    assert str(RETYPE_ID_NUMBER) in html and "18 位" in html
+    assert str(RETYPE_PASSWORD) in html and str(RESELECT_FILE) in html
+    assert "130102198001010045" not in html and "Secret-2026" not in html
+
+
+def test_an_error_added_after_validation_brings_the_notices_too():
+    form = _Refusable({"name": "ok", "id_number": "x", "password": "y"})
+    assert form.is_valid()
+    assert str(RETYPE_PASSWORD) not in form.as_div()
+    form.add_error(None, "服务拒绝")
+    assert str(RETYPE_PASSWORD) in form.as_div()
