@@ -175,11 +175,12 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- REST API (/api/v1/) -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    # Session first for the browser (DRF keeps CSRF checks on it); bearer and service tokens use no cookies.
+    # Bearer and service tokens use no cookies; the browser's session keeps DRF's CSRF checks. The token
+    # classes come first so that a missing or expired token answers 401 with a WWW-Authenticate header.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "members.api.authentication.BearerTokenAuthentication",
         "orgs.api.authentication.ServiceTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
