@@ -24,5 +24,10 @@ class TokenScope(BasePermission):
 class AccountOnly(BasePermission):
     """Endpoints that act for a signed-in person or administrator themselves (never a service token)."""
 
+    code = "token_scope"
+
     def has_permission(self, request, view) -> bool:
-        return not isinstance(request.auth, ServiceToken)
+        if isinstance(request.auth, ServiceToken):
+            self.message = _("服务令牌不能调用此接口")
+            return False
+        return True
