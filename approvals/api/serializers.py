@@ -6,7 +6,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from approvals.models import Application, Recommendation
-from members.models import Award, Membership, Person
+from members.api.serializers import AwardSerializer
+from members.models import Person
 from orgs.models import Org
 
 
@@ -117,17 +118,6 @@ class PersonSerializer(serializers.ModelSerializer):
         ]
 
 
-class ReviewAwardSerializer(serializers.ModelSerializer):
-    has_evidence = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Award
-        fields = ["id", "name", "level", "year", "issuer", "has_evidence"]
-
-    def get_has_evidence(self, award) -> bool:
-        return bool(award.evidence)
-
-
 class ReviewApplicationSerializer(serializers.ModelSerializer):
     org = OrgSerializer()
     person_name = serializers.CharField(source="person.name")
@@ -152,7 +142,7 @@ class HistoryEntry(serializers.Serializer):
 
 class ReviewApplicationDetailSerializer(ReviewApplicationSerializer):
     person = PersonSerializer()
-    awards = ReviewAwardSerializer(source="person.awards", many=True)
+    awards = AwardSerializer(source="person.awards", many=True)
     eligibility = CriterionSerializer(many=True)
     explanation = serializers.CharField()
     override_reason = serializers.CharField()

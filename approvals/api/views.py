@@ -24,7 +24,7 @@ from approvals.selectors.applicant import (
     org_browse,
     orgs_search,
 )
-from kexie.api.errors import ApiError, form_invalid
+from kexie.api.errors import ApiError, filters_or_error, form_invalid
 from kexie.api.idempotency import idempotent
 from kexie.api.pagination import cursor_ordered_by
 from members.selectors.directory import membership_managed_or_404
@@ -194,11 +194,7 @@ class ReviewQueueView(generics.ListAPIView):
         params = self.request.query_params
         data = params if set(params) & QUEUE_FILTERS else {"status": "submitted"}
         form = QueueFilterForm(data, orgs=orgs_visible_to(self.request.user))
-        if not form.is_valid():
-            if "org" in form.errors:
-                raise ApiError(code="not_found", message=_("对象不存在"), status_code=404)
-            raise form_invalid(form)
-        return review_selectors.applications_for_review(self.request.user, **form.selector_kwargs())
+        return review_selectors.applications_for_review(self.request.user, **filters_or_error(form))
 
     @extend_schema(
         tags=TAG_REVIEW,

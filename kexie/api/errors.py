@@ -110,3 +110,13 @@ def form_invalid(form) -> exceptions.ValidationError:
         for name, errors in form.errors.items()
     }
     return exceptions.ValidationError(fields)
+
+
+def filters_or_error(form):
+    """A console filter form's cleaned filters; an organisation outside the caller's scope is 404 as on the
+    pages, any other bad filter a validation error."""
+    if not form.is_valid():
+        if "org" in form.errors:
+            raise exceptions.NotFound()
+        raise form_invalid(form)
+    return form.selector_kwargs()

@@ -2,24 +2,20 @@
 
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions
+from rest_framework import exceptions
 
 from members.services.api_sessions import ACCESS_PREFIX, api_session_authenticate
-from orgs.api.authentication import bearer_secret
+from orgs.api.authentication import BearerAuthentication
 
 
-class BearerTokenAuthentication(authentication.BaseAuthentication):
-    def authenticate(self, request):
-        secret = bearer_secret(request, ACCESS_PREFIX)
-        if secret is None:
-            return None
+class BearerTokenAuthentication(BearerAuthentication):
+    prefix = ACCESS_PREFIX
+
+    def authenticate_secret(self, secret):
         session = api_session_authenticate(secret)
         if session is None or not session.user.is_active:
             raise exceptions.AuthenticationFailed(_("访问令牌无效或已过期，请用刷新令牌换取新的访问令牌"))
         return session.user, session
-
-    def authenticate_header(self, request):
-        return 'Bearer realm="api"'
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):

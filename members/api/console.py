@@ -1,13 +1,13 @@
 """Administrator endpoints of members: the member directory, one member, member actions (grade, status) and
 census uploads. Scoped by the same selectors as the console pages; out of scope answers 404."""
 
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kexie.api.errors import ApiError, form_invalid
+from kexie.api.errors import filters_or_error, form_invalid
 from kexie.api.idempotency import idempotent
 from kexie.api.pagination import cursor_ordered_by
 from members.forms.census import CensusUploadForm
@@ -19,7 +19,6 @@ from members.services import census as census_services
 from members.services.memberships import membership_grade_set, membership_status_set
 from orgs.api.permissions import AccountOnly
 from orgs.selectors.scope import org_managed_or_404, orgs_visible_to
-from rest_framework.permissions import IsAuthenticated
 
 TAG_MEMBERS = ["管理员：会员名册"]
 TAG_CENSUS = ["管理员：普查导入"]
@@ -81,11 +80,7 @@ class MemberListView(generics.ListAPIView):
 
     def get_queryset(self):
         form = MemberDirectoryForm(self.request.query_params, orgs=orgs_visible_to(self.request.user))
-        if not form.is_valid():
-            if "org" in form.errors:
-                raise ApiError(code="not_found", message=_("对象不存在"), status_code=404)
-            raise form_invalid(form)
-        return member_directory(self.request.user, **form.selector_kwargs())
+        return member_directory(self.request.user, **filters_or_error(form))
 
     @extend_schema(
         tags=TAG_MEMBERS,

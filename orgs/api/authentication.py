@@ -18,19 +18,31 @@ def bearer_secret(request, prefix: str) -> str | None:
     return secret.strip()
 
 
-class ServiceTokenAuthentication(authentication.BaseAuthentication):
+class BearerAuthentication(authentication.BaseAuthentication):
+    """A bearer secret with this class's `prefix`; other Authorization headers are left to the next class."""
+
+    prefix = ""
+
     def authenticate(self, request):
-        secret = bearer_secret(request, PREFIX)
-        if secret is None:
-            return None
+        secret = bearer_secret(request, self.prefix)
+        return None if secret is None else self.authenticate_secret(secret)
+
+    def authenticate_secret(self, secret: str):
+        raise NotImplementedError
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="api"'
+
+
+class ServiceTokenAuthentication(BearerAuthentication):
+    prefix = PREFIX
+
+    def authenticate_secret(self, secret):
         token = service_token_authenticate(secret)
         if token is None:
             raise exceptions.AuthenticationFailed(_("服务令牌无效、已过期或已被吊销"))
         set_credential(f"service_token:{token.pk}")
         return permissions.as_service_token(token.created_by, token), token
-
-    def authenticate_header(self, request):
-        return 'Bearer realm="api"'
 
 
 class ServiceTokenScheme(OpenApiAuthenticationExtension):
