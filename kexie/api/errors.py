@@ -31,10 +31,11 @@ CODES = {
 class ApiError(exceptions.APIException):
     """An error with an explicit stable code, raised by API views (e.g. idempotency conflicts)."""
 
-    def __init__(self, *, code: str, message: str, status_code: int = status.HTTP_400_BAD_REQUEST):
+    def __init__(self, *, code: str, message: str, status_code: int = status.HTTP_400_BAD_REQUEST, extra: dict | None = None):
         self.status_code = status_code
         super().__init__(detail=message, code=code)
         self.stable_code = code
+        self.extra = extra or {}
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -100,6 +101,8 @@ def exception_handler(exc, context):
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else exc
         response.data = error_body(code, detail if not isinstance(detail, (list, dict)) else _("请求无法完成"))
+    if isinstance(exc, ApiError):
+        response.data.update(exc.extra)
     return response
 
 

@@ -20,7 +20,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from kexie.api.errors import ApiError
-from kexie.request_context import client_ip_from
+from kexie.client_address import client_address as client_ip_from
 
 HEADER = "Idempotency-Key"
 KEEP_SECONDS = 24 * 60 * 60

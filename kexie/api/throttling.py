@@ -3,7 +3,7 @@ production, so all web processes share them). Rates are the REST_FRAMEWORK DEFAU
 
 from rest_framework.throttling import SimpleRateThrottle
 
-from kexie.request_context import client_ip_from
+from kexie.client_address import client_address as client_ip_from
 
 
 class UserRateThrottle(SimpleRateThrottle):

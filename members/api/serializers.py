@@ -23,6 +23,11 @@ class LoginRequest(serializers.Serializer):
     mobile = serializers.CharField(help_text="注册时的手机号码")
     password = serializers.CharField(required=False, help_text="密码", style={"input_type": "password"})
     sms_code = serializers.CharField(required=False, help_text="短信验证码登录（尚未开通；开通后可代替密码）")
+    login_check = serializers.CharField(
+        required=False,
+        help_text="同一账号失败次数过多后必填：解出错误响应 challenge 中的工作量证明（ALTCHA，SHA-256），"
+        "以 base64 编码的 JSON 提交",
+    )
 
 
 class RefreshRequest(serializers.Serializer):

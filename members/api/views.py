@@ -18,6 +18,13 @@ from kexie.api.errors import ApiError, form_invalid
 from kexie.api.idempotency import idempotent
 from kexie.api.pagination import cursor_ordered_by
 from kexie.errors import DomainError
+from kexie.login_challenge import FIELD as LOGIN_CHECK
+from kexie.login_challenge import (
+    login_challenge_issue,
+    login_challenge_passed,
+    login_challenge_required,
+    login_failure_record,
+)
 from kexie.ratelimit import LOGIN_FAILURES, REGISTRATION
 from kexie.validators import validate_mobile
 from members.api import serializers as s
@@ -87,10 +94,23 @@ class TokenView(APIView):
         password = str(request.data.get("password", ""))
         # Applicants' username is their mobile; an administrator with a mobile number signs in by it too.
         username = User.objects.filter(mobile=mobile).values_list("username", flat=True).first() if mobile else None
+        subject = username or mobile
+        # The per-username ceiling of the login page holds here too: past it, each attempt carries a solved
+        # proof-of-work challenge (kexie/login_challenge.py), which the error response hands out.
+        if subject and login_challenge_required(username=subject):
+            if not login_challenge_passed(username=subject, payload=str(request.data.get(LOGIN_CHECK, ""))):
+                raise ApiError(
+                    code="login_challenge_required",
+                    message=_("该账号登录失败次数较多，请先完成验证后再登录"),
+                    status_code=status.HTTP_401_UNAUTHORIZED,
+                    extra={"challenge": login_challenge_issue(username=subject)},
+                )
         # Through Django's authenticate, so django-axes counts and locks out failures as for the login page.
         user = authenticate(request._request, username=username, password=password) if username and password else None
         if user is None:
             LOGIN_FAILURES.hit(request._request)
+            if subject:
+                login_failure_record(username=subject)
             raise ApiError(
                 code="authentication_failed", message=_("手机号码或密码不正确"), status_code=status.HTTP_401_UNAUTHORIZED
             )

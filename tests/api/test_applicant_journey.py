@@ -212,3 +212,17 @@ def test_session_calls_keep_csrf_protection(make_applicant):
     assert browser.get("/api/v1/me/profile/").status_code == 200
     refused = browser.post("/api/v1/me/consent/")
     assert refused.status_code == 403 and refused.json()["code"] == "permission_denied"
+
+
+def test_token_login_past_the_per_username_ceiling_needs_the_challenge(api, make_applicant, settings):
+    """The API login keeps the login page's per-username ceiling: past it, a right password without a solved
+    challenge is refused with a challenge to solve (login_challenge_required)."""
+    settings.LOGIN_CHALLENGE_AFTER = 2
+    person = make_applicant("庚")
+    for _ in range(2):
+        wrong = api.post("/api/v1/auth/token/", {"mobile": person.mobile, "password": "wrong-pass"}, format="json")
+        assert wrong.json()["code"] == "authentication_failed"
+    refused = api.post("/api/v1/auth/token/", {"mobile": person.mobile, "password": PASSWORD}, format="json")
+    assert refused.status_code == 401
+    body = refused.json()
+    assert body["code"] == "login_challenge_required" and body["challenge"]["algorithm"] == "SHA-256"
