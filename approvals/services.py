@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from approvals.deadlines import CLOCK_FIELDS, clock_pause, clock_resume, clock_start
 from approvals.eligibility import all_met, criteria_as_json, eligibility_check
 from approvals.models import Application, Recommendation
 from kexie.errors import DomainError, OutOfScope
@@ -80,6 +81,7 @@ def application_submit(*, person: Person, org: Org, explanation: str = "", decla
             submitted_at=now,
             status=Application.Status.SUBMITTED,
         )
+        clock_start(application, now=now)
         _eligibility_snapshot(application)
         try:
             # No savepoint: the error leaves the whole transaction, which rolls back as a unit.
@@ -109,8 +111,11 @@ def application_resubmit(*, application: Application, person: Person, explanatio
         if explanation is not None:
             application.explanation = explanation.strip()
         application.submitted_at = timezone.now()
+        clock_resume(application, now=application.submitted_at)
         _eligibility_snapshot(application)
-        application.save(update_fields=["status", "explanation", "submitted_at", "eligibility", "meets_criteria", "updated_at"])
+        application.save(
+            update_fields=["status", "explanation", "submitted_at", "eligibility", "meets_criteria", "updated_at", *CLOCK_FIELDS]
+        )
         audit_record(actor=person.user, action="application.resubmit", obj=application, org=application.org)
         notice_create(
             user=person.user,
@@ -186,8 +191,13 @@ def _decide_with_comment(*, application, reviewer, status: str, comment: str, ac
         _transition(application, status)
         application.decided_by = reviewer
         application.decision_comment = comment.strip()
-        application.decided_at = timezone.now() if status == Application.Status.REJECTED else None
-        application.save(update_fields=["status", "decided_at", "decided_by", "decision_comment", "updated_at"])
+        now = timezone.now()
+        application.decided_at = now if status == Application.Status.REJECTED else None
+        update_fields = ["status", "decided_at", "decided_by", "decision_comment", "updated_at"]
+        if status == Application.Status.RETURNED:
+            clock_pause(application, now=now)
+            update_fields.append("returned_at")
+        application.save(update_fields=update_fields)
         audit_record(actor=reviewer, action=action, obj=application, org=application.org, comment=comment.strip())
         notice_create(
             user=application.person.user,
@@ -290,6 +300,7 @@ def recommendation_create(
             submitted_at=now,
             status=Application.Status.SUBMITTED,
         )
+        clock_start(application, now=now)
         _eligibility_snapshot(application)
         try:
             with transaction.atomic():

@@ -166,6 +166,8 @@ CELERY_BEAT_SCHEDULE = {
     # Progress: recount orgs marked by decisions since the last run; a nightly full recount is the safety net.
     "progress-recompute-dirty": {"task": "approvals.tasks.progress_recompute_dirty", "schedule": 300.0},
     "progress-recompute-all": {"task": "approvals.tasks.progress_recompute_all", "schedule": crontab(hour=2, minute=30)},
+    # 办理时限 reminders: hourly is enough for a count of working days, and a re-run sends nothing twice.
+    "deadlines-remind": {"task": "approvals.tasks.deadlines_remind", "schedule": crontab(minute=10)},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
@@ -188,6 +190,12 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0)
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 TRUSTED_PROXY_COUNT = AXES_IPWARE_PROXY_COUNT
+
+# --- Membership rules -----------------------------------------------------------------------------------
+# 办理时限: working days an organisation has to decide an application unless the level above sets another.
+KEXIE_HANDLING_DAYS_DEFAULT = env.int("KEXIE_HANDLING_DAYS_DEFAULT", default=15)
+# Overdue by more than this many working days, the organisation above is told (督办).
+KEXIE_ESCALATION_WORKDAYS = env.int("KEXIE_ESCALATION_WORKDAYS", default=5)
 
 # --- Site -----------------------------------------------------------------------------------------------
 # Absolute base used in certificate QR codes and emails.
