@@ -44,7 +44,7 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
-def _register_font() -> None:
+def register_cjk_font() -> None:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 
@@ -70,7 +70,7 @@ def certificate_pdf(membership: Membership) -> bytes:
     from reportlab.lib.pagesizes import A5, landscape
     from reportlab.pdfgen import canvas
 
-    _register_font()
+    register_cjk_font()
     width, height = landscape(A5)
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=(width, height), pageCompression=1)

@@ -439,3 +439,104 @@ class CensusRow(models.Model):
     @property
     def is_valid(self) -> bool:
         return not self.errors
+
+
+# --- Dues: the member's own payment report, the administrator's confirmation, the electronic receipt --------
+
+
+def payment_proof_path(instance: "DuesPayment", filename: str) -> str:
+    # Random names, as for award evidence: the original filename may carry personal data.
+    import uuid
+    from pathlib import Path
+
+    return f"payment-proofs/{instance.membership_id}/{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
+
+
+class DuesPayment(models.Model):
+    """A member's payment of one year's fee as they report it, until the organisation confirms or rejects it.
+
+    Confirmation records the FeePayment (what the collection rate counts) and issues the FeeReceipt.
+    """
+
+    class Method(models.TextChoices):
+        BANK_TRANSFER = "bank_transfer", _("银行转账")
+        ON_SITE = "on_site", _("现场缴纳")
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("待确认")
+        CONFIRMED = "confirmed", _("已确认")
+        REJECTED = "rejected", _("未通过")
+
+    membership = models.ForeignKey(
+        Membership, verbose_name=_("会员"), on_delete=models.PROTECT, related_name="dues_payments"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    method = models.CharField(_("缴费方式"), max_length=16, choices=Method.choices)
+    amount = models.DecimalField(_("金额（元）"), max_digits=8, decimal_places=2)
+    proof = models.FileField(_("转账凭证"), upload_to=payment_proof_path, blank=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)
+    reject_reason = models.TextField(_("未通过原因"), blank=True)
+    submitted_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("处理人"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    fee_payment = models.OneToOneField(
+        FeePayment, verbose_name=_("会费缴纳记录"), on_delete=models.PROTECT, null=True, blank=True, related_name="dues"
+    )
+
+    class Meta:
+        verbose_name = _("会费缴纳申报")
+        verbose_name_plural = _("会费缴纳申报")
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["membership", "year"],
+                condition=Q(status__in=["submitted", "confirmed"]),
+                name="one_live_dues_payment_per_membership_year",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="dues_payment_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["status", "submitted_at"], name="dues_payment_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id}/{self.year}: {self.status}"
+
+
+class FeeReceiptCounter(models.Model):
+    """Last receipt serial per org and year; locked like the member number counter so serials are gapless."""
+
+    org = models.ForeignKey("orgs.Org", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("收据编号计数器")
+        verbose_name_plural = _("收据编号计数器")
+        constraints = [models.UniqueConstraint(fields=["org", "year"], name="one_receipt_counter_per_org_year")]
+
+    def __str__(self) -> str:
+        return f"{self.org_id}/{self.year}: {self.last_value}"
+
+
+class FeeReceipt(models.Model):
+    """电子收据 of a confirmed payment: number unique per organisation and year, gapless, never reused."""
+
+    payment = models.OneToOneField(
+        DuesPayment, verbose_name=_("会费缴纳"), on_delete=models.PROTECT, related_name="receipt"
+    )
+    org = models.ForeignKey("orgs.Org", verbose_name=_("收款组织"), on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    serial = models.PositiveIntegerField(_("序号"))
+    number = models.CharField(_("收据编号"), max_length=32, unique=True)
+    amount = models.DecimalField(_("金额（元）"), max_digits=8, decimal_places=2)
+    issued_at = models.DateTimeField(_("开具时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("电子收据")
+        verbose_name_plural = _("电子收据")
+        constraints = [models.UniqueConstraint(fields=["org", "year", "serial"], name="one_receipt_per_org_year_serial")]
+
+    def __str__(self) -> str:
+        return self.number
