@@ -107,7 +107,7 @@ def _recommendations(year: int, org_ids: set[int] | None) -> Iterable[Row]:
 
 
 def _memberships(year: int, org_ids: set[int] | None) -> Iterable[Row]:
-    live = [Membership.Status.ACTIVE, Membership.Status.PENDING_REREGISTRATION]
+    live = [Membership.Status.ACTIVE, Membership.Status.PENDING_REREGISTRATION, Membership.Status.PENDING_RENEWAL]
     start, end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
     rows = (
         Membership.objects.filter(_org_filter("org_id", org_ids), Q(joined_on__lt=end))

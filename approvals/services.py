@@ -9,7 +9,7 @@ from approvals.eligibility import all_met, criteria_as_json, eligibility_check
 from approvals.models import Application, Recommendation
 from kexie.errors import DomainError, OutOfScope
 from members.models import Membership, Person
-from members.services.memberships import membership_grant
+from members.services.memberships import LIVE_STATUSES, membership_grant
 from members.services.notices import notice_create
 from members.services.people import profile_missing_fields
 from orgs.models import Org
@@ -70,7 +70,7 @@ def application_submit(*, person: Person, org: Org, explanation: str = "", decla
     if not org.is_active:
         raise DomainError(_("“%(org)s”暂不接受入会申请") % {"org": org.name})
     with transaction.atomic():
-        if Membership.objects.filter(person=person, org=org, status__in=["active", "pending_rereg"]).exists():
+        if Membership.objects.filter(person=person, org=org, status__in=LIVE_STATUSES).exists():
             raise DomainError(_("您已是“%(org)s”的会员，无需重复申请") % {"org": org.name})
         now = timezone.now()
         application = Application(
@@ -279,7 +279,7 @@ def recommendation_create(
         if to_org is None:
             raise DomainError(_("本组织没有上级组织，无法推荐"))
         to_org = Org.objects.select_for_update().get(pk=to_org.pk)
-        if Membership.objects.filter(person=person, org=to_org, status__in=["active", "pending_rereg"]).exists():
+        if Membership.objects.filter(person=person, org=to_org, status__in=LIVE_STATUSES).exists():
             raise DomainError(_("该人员已是“%(org)s”的会员") % {"org": to_org.name})
         recommendation = Recommendation.objects.create(
             person=person,

@@ -161,6 +161,8 @@ class Membership(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", _("有效")
         PENDING_REREGISTRATION = "pending_rereg", _("待重新登记")
+        # Not renewed for the current year after the renewal window and its grace period (会籍年度).
+        PENDING_RENEWAL = "pending_renewal", _("待续期")
         LAPSED = "lapsed", _("已失效")
         WITHDRAWN = "withdrawn", _("已退会")
         TRANSFERRED = "transferred", _("已转出")
@@ -185,6 +187,10 @@ class Membership(models.Model):
     category = models.CharField(_("会员类别"), max_length=16, choices=Category.choices, default=Category.REGULAR)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
     joined_on = models.DateField(_("入会日期"))
+    # The last calendar year the membership is renewed for (会籍年度): the joining year, then each renewal.
+    valid_through = models.PositiveSmallIntegerField(_("有效期至（年度）"), null=True, blank=True)
+    # Reissued (same number, new date) whenever the grade or the organisation printed on it changes.
+    certificate_issued_on = models.DateField(_("会员证签发日期"), null=True, blank=True)
     unit = models.ForeignKey(
         "members.UnitMember",
         verbose_name=_("所在团体会员单位"),
@@ -212,7 +218,7 @@ class Membership(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["person", "org"],
-                condition=Q(status__in=["active", "pending_rereg"]),
+                condition=Q(status__in=["active", "pending_rereg", "pending_renewal"]),
                 name="one_live_membership_per_person_org",
             )
         ]
@@ -540,3 +546,67 @@ class FeeReceipt(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+# --- The membership year: renewal windows, renewals and their reminders -------------------------------------
+
+
+class RenewalWindow(models.Model):
+    """An organisation's renewal window (年度注册期) for year Y: from opens (month, day) of Y-1 to closes
+    (month, day) of Y; organisations without one use KEXIE_RENEWAL_WINDOW (1 Nov – 31 Mar)."""
+
+    org = models.OneToOneField("orgs.Org", verbose_name=_("组织"), on_delete=models.CASCADE, related_name="renewal_window")
+    opens_month = models.PositiveSmallIntegerField(_("开始月份"))
+    opens_day = models.PositiveSmallIntegerField(_("开始日"))
+    closes_month = models.PositiveSmallIntegerField(_("截止月份"))
+    closes_day = models.PositiveSmallIntegerField(_("截止日"))
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("年度注册期")
+        verbose_name_plural = _("年度注册期")
+
+    def __str__(self) -> str:
+        return f"{self.org_id}: {self.opens_month}-{self.opens_day} … {self.closes_month}-{self.closes_day}"
+
+
+class Renewal(models.Model):
+    """A member's renewal for one year (年度注册): profile confirmed, complete once the year's fee is settled."""
+
+    membership = models.ForeignKey(Membership, verbose_name=_("会员"), on_delete=models.CASCADE, related_name="renewals")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    confirmed_at = models.DateTimeField(_("确认资料时间"))
+    completed_at = models.DateTimeField(_("注册完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("年度注册")
+        verbose_name_plural = _("年度注册")
+        constraints = [models.UniqueConstraint(fields=["membership", "year"], name="one_renewal_per_membership_year")]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id}/{self.year}"
+
+
+class RenewalNotice(models.Model):
+    """One membership-year reminder or state change sent; the unique row keeps a re-run from repeating it."""
+
+    class Kind(models.TextChoices):
+        CLOSING = "closing", _("年度注册即将截止")
+        CLOSED = "closed", _("年度注册已截止")
+        PENDING = "pending", _("转为待续期")
+        LAPSED = "lapsed", _("会籍失效")
+
+    membership = models.ForeignKey(Membership, verbose_name=_("会员"), on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    sent_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("会籍年度提醒")
+        verbose_name_plural = _("会籍年度提醒")
+        constraints = [
+            models.UniqueConstraint(fields=["membership", "year", "kind"], name="one_renewal_notice_per_kind_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id}/{self.year}: {self.kind}"

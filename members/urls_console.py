@@ -15,6 +15,7 @@ urlpatterns = [
     path("orgs/<int:org_id>/fees/", fees.fee_list, name="fees"),
     path("orgs/<int:org_id>/fees/set/", fees.fee_set, name="fee_set"),
     path("orgs/<int:org_id>/fees/payments/", fees.dues_list, name="dues"),
+    path("orgs/<int:org_id>/renewal-window/", fees.renewal_window_set, name="renewal_window_set"),
     path("fee-payments/<int:payment_id>/proof", fees.dues_proof, name="dues_proof"),
     path("fee-payments/<int:payment_id>/confirm/", fees.dues_confirm, name="dues_confirm"),
     path("fee-payments/<int:payment_id>/reject/", fees.dues_reject, name="dues_reject"),

@@ -38,3 +38,10 @@ class DuesPaymentForm(forms.Form):
 
 class DuesRejectForm(forms.Form):
     reason = forms.CharField(label=_("未通过原因"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RenewalWindowForm(forms.Form):
+    opens_month = forms.IntegerField(label=_("开始月份"), min_value=1, max_value=12)
+    opens_day = forms.IntegerField(label=_("开始日"), min_value=1, max_value=31)
+    closes_month = forms.IntegerField(label=_("截止月份"), min_value=1, max_value=12)
+    closes_day = forms.IntegerField(label=_("截止日"), min_value=1, max_value=31)

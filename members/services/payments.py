@@ -16,6 +16,7 @@ from members.models import DuesPayment, FeePayment, FeeReceipt, FeeReceiptCounte
 from members.services.fees import fee_due
 from members.services.memberships import LIVE_STATUSES, org_manage_check
 from members.services.notices import notice_create
+from members.services.renewals import renewal_complete_if_ready
 from orgs.models import Org
 from orgs.selectors.accounts import administrators_to_notify
 from orgs.services.audit import audit_record
@@ -122,6 +123,7 @@ def payment_confirm(*, actor, payment: DuesPayment) -> FeeReceipt:
         payment.decided_by = actor
         payment.fee_payment = fee_payment
         payment.save(update_fields=["status", "decided_at", "decided_by", "fee_payment"])
+        renewal_complete_if_ready(membership=membership, year=payment.year, actor=actor)
         audit_record(
             actor=actor, action="dues.confirm", obj=payment, org=membership.org,
             data={"year": payment.year, "amount": str(payment.amount), "receipt": number},

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from kexie.errors import DomainError, OutOfScope
-from members.forms.fees import DuesPaymentForm, DuesRejectForm, FeeForm
+from members.forms.fees import DuesPaymentForm, DuesRejectForm, FeeForm, RenewalWindowForm
 from members.selectors.certificates import membership_of_user_or_404
 from members.selectors.fees import (
     dues_payment_managed_or_404,
@@ -25,15 +25,23 @@ from members.selectors.fees import (
     receipt_of_user_or_404,
     receipt_visible_or_404,
 )
-from members.services import payments
+from members.selectors.renewals import renewals_of_person, window_of
+from members.services import payments, renewals
 from members.services.fees import fee_set as fee_set_service
 from orgs.decorators import console_required
 from orgs.selectors.scope import can_manage_org, org_managed_or_404, org_visible_or_404
 
 
-def _fee_page(request, org, *, form=None, status: int = 200):
+def _fee_page(request, org, *, form=None, window_form=None, status: int = 200):
     year = timezone.localdate().year
+    window = window_of(org)
     context = {
+        "window": window,
+        "window_dates": window.dates(year),
+        "window_form": window_form or RenewalWindowForm(initial={
+            "opens_month": window.opens[0], "opens_day": window.opens[1],
+            "closes_month": window.closes[0], "closes_day": window.closes[1],
+        }),
         "org": org,
         "fees": org.fees.all(),
         "form": form or FeeForm(initial={"year": year}),
@@ -80,7 +88,8 @@ def me_fees(request):
 @login_required
 def me_fee_pay(request, membership_id: int, year: int):
     membership = membership_of_user_or_404(request.user, membership_id)
-    line = next((l for l in fees_of_person(membership.person, this_year=timezone.localdate().year)
+    # Up to next year: inside the renewal window (from 1 Nov by default) members pay the coming year's fee.
+    line = next((l for l in fees_of_person(membership.person, this_year=timezone.localdate().year + 1)
                  if l.membership.pk == membership.pk and l.year == year), None)
     if line is None:
         raise Http404
@@ -188,3 +197,57 @@ def dues_reject(request, payment_id: int):
 @require_GET
 def receipt_download(request, receipt_id: int):
     return _receipt_response(request, receipt_visible_or_404(request.user, receipt_id))
+
+
+# --- the membership year: the member's renewal, the organisation's window --------------------------------------
+
+
+@login_required
+def me_renewal(request):
+    person = getattr(request.user, "person", None)
+    lines = renewals_of_person(person, today=timezone.localdate()) if person else []
+    fees = {(l.membership.pk, l.year): l for l in fees_of_person(person, this_year=timezone.localdate().year + 1)} if person else {}
+    for line in lines:
+        line.fee_line = fees.get((line.membership.pk, line.year))
+    return render(request, "lifecycle/me_renewal.html", {"lines": lines, "person": person})
+
+
+@login_required
+@require_POST
+def me_renewal_confirm(request, membership_id: int):
+    membership = membership_of_user_or_404(request.user, membership_id)
+    if not request.POST.get("confirm"):
+        messages.error(request, _("请勾选“我已核对个人资料，信息准确无误”"))
+        return redirect("members:me_renewal")
+    try:
+        renewal = renewals.membership_renew(person=membership.person, membership=membership)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("members:me_renewal")
+    if renewal.completed_at:
+        messages.success(request, _("%(year)s 年度注册已完成") % {"year": renewal.year})
+        return redirect("members:me_renewal")
+    messages.success(request, _("已确认个人资料，请缴纳 %(year)s 年度会费，组织确认收款后年度注册即完成") % {"year": renewal.year})
+    return redirect("members:me_fee_pay", membership.pk, renewal.year)
+
+
+@console_required
+@require_POST
+def renewal_window_set(request, org_id: int):
+    org = org_managed_or_404(request.user, org_id)
+    form = RenewalWindowForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            renewals.renewal_window_set(
+                actor=request.user, org=org,
+                opens=(data["opens_month"], data["opens_day"]), closes=(data["closes_month"], data["closes_day"]),
+            )
+        except OutOfScope:
+            raise Http404
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("已保存年度注册期"))
+            return redirect("console_members:fees", org.pk)
+    return _fee_page(request, org, window_form=form, status=400)

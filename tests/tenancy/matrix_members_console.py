@@ -79,6 +79,12 @@ SCOPED = [
         MANAGERS,
     ),
     Case("console_members:receipt_download", lambda ctx: (reverse("console_members:receipt_download", args=[ctx["receipt"].pk]), None), READERS),
+    Case(
+        "console_members:renewal_window_set",
+        lambda ctx: (reverse("console_members:renewal_window_set", args=[ctx["county_a"].pk]),
+                     {"opens_month": 11, "opens_day": 1, "closes_month": 3, "closes_day": 31}),
+        MANAGERS,
+    ),
     Case("console_members:census", _org("census"), READERS),
     Case("console_members:census_upload", _upload, MANAGERS),
     Case("console_members:member_detail", _member("member_detail", None), READERS),
@@ -108,5 +114,7 @@ UNSCOPED = {
     "members:me_fees": "own data",
     "members:me_fee_pay": "own membership; another person's membership is 404 (tests/members/test_dues.py)",
     "members:me_receipt": "own receipt; another person's receipt is 404 (tests/members/test_dues.py)",
+    "members:me_renewal": "own memberships",
+    "members:me_renewal_confirm": "own membership; another person's membership is 404 (tests/members/test_membership_year.py)",
     "members:claim": "public re-registration page; the secret token and the ID number identify the person",
 }
