@@ -144,3 +144,16 @@ def test_the_applicant_sees_the_expected_decision_date(client, county_a, submit)
         client.force_login(application.person.user)
         page = client.get(reverse("applications:application_detail", args=[application.pk])).content.decode()
     assert "预计办结日期" in page and "2026-02-28" in page
+
+
+@pytest.mark.django_db
+def test_the_city_sets_a_county_limit_on_the_org_page(client, county_a, city_admin, admin_a):
+    client.force_login(city_admin)
+    bad = client.post(reverse("orgs:handling_days", args=[county_a.pk]), {"days": "0"})
+    assert bad.status_code == 400 and 'value="0"' in bad.content.decode()
+    client.post(reverse("orgs:handling_days", args=[county_a.pk]), {"days": "12"})
+    county_a.refresh_from_db()
+    assert county_a.handling_days == 12
+    client.force_login(admin_a)
+    page = client.get(reverse("orgs:detail", args=[county_a.pk])).content.decode()
+    assert "12 个工作日" in page and "设置办理时限" not in page
