@@ -386,7 +386,8 @@ class CensusImport(models.Model):
         FAILED = "failed", _("处理失败")
 
     org = models.ForeignKey("orgs.Org", verbose_name=_("组织"), on_delete=models.PROTECT, related_name="census_imports")
-    file = models.FileField(_("文件"), upload_to=census_file_path)
+    # Emptied once the import is committed or abandoned (CENSUS_UPLOAD_RETENTION_DAYS): it holds full ID numbers.
+    file = models.FileField(_("文件"), upload_to=census_file_path, blank=True)
     original_name = models.CharField(_("文件名"), max_length=200)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.VALIDATING)
     total_rows = models.PositiveIntegerField(_("总行数"), default=0)
@@ -399,6 +400,12 @@ class CensusImport(models.Model):
     )
     created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
     committed_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
+    # The record of the background job (the outbox): how often the current job was sent, when last, and the
+    # last sign of life of a running one. The sweep and 重新处理 decide from these what is due.
+    attempts = models.PositiveIntegerField(_("处理次数"), default=0)
+    job_sent_at = models.DateTimeField(_("任务发出时间"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("最近进展时间"), null=True, blank=True)
+    file_deleted_at = models.DateTimeField(_("原始文件删除时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("普查导入")
@@ -610,3 +617,29 @@ class RenewalNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.membership_id}/{self.year}: {self.kind}"
+
+
+class ApiSession(models.Model):
+    """One sign-in of the mini-program: a short-lived access token and a longer refresh token, both stored
+    as SHA-256 digests only. Refreshing replaces both; revoking ends the sign-in."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="api_sessions"
+    )
+    access_hash = models.CharField(_("访问令牌摘要"), max_length=64, unique=True)
+    access_expires_at = models.DateTimeField(_("访问令牌到期时间"))
+    refresh_hash = models.CharField(_("刷新令牌摘要"), max_length=64, unique=True)
+    refresh_expires_at = models.DateTimeField(_("刷新令牌到期时间"))
+    created_at = models.DateTimeField(_("登录时间"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("退出时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("移动端登录")
+        verbose_name_plural = _("移动端登录")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def rate_key(self) -> str:
+        return f"bearer:{self.pk}"

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from kexie.errors import DomainError, OutOfScope
 from orgs.decorators import console_required
@@ -27,6 +27,7 @@ from orgs.services.progress import dashboard_export
 User = get_user_model()
 
 
+@require_safe
 def home(request):
     """Landing page for visitors; signed-in users go to their own workspace."""
     user = request.user
@@ -38,6 +39,7 @@ def home(request):
 
 
 @console_required
+@require_GET
 def org_detail(request, org_id: int):
     return _org_detail_page(request, org_visible_or_404(request.user, org_id))
 
@@ -76,6 +78,7 @@ def org_handling_days(request, org_id: int):
 
 
 @console_required
+@require_GET
 def account_list(request):
     accounts = account_selectors.admin_accounts_manageable_by(request.user)
     page = Paginator(accounts, 50).get_page(request.GET.get("page"))
@@ -105,6 +108,7 @@ def _account_form_page(request, form, *, create, success_message, title: str):
 
 
 @console_required
+@require_http_methods(["GET", "POST"])
 def account_create(request):
     orgs = orgs_below_managed(request.user).order_by("tree_id", "lft")
     if not orgs.exists():
@@ -121,6 +125,7 @@ def account_create(request):
 
 
 @console_required
+@require_http_methods(["GET", "POST"])
 def staff_create(request):
     if not account_selectors.is_province_administrator(request.user):
         raise Http404
@@ -167,6 +172,7 @@ def _dashboard_filters(request) -> tuple[ProgressFilterForm, int, str, int | Non
 
 
 @console_required
+@require_GET
 def progress_dashboard(request):
     form, year, kind, org_id = _dashboard_filters(request)
     dashboard = progress_selectors.progress_dashboard(request.user, year=year, org_id=org_id, kind=kind)
@@ -189,6 +195,7 @@ def progress_dashboard(request):
 
 
 @console_required
+@require_GET
 def progress_dashboard_export(request):
     _form, year, kind, org_id = _dashboard_filters(request)
     dashboard = progress_selectors.progress_dashboard(request.user, year=year, org_id=org_id, kind=kind)
@@ -202,6 +209,7 @@ def progress_dashboard_export(request):
 
 
 @console_required
+@require_GET
 def target_list(request):
     form, year, kind, _org = _dashboard_filters(request)
     orgs = progress_selectors.targets_settable_by(request.user)
@@ -217,6 +225,7 @@ def target_list(request):
 
 
 @console_required
+@require_http_methods(["GET", "POST"])
 def target_edit(request, org_id: int, year: int):
     org = progress_selectors.targets_settable_by(request.user).filter(pk=org_id).first()
     if org is None or year not in target_services.YEAR_RANGE:
@@ -241,6 +250,7 @@ def target_edit(request, org_id: int, year: int):
     return render(request, "orgs/dashboard_target_form.html", {"form": form, "org": org, "year": year})
 
 
+@require_safe
 def progress_public(request):
     """动态公布申报情况: no login; aggregates by city and county only, read from a short-lived cache."""
     form = ProgressFilterForm(request.GET or None)

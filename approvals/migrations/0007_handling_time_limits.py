@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('approvals', '0006_progress_task_names'),
         ('members', '0004_lifecycle'),
-        ('orgs', '0003_handling_time_limits'),
+        ('orgs', '0004_handling_time_limits'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -53,6 +53,7 @@ def _fee_page(request, org, *, form=None, window_form=None, status: int = 200):
 
 
 @console_required
+@require_GET
 def fee_list(request, org_id: int):
     return _fee_page(request, org_visible_or_404(request.user, org_id))
 
@@ -76,6 +77,7 @@ def fee_set(request, org_id: int):
 
 
 @login_required
+@require_GET
 def me_fees(request):
     person = getattr(request.user, "person", None)
     lines = fees_of_person(person, this_year=timezone.localdate().year) if person else []

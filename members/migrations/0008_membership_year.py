@@ -23,8 +23,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('approvals', '0007_handling_time_limits'),
-        ('members', '0005_dues_and_receipts'),
-        ('orgs', '0003_handling_time_limits'),
+        ('members', '0007_dues_and_receipts'),
+        ('orgs', '0004_handling_time_limits'),
     ]
 
     operations = [

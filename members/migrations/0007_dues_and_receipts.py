@@ -9,8 +9,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0004_lifecycle'),
-        ('orgs', '0003_handling_time_limits'),
+        ('members', '0006_apisession'),
+        ('orgs', '0004_handling_time_limits'),
     ]
 
     operations = [

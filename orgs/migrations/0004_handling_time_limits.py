@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orgs', '0002_targets_and_progress_snapshots'),
+        ('orgs', '0003_servicetoken'),
     ]
 
     operations = [
