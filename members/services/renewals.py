@@ -85,7 +85,9 @@ def membership_renew(*, person: Person, membership: Membership, today: date | No
     if missing:
         raise DomainError(_("请先完善个人资料：%(fields)s") % {"fields": "、".join(missing)})
     with transaction.atomic():
-        membership = Membership.objects.select_for_update().select_related("org", "person__user").get(pk=membership.pk)
+        membership = (
+            Membership.objects.select_for_update(of=("self",)).select_related("org", "person__user").get(pk=membership.pk)
+        )
         year = renewable_year(membership, today=today)
         if year is None:
             raise DomainError(_("当前没有需要办理的年度注册"))
