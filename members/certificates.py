@@ -61,6 +61,17 @@ def register_cjk_font() -> None:
         pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
 
 
+def draw_label_rows(pdf, rows: list[tuple[str, str]], *, y: float, value_x: float, step: float) -> float:
+    """Draw "label：value" lines downwards from y (the layout of certificates and receipts); the next free y."""
+    for label, value in rows:
+        pdf.setFont(CJK_FONT, 12)
+        pdf.drawString(60, y, f"{label}：")
+        pdf.setFont(CJK_FONT, 13)
+        pdf.drawString(value_x, y, value)
+        y -= step
+    return y
+
+
 def qr_drawing(url: str, size: float):
     from reportlab.graphics.barcode.qr import QrCodeWidget
     from reportlab.graphics.shapes import Drawing
@@ -110,13 +121,7 @@ def certificate_pdf(membership: Membership) -> bytes:
         (_("会籍状态"), membership_state(membership)[1]),
         (_("发证日期"), (membership.certificate_issued_on or membership.joined_on).strftime("%Y年%m月%d日")),
     ]
-    y = height - 140
-    for label, value in rows:
-        pdf.setFont(CJK_FONT, 12)
-        pdf.drawString(60, y, f"{label}：")
-        pdf.setFont(CJK_FONT, 13)
-        pdf.drawString(140, y, value)
-        y -= 24
+    draw_label_rows(pdf, rows, y=height - 140, value_x=140, step=24)
 
     url = verify_url(membership)
     qr_size = 110

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kexie.money import amount_in_capitals
-from members.certificates import CJK_FONT, register_cjk_font
+from members.certificates import CJK_FONT, draw_label_rows, register_cjk_font
 from members.models import FeeReceipt
 
 
@@ -40,13 +40,7 @@ def receipt_pdf(receipt: FeeReceipt) -> bytes:
         (_("金额（大写）"), amount_in_capitals(receipt.amount)),
         (_("开具日期"), timezone.localtime(receipt.issued_at).strftime("%Y年%m月%d日")),
     ]
-    y = height - 130
-    for label, value in rows:
-        pdf.setFont(CJK_FONT, 12)
-        pdf.drawString(60, y, f"{label}：")
-        pdf.setFont(CJK_FONT, 13)
-        pdf.drawString(160, y, value)
-        y -= 26
+    draw_label_rows(pdf, rows, y=height - 130, value_x=160, step=26)
     pdf.setFont(CJK_FONT, 9)
     pdf.drawString(60, 40, _("本收据由科协个人会员系统在收款组织确认缴费后开具，编号按组织和年度连续编制。"))
     pdf.showPage()
