@@ -66,8 +66,10 @@ def _queue_page(request, *, batch_form=None, status: int = 200):
     )
     page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
     managed = set(orgs_managed_by(request.user).values_list("pk", flat=True))
+    today = timezone.localdate()
     for application in page:
         application.can_decide = application.org_id in managed and application.status == Application.Status.SUBMITTED
+        application.overdue = application.is_overdue_on(today)
     context = {
         "form": form,
         "page": page,
