@@ -6,11 +6,14 @@ development server, gunicorn), Django's own "Not Found: /rereg/..." warnings and
 write them out; here the token is replaced wherever a log record carries a path.
 
 Django's loggers get `RedactSecretPaths` through settings.LOGGING (kexie/settings/base.py); gunicorn's access
-log through `GunicornLogger`, which gunicorn.conf.py at the repository root selects (`logger_class`).
+log through `GunicornLogger`, which gunicorn.conf.py at the repository root selects (`logger_class`); nginx's
+through the `kexie_redacted` log format (scripts/nginx/kexie.conf). The pages themselves send no Referer
+(`referrer_hidden`).
 """
 
 import logging
 import re
+from functools import wraps
 
 REDACTED = "[redacted]"
 
@@ -37,6 +40,19 @@ class RedactSecretPaths(logging.Filter):
             for key, value in list(record.args.items()):
                 record.args[key] = _redact(value)
         return True
+
+
+def referrer_hidden(view):
+    """Pages reached by a secret link send no Referer onward (static files, links): otherwise the token would
+    be written into every log that records referrers, here and at other sites."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+    return wrapper
 
 
 try:

@@ -5,7 +5,6 @@ person, so another person's id answers 404."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -23,7 +22,6 @@ from approvals.selectors.applicant import (
 )
 from approvals.services import application_resubmit, application_submit, application_withdraw
 from kexie.errors import DomainError
-from kexie.forms import parse_id
 from members.selectors.people import person_for
 from members.services.consent import consent_live
 from members.services.people import profile_missing_fields
@@ -40,11 +38,7 @@ def org_choose(request):
     if query:
         context["page"] = Paginator(orgs_search(query), PAGE_SIZE).get_page(request.GET.get("page"))
     else:
-        raw_parent = request.GET.get("parent")
-        parent_id = parse_id(raw_parent) if raw_parent else None
-        if raw_parent and parent_id is None:
-            raise Http404
-        parent, ancestors, children = org_browse(parent_id)
+        parent, ancestors, children = org_browse(request.GET.get("parent"))
         context.update(parent=parent, ancestors=ancestors)
         context["page"] = Paginator(children, PAGE_SIZE * 5).get_page(request.GET.get("page"))
     return render(request, "members/org_choose.html", context)

@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from kexie.forms import RefusedInputNotices
 from kexie.validators import validate_upload
 from members.models import DuesPayment, Membership
 
@@ -16,7 +17,7 @@ class FeeForm(forms.Form):
     )
 
 
-class DuesPaymentForm(forms.Form):
+class DuesPaymentForm(RefusedInputNotices, forms.Form):
     method = forms.ChoiceField(label=_("缴费方式"), choices=DuesPayment.Method.choices, widget=forms.RadioSelect)
     proof = forms.FileField(
         label=_("转账凭证"),

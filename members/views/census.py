@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kexie.errors import DomainError, OutOfScope
 from kexie.excel import csv_attachment, xlsx_response
+from kexie.log_filters import referrer_hidden
 from kexie.ratelimit import CENSUS_UPLOADS, ID_NUMBER_CHECKS, REREGISTRATION_FAILURES, limit_posts, refused
 from members.forms.census import CensusUploadForm, ClaimForm
 from members.models import CensusImport
@@ -161,6 +162,7 @@ def census_errors(request, census_id: int):
 
 # The ID number is the only proof besides the link: every attempt counts per client address, and wrong ones
 # per link, so neither one address nor many can guess.
+@referrer_hidden
 @limit_posts(ID_NUMBER_CHECKS)
 @limit_posts(REREGISTRATION_FAILURES, count=refused)
 @require_http_methods(["GET", "POST"])

@@ -7,6 +7,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from kexie.errors import DomainError
+from kexie.log_filters import referrer_hidden
 from members.certificates import mask_name, membership_id_from_token, membership_state
 from members.selectors.certificates import membership_by_id, membership_of_user_or_404
 from members.selectors.directory import membership_visible_or_404
@@ -40,6 +41,7 @@ def my_certificate(request, membership_id: int):
     return _certificate_response(request, membership)
 
 
+@referrer_hidden
 @require_GET
 def certificate_verify(request, token: str):
     membership_id = membership_id_from_token(token)

@@ -35,6 +35,8 @@ PARAM_KINDS = {
     "census_id": "census",
     "year": "year",
     "active": "flag",
+    "payment_id": "payment",
+    "receipt_id": "receipt",
     ("members:award_edit", "pk"): "award",
     ("members:award_delete", "pk"): "award",
     ("members:award_evidence", "pk"): "award",
@@ -44,6 +46,24 @@ PARAM_KINDS = {
     ("certificates:download", "membership_id"): "my_membership",
     ("certificates:verify", "token"): "verify",
     ("members:claim", "token"): "rereg",
+    ("members:me_receipt", "receipt_id"): "my_receipt",
+    ("members:me_fee_pay", "membership_id"): "my_membership",
+    ("members:me_renewal_confirm", "membership_id"): "my_membership",
+    # The REST API (/api/v1/) names its objects `pk`.
+    ("approvals_api:detail", "pk"): "application",
+    ("approvals_api:decide", "pk"): "application",
+    ("approvals_api:recommend_application", "pk"): "application",
+    ("approvals_api:recommend_member", "pk"): "membership",
+    ("approvals_api:my_application", "pk"): "application",
+    ("approvals_api:withdraw", "pk"): "application",
+    ("approvals_api:resubmit", "pk"): "returned_application",
+    ("members_api:award", "pk"): "award",
+    ("members_api:certificate", "pk"): "my_membership",
+    ("members_console_api:census", "pk"): "census",
+    ("members_console_api:member", "pk"): "membership",
+    ("members_console_api:member_grade", "pk"): "membership",
+    ("members_console_api:member_status", "pk"): "membership",
+    ("orgs_api:service_token_revoke", "pk"): "service_token",
 }
 
 # Every Form class of the project -> the URL names that take it (its page, or the URL its HTML form posts to).
@@ -75,6 +95,10 @@ FORM_URLS = {
     "StatusForm": ["console_members:member_status"],
     "CensusUploadForm": ["console_members:census_upload"],
     "ClaimForm": ["members:claim"],
+    "DuesPaymentForm": ["members:me_fee_pay"],
+    "DuesRejectForm": ["console_members:dues_reject"],
+    "RenewalWindowForm": ["console_members:renewal_window_set"],
+    "HandlingDaysForm": ["orgs:handling_days"],
 }
 
 _PARAM_RE = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
@@ -124,6 +148,48 @@ def project_routes() -> list[Route]:
 
     walk(get_resolver(), "", "")
     return routes
+
+
+# --- the REST API's operations, from its OpenAPI schema --------------------------------------------------------
+
+
+@dataclass
+class ApiOperation:
+    query: list  # query parameter names
+    body: dict  # body property name -> its JSON schema
+
+
+_API = None
+
+
+def api_operations(route: Route) -> dict[str, ApiOperation]:
+    """Method -> what the OpenAPI schema (drf-spectacular) says the route takes; {} outside the API."""
+    global _API
+    if _API is None:
+        from drf_spectacular.generators import SchemaGenerator
+
+        schema = SchemaGenerator().get_schema(request=None, public=True)
+        components = schema.get("components", {}).get("schemas", {})
+
+        def resolve_ref(node):
+            ref = node.get("$ref", "")
+            return components.get(ref.rsplit("/", 1)[-1], {}) if ref else node
+
+        _API = []
+        for path, item in schema.get("paths", {}).items():
+            pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$")
+            ops = {}
+            for method, op in item.items():
+                content = op.get("requestBody", {}).get("content", {})
+                body = {}
+                for media in content.values():
+                    body.update(resolve_ref(media.get("schema", {})).get("properties", {}))
+                query = [p["name"] for p in op.get("parameters", []) if p.get("in") == "query"]
+                ops[method.upper()] = ApiOperation(query=query, body=body)
+            _API.append((path.count("{"), pattern, ops))
+        _API.sort(key=lambda entry: entry[0])  # "batch-approve/" before "{id}/"
+    path = route.build({p: 1 for p, _ in route.params})
+    return next((ops for _, pattern, ops in _API if pattern.match(path)), {})
 
 
 # --- the project's Form classes ------------------------------------------------------------------------------
@@ -176,6 +242,7 @@ class FormSpec:
     action: str  # path the form submits to
     enctype: str
     fields: list
+    encoding: str = "form"  # "json" for the REST API's operations
 
     @property
     def signature(self) -> tuple:

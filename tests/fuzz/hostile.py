@@ -165,3 +165,33 @@ def files(seeded_ids: set[str]) -> list[tuple[str, bytes, str]]:
         ),
         ("big.pdf", b"%PDF-1.4" + b"0" * (5 * 1024 * 1024), "application/pdf"),
     ]
+
+
+# --- JSON bodies (the REST API) ---------------------------------------------------------------------------------
+
+MALFORMED_JSON = [
+    b"{",
+    b'{"a": ',
+    b"[" * 50_000,
+    b"\xff\xfe{}",
+    b"null",
+    b"[]",
+    b'"text"',
+    b"1e999",
+    b'{"x": NaN, "y": Infinity}',
+    b'{"a": 1, "a": 2}',
+    b"",
+]
+
+
+def json_value(value):
+    """A hostile form value as a JSON value; numbers that look like numbers become JSON numbers."""
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    if isinstance(value, str) and value.lstrip("-").isdigit() and value.isascii():
+        return int(value)
+    return value
+
+
+def json_extremes():
+    return st.sampled_from([10**40, -(10**40), 1e308, [], {}, [1, 2, 3], {"a": {"b": []}}, None, True, "\ud800", list(range(1000))])

@@ -47,6 +47,8 @@ class HostileRequest:
     files: list = field(default_factory=list)  # [(key, filename, bytes, content_type)]
     enforce_csrf: bool = False
     headers: dict = field(default_factory=dict)
+    raw_body: bytes | None = None  # sent as it is (a JSON document, malformed or not), with raw_type
+    raw_type: str = "application/json"
 
     def describe(self) -> str:
         def short(v):
@@ -60,6 +62,8 @@ class HostileRequest:
             parts.append("body=" + ", ".join(f"{k}={short(v)}" for k, v in self.body))
         if self.files:
             parts.append("files=" + ", ".join(f"{k}={short(n)}({len(c)} B)" for k, n, c, _ in self.files))
+        if self.raw_body is not None:
+            parts.append(f"{self.raw_type} body={self.raw_body[:120]!r}{'...' if len(self.raw_body) > 120 else ''}")
         if self.enforce_csrf:
             parts.append("without CSRF token")
         if self.headers:
@@ -99,7 +103,9 @@ def multipart(pairs, files) -> tuple[bytes, str]:
 def send(client, req: HostileRequest):
     path = req.path + ("?" + urlencode_raw(req.query) if req.query else "")
     extra = dict(req.headers)
-    if req.files:
+    if req.raw_body is not None:
+        data, content_type = req.raw_body, req.raw_type
+    elif req.files:
         data, content_type = multipart(req.body, req.files)
     elif req.body:
         data, content_type = urlencode_raw(req.body).encode("ascii"), "application/x-www-form-urlencoded"
@@ -278,6 +284,28 @@ def redirect_problem(response) -> str | None:
     return None
 
 
+COUNTER_MARKERS = ("ratelimit:", "throttle")
+
+
+def clear_counters() -> None:
+    """Every example starts with empty rate-limit and throttle counters (else later examples would only meet
+    429s); the rest of the cache stays, the progress recount's debounce mark included."""
+    from django.core.cache import cache
+
+    store = getattr(cache, "_cache", None)
+    if isinstance(store, dict):  # locmem
+        for key in [k for k in store if any(m in k for m in COUNTER_MARKERS)]:
+            cache.delete(key.split(":", 2)[-1])
+        return
+    client = getattr(store, "get_client", None)
+    if client is not None:  # Redis
+        redis = client(write=True)
+        for marker in COUNTER_MARKERS:
+            keys = list(redis.scan_iter(match=f"*{marker}*"))
+            if keys:
+                redis.delete(*keys)
+
+
 @dataclass
 class Outcome:
     status: int | None
@@ -288,11 +316,9 @@ class Outcome:
 
 def judge(world, role: str, req: HostileRequest, *, passwords: tuple = ()) -> Outcome:
     """Send `req` as `role` inside a rolled-back savepoint and list every broken rule."""
-    from django.core.cache import cache
-
     from orgs.models import AuditEvent
 
-    cache.clear()  # rate-limit windows and cached pages start empty for every example
+    clear_counters()
     client = world.client(role, enforce_csrf=req.enforce_csrf)
     recorder = WriteRecorder()
     problems: list[str] = []

@@ -1,6 +1,7 @@
 """Building hostile requests for one role: URL-level probes (methods, path parameters, query strings, CSRF,
 headers) and field-level probes (one form field hostile, the others plausible so validation gets deep)."""
 
+import json
 import os
 import zlib
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import valid_id_number
 from tests.fuzz import hostile
-from tests.fuzz.discovery import FORM_URLS, FieldSpec, FormSpec, Route, forms_in, project_form_classes
+from tests.fuzz.discovery import FORM_URLS, FieldSpec, FormSpec, Route, api_operations, forms_in, project_form_classes
 from tests.fuzz.oracle import HostileRequest, judge
 
 # Examples per URL and per form field. Small by default (the whole fuzz suite stays near a minute on
@@ -34,6 +35,12 @@ HEADER_KEYS = ("HTTP_X_FORWARDED_FOR", "HTTP_REFERER", "HTTP_ACCEPT_LANGUAGE", "
 # echo of it is caught as a leak.
 TYPED_ID_NUMBER = valid_id_number(70_001)
 TYPED_PASSWORD = "Fuzz-Pass-2026"
+# Valid choices for fields the REST API's schema names without listing options.
+CHOICES = {
+    "decision": "return", "grade": "senior", "category": "regular", "status": "lapsed", "level": "county",
+    "education": "bachelor", "title": "intermediate", "gender": "male", "declaration": "true", "method": "on_site",
+    "scopes": "read_progress", "expires_at": "2026-12-31T00:00:00+08:00",
+}
 
 
 def hypothesis_settings(max_examples: int, label: str):
@@ -81,6 +88,8 @@ def plausible(spec: FieldSpec) -> str:
         return spec.options[0] if spec.options else "on"
     if spec.kind in ("hidden", "submit") or (spec.default and "password" not in name):
         return spec.default or (spec.options[0] if spec.options else "")
+    if name in CHOICES:
+        return CHOICES[name]
     if "password" in name:
         return TYPED_PASSWORD
     if "mobile" in name:
@@ -145,6 +154,15 @@ class RoleFuzz:
             outcome = self.record(f"{route.name} (plain GET)", HostileRequest("GET", path))
             for spec in forms_in(outcome.html, page=route.name, page_path=path):
                 self.forms.setdefault(spec.signature, spec)
+            # The REST API's request bodies, from its schema: fuzzed field by field like the pages' forms.
+            for method, operation in api_operations(route).items():
+                if operation.body:
+                    fields = [
+                        FieldSpec(name=n, kind="file" if sch.get("format") == "binary" else "text")
+                        for n, sch in operation.body.items()
+                    ]
+                    spec = FormSpec(page=route.name, method=method, action=path, enctype="", fields=fields, encoding="json")
+                    self.forms.setdefault(spec.signature, spec)
 
     def fields_for(self, route: Route) -> list[FieldSpec]:
         """Fields posted to `route`: from HTML forms that submit to it and from the Form classes mapped to it."""
@@ -153,6 +171,10 @@ class RoleFuzz:
             if _route_name(spec.action) == route.name:
                 for f in spec.fields:
                     seen.setdefault(f.name, f)
+        for operation in api_operations(route).values():
+            for name, schema in operation.body.items():
+                kind = "file" if schema.get("format") == "binary" else "text"
+                seen.setdefault(name, FieldSpec(name=name, kind=kind))
         classes = project_form_classes()
         for class_name, url_names in FORM_URLS.items():
             if route.name in url_names and class_name in classes:
@@ -166,7 +188,11 @@ class RoleFuzz:
     def fuzz_route(self, route: Route):
         fields = self.fields_for(route)
         seeded = self.world.id_numbers
-        get_keys = sorted({f.name for s in self.forms.values() if s.method == "GET" and s.page == route.name for f in s.fields})
+        get_keys = sorted(
+            {f.name for s in self.forms.values() if s.method == "GET" and s.page == route.name for f in s.fields}
+            | {q for op in api_operations(route).values() for q in op.query}
+        )
+        is_api = route.route.startswith("api/")
 
         @hypothesis_settings(URL_EXAMPLES, f"{self.role} {route.name}")
         @given(st.data())
@@ -201,12 +227,28 @@ class RoleFuzz:
                         body.append((spec.name, data.draw(hostile.scalar(seeded), label=spec.name + " again")))
                 extra = data.draw(st.lists(st.tuples(st.sampled_from(EXTRA_BODY_KEYS), hostile.scalar(seeded)), max_size=2))
                 body += extra
+            raw_body = None
+            if is_api and method in ("POST", "PUT", "PATCH", "DELETE") and not files:
+                encoding = data.draw(st.sampled_from(("json", "json", "malformed json", "form")), label="encoding")
+                if encoding == "malformed json":
+                    raw_body = data.draw(st.sampled_from(hostile.MALFORMED_JSON), label="body")
+                elif encoding == "json":
+                    document = {}
+                    for key, value in body:
+                        value = hostile.json_value(value)
+                        document[key] = [document[key], value] if key in document else value
+                    if fields and data.draw(st.booleans(), label="extreme"):
+                        document[data.draw(st.sampled_from(fields)).name] = data.draw(hostile.json_extremes())
+                    raw_body = json.dumps(document).encode()
             enforce_csrf = method not in ("GET", "HEAD", "OPTIONS") and data.draw(st.booleans(), label="no csrf")
             headers = {}
             if data.draw(st.booleans(), label="headers"):
                 key = data.draw(st.sampled_from(HEADER_KEYS))
                 headers[key] = _header_value(data.draw(hostile.scalar(seeded)))
-            req = HostileRequest(method, route.build(values), query=query, body=body, files=files, enforce_csrf=enforce_csrf, headers=headers)
+            req = HostileRequest(
+                method, route.build(values), query=query, body=body, files=files, enforce_csrf=enforce_csrf,
+                headers=headers, raw_body=raw_body,
+            )
             self.record(route.name, req, passwords=_passwords(body))
 
         probe()
@@ -214,8 +256,8 @@ class RoleFuzz:
     # --- field-level probes --------------------------------------------------------------------------------
 
     def fuzz_form_field(self, form: FormSpec, target: FieldSpec):
-        """`target` hostile, every other field plausible: first the fixed walk (most hostile classes in one
-        value; a duplicated key ending in an out-of-range number; a huge value), then hypothesis."""
+        """`target` hostile, every other field plausible: first the fixed walk (one huge value carrying most
+        hostile classes; a duplicated key ending in an out-of-range number), then hypothesis."""
         seeded = self.world.id_numbers
         action = urlsplit(form.action).path
         label = f"{_route_name(form.action) or form.action} field {target.name!r} (form on {form.page})"
@@ -237,11 +279,17 @@ class RoleFuzz:
                     pairs.append((spec.name, plausible(spec)))
             if form.method == "GET":
                 return HostileRequest("GET", action, query=pairs)
-            return HostileRequest("POST", action, body=pairs, files=files)
+            if form.encoding == "json" and not files:
+                document = {}
+                for key, value in pairs:
+                    value = hostile.json_value(value)
+                    document[key] = [document[key], value] if key in document else value
+                return HostileRequest(form.method, action, body=pairs, raw_body=json.dumps(document).encode())
+            return HostileRequest(form.method, action, body=pairs, files=files)
 
         # A valid value first and an out-of-range one under the same key: forms read the last one, id lists
         # read both.
-        walk = [[hostile.KITCHEN_SINK], [plausible(target), hostile.OUT_OF_RANGE], ["A" * hostile.HUGE]]
+        walk = [[hostile.KITCHEN_SINK + "A" * hostile.HUGE], [plausible(target), hostile.OUT_OF_RANGE]]
         for values in walk:
             req = request_with(values, file=hostile.files(seeded)[8] if target.kind == "file" else None)
             self.record(label, req, passwords=_passwords(req.query + req.body))

@@ -41,6 +41,7 @@ COLUMNS = {
     ("UnitMemberForm", "contact_name"): "members.UnitMember.contact_name",
     ("UnitMemberForm", "contact_mobile"): "members.UnitMember.contact_mobile",
     ("FeePaymentForm", "note"): "members.FeePayment.note",
+    ("DuesRejectForm", "reason"): "members.DuesPayment.reject_reason",
     ("TransferForm", "comment"): "orgs.AuditEvent.comment",
     ("StatusForm", "comment"): "orgs.AuditEvent.comment",
     ("ClaimForm", "name"): "members.Person.name",

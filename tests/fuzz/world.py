@@ -8,8 +8,12 @@ re-registration links, evidence files, notices.
 
 from dataclasses import dataclass, field
 
+from datetime import timedelta
+
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from tests.conftest import valid_id_number
 
@@ -57,6 +61,15 @@ def _census_committed(admin, org, serials):
     return census_services.census_commit(census_id=census.pk)
 
 
+def _paid(membership, year, admin):
+    """A fee paid on site and confirmed: the receipt."""
+    from members.models import DuesPayment
+    from members.services.payments import payment_confirm, payment_submit
+
+    payment = payment_submit(person=membership.person, membership=membership, year=year, method=DuesPayment.Method.ON_SITE)
+    return payment_confirm(actor=admin, payment=payment)
+
+
 def build_world(request) -> World:
     """Build the world from the shared fixtures of tests/conftest.py (the same actors as tests/tenancy)."""
     from approvals import services as approvals
@@ -65,7 +78,10 @@ def build_world(request) -> World:
     from members.models import Award, CensusRow, Membership, Notice, Person
     from members.services import census as census_services
     from members.services.consent import consent_give
+    from members.models import DuesPayment
     from members.services.fees import fee_set
+    from members.services.payments import payment_submit
+    from orgs.services.service_tokens import service_token_create
     from members.services.notices import notice_create
     from members.services.units import unit_member_create
     from orgs.models import Org
@@ -114,7 +130,23 @@ def build_world(request) -> World:
     unit_b = unit_member_create(
         actor=admin_b, org=county_b, name="某县某公司", uscc="91130122MA0A1B2C3X", override_reason="与营业执照一致"
     )
-    fee_set(actor=admin_a, org=county_a, category="regular", year=YEAR, amount=10)
+    payment, receipt, my_receipt = {}, {}, {}
+    for org, admin, member, mine in ((county_a, admin_a, membership_a, own_membership_a), (county_b, admin_b, membership_b, own_membership_b)):
+        for fee_org, fee_admin in ((org, admin), (org.parent, fx("city_admin"))):
+            for year in (YEAR - 1, YEAR):
+                fee_set(actor=fee_admin, org=fee_org, category="regular", year=year, amount=10)
+        receipt[org.pk] = _paid(member, YEAR - 1, admin)
+        my_receipt[org.pk] = _paid(mine, YEAR - 1, fx("city_admin"))
+        proof = SimpleUploadedFile("transfer.pdf", b"%PDF-1.4 transfer", content_type="application/pdf")
+        payment[org.pk] = payment_submit(
+            person=member.person, membership=member, year=YEAR, method=DuesPayment.Method.BANK_TRANSFER, proof=proof
+        )
+    token_a, _ = service_token_create(
+        actor=admin_a, org=county_a, name="统计系统", scopes=["read_progress"], expires_at=timezone.now() + timedelta(days=30)
+    )
+    token_b, _ = service_token_create(
+        actor=admin_b, org=county_b, name="统计系统", scopes=["read_progress"], expires_at=timezone.now() + timedelta(days=30)
+    )
 
     census_a = _census_committed(admin_a, county_a, [70_001, 70_002, 70_003])
     census_b = _census_committed(admin_b, county_b, [71_001, 71_002])
@@ -145,6 +177,10 @@ def build_world(request) -> World:
         "unit": {"own": unit_a.pk, "other": unit_b.pk},
         "account": {"own": second_admin.pk, "other": second_admin_b.pk},
         "notice": {"own": notice_a.pk, "other": notice_b.pk},
+        "payment": {"own": payment[county_a.pk].pk, "other": payment[county_b.pk].pk},
+        "receipt": {"own": receipt[county_a.pk].pk, "other": receipt[county_b.pk].pk},
+        "my_receipt": {"own": my_receipt[county_a.pk].pk, "other": my_receipt[county_b.pk].pk},
+        "service_token": {"own": token_a.pk, "other": token_b.pk},
         "year": {"own": YEAR, "other": 1999},
     }
     tokens = {
@@ -157,6 +193,14 @@ def build_world(request) -> World:
     id_numbers |= {
         decrypt_id_number(t) for t in CensusRow.objects.exclude(id_number_encrypted="").values_list("id_number_encrypted", flat=True)
     }
+
+    # The progress recount is debounced through the cache: held open for the whole run, accepted writes mark
+    # orgs dirty without recounting the province after every request (the recount does not read input).
+    from django.core.cache import cache
+
+    from approvals.progress import PROGRESS_SCHEDULED_CACHE_KEY
+
+    cache.set(PROGRESS_SCHEDULED_CACHE_KEY, 1, timeout=60 * 60)
 
     sessions = {}
     for role, user in users.items():
