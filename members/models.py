@@ -40,11 +40,15 @@ class Person(models.Model):
         FEMALE = "female", _("女")
 
     class Education(models.TextChoices):
-        SECONDARY_OR_BELOW = "secondary", _("中专及以下")
-        JUNIOR_COLLEGE = "junior_college", _("大专")
-        BACHELOR = "bachelor", _("本科")
-        MASTER = "master", _("硕士")
-        DOCTOR = "doctor", _("博士")
+        """Highest education by the national classification, highest first."""
+
+        DOCTOR = "doctor", _("博士研究生")
+        MASTER = "master", _("硕士研究生")
+        BACHELOR = "bachelor", _("大学本科")
+        JUNIOR_COLLEGE = "junior_college", _("大学专科")
+        SECONDARY_VOCATIONAL = "secondary_vocational", _("中等专科（含中技）")
+        HIGH_SCHOOL = "high_school", _("高中")
+        JUNIOR_HIGH_OR_BELOW = "junior_high_or_below", _("初中及以下")
 
     class Title(models.TextChoices):
         NONE = "none", _("无")
@@ -72,6 +76,9 @@ class Person(models.Model):
     employer = models.CharField(_("工作单位"), max_length=100, blank=True)
     discipline = models.CharField(_("学科专业"), max_length=100, blank=True)
     education = models.CharField(_("最高学历"), max_length=20, choices=Education.choices, blank=True)
+    # Set when the education choices changed under a stored value ("中专及以下" became 中等专科): the profile page
+    # asks the person to confirm it once, and saving the profile clears it.
+    education_unconfirmed = models.BooleanField(_("学历待本人确认"), default=False)
     title = models.CharField(_("专业技术职称"), max_length=20, choices=Title.choices, blank=True)
     is_rural_expert = models.BooleanField(_("农村技术能手"), default=False)
     is_popsci_leader = models.BooleanField(_("科普带头人"), default=False)
