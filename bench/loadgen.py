@@ -123,7 +123,7 @@ COLUMNS = {
     Recommendation: ["id", "person_id", "from_org_id", "to_org_id", "source_membership_id",
                      "source_application_id", "opinion", "recommended_by_id", "created_at"],
     Membership: ["id", "person_id", "org_id", "level", "number", "grade", "category", "status", "joined_on",
-                 "application_id", "created_at", "updated_at", "unit_id"],
+                 "application_id", "created_at", "updated_at", "unit_id", "origin"],
     AuditEvent: ["id", "actor_id", "at", "ip", "action", "object_type", "object_id", "org_id", "comment", "data"],
 }
 INSERT_ORDER = [User, Person, Consent, Award, Application, Recommendation, Membership, AuditEvent]
@@ -520,7 +520,8 @@ class _Builder:
             row = self.membership_rows.pop(membership_id)
             number = member_number_format(org=self.orgs[org_id], year=year, sequence=sequence)
             row[4] = number
-            self.rows[Membership].append((*row, None))  # individual members: no unit
+            # Individual members admitted on an application: no unit.
+            self.rows[Membership].append((*row, None, str(Membership.Origin.APPLICATION)))
             self.rows[AuditEvent].append((
                 self._id(AuditEvent), self.admins[org_id], decided_at, None, "application.approve",
                 "approvals.application", str(app_id), org_id, "", {"member_number": number, "override": override},

@@ -184,6 +184,15 @@ class Membership(models.Model):
         FOREIGN = "foreign", _("外籍会员")
         PERMANENT = "permanent", _("永久会员")
 
+    class Origin(models.TextChoices):
+        """How the membership came about. Only admissions count toward the yearly development targets
+        (冀科协〔2017〕90号 二、目标任务): existing members entered by the census and transfers between
+        organisations are not members developed that year."""
+
+        APPLICATION = "application", _("申请入会")
+        CENSUS = "census", _("存量会员登记")
+        TRANSFER = "transfer", _("转入")
+
     person = models.ForeignKey(Person, verbose_name=_("人员"), on_delete=models.PROTECT, related_name="memberships")
     org = models.ForeignKey("orgs.Org", verbose_name=_("组织"), on_delete=models.PROTECT, related_name="memberships")
     level = models.CharField(_("级别"), max_length=16)
@@ -191,6 +200,7 @@ class Membership(models.Model):
     grade = models.CharField(_("会员等级"), max_length=16, choices=Grade.choices, default=Grade.ORDINARY)
     category = models.CharField(_("会员类别"), max_length=16, choices=Category.choices, default=Category.REGULAR)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    origin = models.CharField(_("来源"), max_length=16, choices=Origin.choices, default=Origin.APPLICATION)
     joined_on = models.DateField(_("入会日期"))
     unit = models.ForeignKey(
         "members.UnitMember",

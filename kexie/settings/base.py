@@ -28,6 +28,8 @@ INSTALLED_APPS = [
     "guardian",
     "axes",
     "django_celery_beat",
+    # Its ready() starts the in-process scheduler when no broker is configured (kexie/scheduler.py).
+    "kexie",
     "members",
     "orgs",
     "approvals",
@@ -168,6 +170,17 @@ CELERY_BEAT_SCHEDULE = {
     "progress-recompute-all": {"task": "approvals.tasks.progress_recompute_all", "schedule": crontab(hour=2, minute=30)},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Without a broker there is no `celery beat`: auto runs CELERY_BEAT_SCHEDULE in the runserver process itself,
+# on runs it in any process without a broker, off never (kexie/scheduler.py).
+KEXIE_INPROCESS_SCHEDULER = env("KEXIE_INPROCESS_SCHEDULER", default="auto")
+
+# --- Progress figures -------------------------------------------------------------------------------------
+# With a worker, a burst of decisions within this many seconds is recounted by one job.
+KEXIE_PROGRESS_DEBOUNCE_SECONDS = env.int("KEXIE_PROGRESS_DEBOUNCE_SECONDS", default=30)
+# In-process (no broker), the recount runs this many seconds after a change, off the request that made it.
+KEXIE_PROGRESS_INPROCESS_DELAY_SECONDS = env.float("KEXIE_PROGRESS_INPROCESS_DELAY_SECONDS", default=2.0)
+# Handling limit of the overdue figure (orgs.figures), in calendar days until review deadlines count working days.
+KEXIE_REVIEW_LIMIT_DAYS = env.int("KEXIE_REVIEW_LIMIT_DAYS", default=15)
 
 # --- Email ----------------------------------------------------------------------------------------------
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -447,6 +447,7 @@ def _census_commit_rows(census: CensusImport) -> int:
                     number=numbers[start + i],
                     grade=GRADE_WORDS.get(r.grade, Membership.Grade.ORDINARY),
                     status=Membership.Status.PENDING_REREGISTRATION,
+                    origin=Membership.Origin.CENSUS,
                     joined_on=today,
                 )
                 for i, (p, r) in enumerate(zip(people, chunk))

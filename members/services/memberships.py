@@ -145,6 +145,7 @@ def membership_transfer(*, actor, membership: Membership, target_org: Org, comme
             category=membership.category,
             # Someone still to re-register stays so in the new org: the transfer does not confirm their data.
             status=old_status,
+            origin=Membership.Origin.TRANSFER,
             joined_on=today,
         )
         data = {"from_membership": membership.pk, "to_membership": new.pk, "from_org": source.pk, "to_org": target.pk}

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from kexie.errors import DomainError, OutOfScope
 from members.forms.fees import FeeForm
-from members.selectors.fees import fee_collection, fees_of_person
+from members.selectors.fees import fee_figures, fees_of_person
 from members.services.fees import fee_set as fee_set_service
 from orgs.decorators import console_required
 from orgs.selectors.scope import can_manage_org, org_managed_or_404, org_visible_or_404
@@ -22,7 +22,7 @@ def _fee_page(request, org, *, form=None, status: int = 200):
         "org": org,
         "fees": org.fees.all(),
         "form": form or FeeForm(initial={"year": year}),
-        "collection": fee_collection(org=org, year=year),
+        "collection": fee_figures(org=org, year=year),
         "year": year,
         "can_manage": can_manage_org(request.user, org),
     }
