@@ -114,7 +114,7 @@ COLUMNS = {
            "is_staff", "is_active", "date_joined", "full_name", "mobile", "department", "created_by_id"],
     Person: ["id", "user_id", "name", "gender", "birth_date", "id_number_encrypted", "id_number_index",
              "id_number_masked", "mobile", "email", "employer", "discipline", "education", "title",
-             "is_rural_expert", "is_popsci_leader", "restricted_at", "created_at", "updated_at"],
+             "is_rural_expert", "is_popsci_leader", "restricted_at", "created_at", "updated_at", "education_unconfirmed"],
     Consent: ["id", "user_id", "version", "given_at", "withdrawn_at"],
     Award: ["id", "person_id", "name", "level", "year", "issuer", "evidence", "created_at"],
     Application: ["id", "person_id", "org_id", "status", "eligibility", "meets_criteria", "explanation",
@@ -397,7 +397,7 @@ class _Builder:
             person_id, user_id, name, "male" if int(id_number[16]) % 2 else "female",
             date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14])), None, None, None,
             mobile, email, rng.choice(EMPLOYERS), rng.choice(DISCIPLINES), person["education"], person["title"],
-            person["is_rural_expert"], person["is_popsci_leader"], None, joined, joined,
+            person["is_rural_expert"], person["is_popsci_leader"], None, joined, joined, False,
         ])
         best_award = None
         for _ in range(self._pick(AWARD_COUNT_WEIGHTS)):
