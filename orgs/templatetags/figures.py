@@ -9,52 +9,43 @@ from orgs.figures import BY_KEY, NOTES, TARGET_DEFINITIONS
 
 register = template.Library()
 
-_NOTES = {n.key: n for n in NOTES}
+_ENTRIES = {"figure": BY_KEY, "target": TARGET_DEFINITIONS, "note": {n.key: n for n in NOTES}}
 
 
-def _help(anchor: str, label: str, definition: str) -> str:
+def _help(kind: str, key: str) -> str:
+    entry = _ENTRIES[kind][key]
     return format_html(
         '<a class="fig-help" href="{}#{}" title="{}" aria-label="{}">?</a>',
         reverse("progress:definitions"),
-        anchor,
-        definition,
-        _("“%(label)s”的定义") % {"label": label},
+        entry.anchor,
+        entry.definition,
+        _("“%(label)s”的定义") % {"label": entry.label},
     )
 
 
-def _labelled(anchor: str, label: str, definition: str) -> str:
-    return format_html('<span class="figure-label">{}{}</span>', label, _help(anchor, label, definition))
+def _labelled(kind: str, key: str) -> str:
+    return format_html('<span class="figure-label">{}{}</span>', _ENTRIES[kind][key].label, _help(kind, key))
 
 
 @register.simple_tag
 def figure_label(key: str) -> str:
     """`收到申请?` where ? opens the figure's entry on the definitions page."""
-    figure = BY_KEY[key]
-    return _labelled(figure.anchor, str(figure.label), str(figure.definition))
-
-
-@register.simple_tag
-def figure_help(key: str) -> str:
-    figure = BY_KEY[key]
-    return _help(figure.anchor, str(figure.label), str(figure.definition))
+    return _labelled("figure", key)
 
 
 @register.simple_tag
 def target_label(metric: str) -> str:
-    target = TARGET_DEFINITIONS[metric]
-    return _labelled(target.anchor, str(target.label), str(target.definition))
+    return _labelled("target", metric)
 
 
 @register.simple_tag
 def note_label(key: str) -> str:
-    note = _NOTES[key]
-    return _labelled(note.anchor, str(note.label), str(note.definition))
+    return _labelled("note", key)
 
 
 @register.simple_tag
 def note_help(key: str) -> str:
-    note = _NOTES[key]
-    return _help(note.anchor, str(note.label), str(note.definition))
+    return _help("note", key)
 
 
 @register.filter
