@@ -1,4 +1,10 @@
 from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
+
+
+class AdminConfig(DjangoAdminConfig):
+    # Replaces django.contrib.admin in INSTALLED_APPS so `admin.site` is kexie's, with the checked login.
+    default_site = "kexie.admin_site.AdminSite"
 
 
 class KexieConfig(AppConfig):
@@ -6,6 +12,7 @@ class KexieConfig(AppConfig):
 
     name = "kexie"
     verbose_name = "kexie"
+    default = False
 
     def ready(self) -> None:
         from kexie import scheduler

@@ -2,20 +2,9 @@
 
 from contextvars import ContextVar
 
-from django.conf import settings
-
 _client_ip: ContextVar[str | None] = ContextVar("client_ip", default=None)
-
-
-def client_ip_from(request) -> str | None:
-    # Only trust X-Forwarded-For as far as the number of proxies we actually run behind.
-    proxies = settings.TRUSTED_PROXY_COUNT
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if proxies and forwarded:
-        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
-        if len(hops) >= proxies:
-            return hops[-proxies]
-    return request.META.get("REMOTE_ADDR") or None
+# The credential of an API request other than the account's own sign-in ("service_token:<id>"), for audit rows.
+_credential: ContextVar[str | None] = ContextVar("credential", default=None)
 
 
 def set_client_ip(ip: str | None):
@@ -28,3 +17,15 @@ def reset_client_ip(token) -> None:
 
 def current_client_ip() -> str | None:
     return _client_ip.get()
+
+
+def set_credential(label: str | None):
+    return _credential.set(label)
+
+
+def reset_credential(token) -> None:
+    _credential.reset(token)
+
+
+def current_credential() -> str | None:
+    return _credential.get()

@@ -8,24 +8,27 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from kexie.errors import DomainError, OutOfScope
 from orgs.decorators import console_required
 from orgs.figures import BY_KEY, NOTES, TARGET_DEFINITIONS, definition_sections
-from orgs.forms import AdminAccountForm, ProgressFilterForm, StaffAccountForm, TargetForm
+from orgs.forms import AdminAccountForm, HandlingDaysForm, ProgressFilterForm, StaffAccountForm, TargetForm
 from orgs.models import Target
 from orgs.roles import is_console_user
 from orgs.selectors import accounts as account_selectors
 from orgs.selectors import progress as progress_selectors
 from orgs.selectors.scope import org_visible_or_404, orgs_below_managed, orgs_managed_by, orgs_visible_to
+from orgs.selectors.handling import handling_days_of
 from orgs.services import accounts as account_services
+from orgs.services import handling as handling_services
 from orgs.services import targets as target_services
 from orgs.services.progress import dashboard_export
 
 User = get_user_model()
 
 
+@require_safe
 def home(request):
     """Landing page for visitors; signed-in users go to their own workspace."""
     user = request.user
@@ -37,8 +40,12 @@ def home(request):
 
 
 @console_required
+@require_GET
 def org_detail(request, org_id: int):
-    org = org_visible_or_404(request.user, org_id)
+    return _org_detail_page(request, org_visible_or_404(request.user, org_id))
+
+
+def _org_detail_page(request, org, *, handling_form=None, status: int = 200):
     children = orgs_visible_to(request.user).filter(parent=org).order_by("code")
     context = {
         "org": org,
@@ -46,11 +53,33 @@ def org_detail(request, org_id: int):
         "ancestors": orgs_visible_to(request.user).filter(pk__in=org.get_ancestors().values("pk")),
         "can_manage": orgs_managed_by(request.user).filter(pk=org.pk).exists(),
         "administrators": account_selectors.administrators_of_visible(request.user, org),
+        "handling_days": handling_days_of(org),
+        "can_set_handling_days": request.user.is_superuser or orgs_below_managed(request.user).filter(pk=org.pk).exists(),
+        "handling_form": handling_form or HandlingDaysForm(initial={"days": org.handling_days}),
     }
-    return render(request, "orgs/detail.html", context)
+    return render(request, "orgs/detail.html", context, status=status)
 
 
 @console_required
+@require_POST
+def org_handling_days(request, org_id: int):
+    org = org_visible_or_404(request.user, org_id)
+    form = HandlingDaysForm(request.POST)
+    if form.is_valid():
+        try:
+            handling_services.org_handling_days_set(actor=request.user, org=org, days=form.cleaned_data["days"])
+        except OutOfScope:
+            raise Http404
+        except DomainError as exc:
+            form.add_error("days", exc.message)
+        else:
+            messages.success(request, _("已保存办理时限"))
+            return redirect("orgs:detail", org.pk)
+    return _org_detail_page(request, org, handling_form=form, status=400)
+
+
+@console_required
+@require_GET
 def account_list(request):
     accounts = account_selectors.admin_accounts_manageable_by(request.user)
     page = Paginator(accounts, 50).get_page(request.GET.get("page"))
@@ -80,6 +109,7 @@ def _account_form_page(request, form, *, create, success_message, title: str):
 
 
 @console_required
+@require_http_methods(["GET", "POST"])
 def account_create(request):
     orgs = orgs_below_managed(request.user).order_by("tree_id", "lft")
     if not orgs.exists():
@@ -96,6 +126,7 @@ def account_create(request):
 
 
 @console_required
+@require_http_methods(["GET", "POST"])
 def staff_create(request):
     if not account_selectors.is_province_administrator(request.user):
         raise Http404
@@ -142,6 +173,7 @@ def _dashboard_filters(request) -> tuple[ProgressFilterForm, int, str, int | Non
 
 
 @console_required
+@require_GET
 def progress_dashboard(request):
     form, year, kind, org_id, order = _dashboard_filters(request)
     dashboard = progress_selectors.progress_dashboard(request.user, year=year, org_id=org_id, kind=kind, order=order)
@@ -163,6 +195,7 @@ def progress_dashboard(request):
 
 
 @console_required
+@require_GET
 def progress_dashboard_export(request):
     _form, year, kind, org_id, order = _dashboard_filters(request)
     dashboard = progress_selectors.progress_dashboard(request.user, year=year, org_id=org_id, kind=kind, order=order)
@@ -176,6 +209,7 @@ def progress_dashboard_export(request):
 
 
 @console_required
+@require_GET
 def target_list(request):
     form, year, kind, _org, _order = _dashboard_filters(request)
     orgs = progress_selectors.targets_settable_by(request.user)
@@ -191,6 +225,7 @@ def target_list(request):
 
 
 @console_required
+@require_http_methods(["GET", "POST"])
 def target_edit(request, org_id: int, year: int):
     org = progress_selectors.targets_settable_by(request.user).filter(pk=org_id).first()
     if org is None or year not in target_services.YEAR_RANGE:
@@ -215,6 +250,7 @@ def target_edit(request, org_id: int, year: int):
     return render(request, "orgs/dashboard_target_form.html", {"form": form, "org": org, "year": year})
 
 
+@require_safe
 def progress_public(request):
     """动态公布申报情况: no login; aggregates by city and county only."""
     form = ProgressFilterForm(request.GET or None)

@@ -3,6 +3,7 @@
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_GET
 
 from approvals.selectors.reports import annual_report
 from approvals.services import annual_report_export
@@ -22,6 +23,7 @@ def _report_for(request, org_id: int, year: int):
 
 
 @console_required
+@require_GET
 def report(request, org_id: int, year: int):
     org_visible_or_404(request.user, org_id)
     picked = request.GET.get("year", "")
@@ -34,6 +36,7 @@ def report(request, org_id: int, year: int):
 
 
 @console_required
+@require_GET
 def report_xlsx(request, org_id: int, year: int):
     r = _report_for(request, org_id, year)
     content = annual_report_export(actor=request.user, report=r)

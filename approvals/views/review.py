@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from approvals import services
 from approvals.forms import BatchApproveForm, DecisionForm, QueueFilterForm, RecommendForm
@@ -65,8 +65,10 @@ def queue(request):
     )
     page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
     managed = set(orgs_managed_by(request.user).values_list("pk", flat=True))
+    today = timezone.localdate()
     for application in page:
         application.can_decide = application.org_id in managed and application.status == Application.Status.SUBMITTED
+        application.overdue = application.is_overdue_on(today)
     context = {"form": form, "page": page, "can_batch": any(a.can_decide for a in page)}
     return render(request, "approvals/queue.html", context)
 
@@ -199,6 +201,7 @@ def _recommend(request, *, template_context: dict, person, from_org, source_memb
 
 
 @console_required
+@require_http_methods(["GET", "POST"])
 def recommend_application(request, application_id: int):
     application = selectors.application_managed_or_404(request.user, application_id)
     response = _recommend(
@@ -228,6 +231,7 @@ def evidence_download(request, application_id: int, award_id: int):
 
 
 @console_required
+@require_http_methods(["GET", "POST"])
 def member_recommend(request, membership_id: int):
     membership = membership_managed_or_404(request.user, membership_id)
     response = _recommend(

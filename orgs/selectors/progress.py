@@ -1,7 +1,6 @@
 """Progress dashboards, the public page and targets, read from the stored snapshots through orgs.figures (no
 personal data)."""
 
-import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -17,8 +16,6 @@ from orgs import permissions
 from orgs.figures import Figures, competition_ranks, elapsed_months, lag_badge, overall_completion
 from orgs.models import Org, ProgressDirtyMark, ProgressSnapshot, Target
 from orgs.selectors.scope import org_visible_or_404, orgs_below_managed, orgs_visible_to
-
-logger = logging.getLogger(__name__)
 
 # A safety net only: new snapshots drop the cached copy at once (orgs.services.progress.progress_public_invalidate).
 PUBLIC_CACHE_SECONDS = 300
@@ -208,20 +205,8 @@ def public_cache_key(year: int) -> str:
 
 def progress_public(year: int) -> dict:
     """Aggregates by city and county for the public page: org names and numbers only. Cached until the next
-    recount of the year drops it; a cache that cannot be reached is skipped, never an error page."""
-    key = public_cache_key(year)
-    try:
-        data = cache.get(key)
-    except Exception:  # noqa: BLE001 - Redis down: read the snapshots directly
-        logger.warning("public progress cache unavailable")
-        return _progress_public(year)
-    if data is None:
-        data = _progress_public(year)
-        try:
-            cache.set(key, data, PUBLIC_CACHE_SECONDS)
-        except Exception:  # noqa: BLE001
-            logger.warning("public progress cache unavailable")
-    return data
+    recount of the year drops it (orgs.services.progress.progress_public_invalidate)."""
+    return cache.get_or_set(public_cache_key(year), lambda: _progress_public(year), PUBLIC_CACHE_SECONDS)
 
 
 def _public_areas() -> list[Org]:

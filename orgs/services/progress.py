@@ -4,7 +4,6 @@ The recount itself counts applications and memberships, so it lives in approvals
 orgs only marks organisations dirty and announces it with the `progress_dirty` signal.
 """
 
-import logging
 from collections.abc import Iterable
 
 from django.core.cache import cache
@@ -15,8 +14,6 @@ from orgs.models import ProgressDirtyMark
 from orgs.selectors.progress import public_cache_key
 from orgs.services.audit import audit_record
 from orgs.signals import progress_dirty
-
-logger = logging.getLogger(__name__)
 
 
 def progress_mark_dirty(*, org_ids: Iterable[int]) -> None:
@@ -37,12 +34,8 @@ def progress_schedule(*, org_ids: Iterable[int]) -> None:
 
 
 def progress_public_invalidate(*, year: int) -> None:
-    """New snapshots of `year` were committed: the public page's cached copy is dropped so that it shows them.
-    A cache that cannot be reached holds nothing to drop (the page then reads the snapshots directly)."""
-    try:
-        cache.delete(public_cache_key(year))
-    except Exception:  # noqa: BLE001 - the cache being down never fails a recount
-        logger.warning("public progress cache for %s not invalidated", year)
+    """New snapshots of `year` were committed: the public page's cached copy is dropped so that it shows them."""
+    cache.delete(public_cache_key(year))
 
 
 def dashboard_export(*, actor, dashboard, year: int, kind: str) -> bytes:

@@ -24,7 +24,7 @@ from orgs.services.progress import progress_mark_dirty
 from orgs.services.targets import targets_seed
 from tests.approvals.progress_dataset import AS_OF, YEARS, defer_recounts, generate
 
-LIVE = ("active", "pending_rereg")
+LIVE = ("active", "pending_rereg", "pending_renewal")
 
 
 def _month_counts(moments) -> list[int]:
@@ -79,7 +79,7 @@ def _brute_force(org: Org, year: int, scope: str) -> tuple[dict, dict]:
     counts["members_year_end"] = members.filter(status__in=LIVE, joined_on__lt=dt.date(year + 1, 1, 1)).count()
     counts["unit_members_year_end"] = units.filter(status="active", joined_on__lt=dt.date(year + 1, 1, 1)).count()
     owing = [
-        m for m in members.filter(status="active", joined_on__lt=dt.date(year + 1, 1, 1))
+        m for m in members.filter(status__in=("active", "pending_renewal"), joined_on__lt=dt.date(year + 1, 1, 1))
         if Fee.objects.filter(org_id=m.org_id, category=m.category, year=year, amount__gt=0).exists()
     ]
     payments = {p.membership_id: p.kind for p in FeePayment.objects.filter(membership__in=owing, year=year)}

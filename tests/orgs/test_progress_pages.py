@@ -200,18 +200,6 @@ def test_the_public_page_shows_a_recount_at_once_despite_its_cache(client, hebei
     assert again["province"]["approved"] == 1, "new snapshots drop the cached copy"
 
 
-@pytest.mark.django_db
-def test_the_public_page_works_when_the_cache_is_down(client, hebei, monkeypatch):
-    from orgs.selectors import progress as selectors
-
-    def down(*args, **kwargs):
-        raise ConnectionError("redis down")
-
-    monkeypatch.setattr(selectors.cache, "get", down)
-    monkeypatch.setattr(selectors.cache, "set", down)
-    assert client.get(reverse("progress:index")).status_code == 200
-
-
 # --- definitions one click away ---------------------------------------------------------------------------
 
 

@@ -57,7 +57,7 @@ def test_provincial_staff_see_every_city_lagging_first_with_rank_one_the_best(
     assert rows[-1].org == city, "lagging first: the best is last, with its rank 1"
     assert 'class="badge bad"' in body, "2026 with 1 of 610 members is behind"
     assert "数据截至" in body
-    assert 'src="/static/vendor/chartjs/chart.umd.min.js"' in body and 'src="/static/js/progress-chart.js"' in body
+    assert 'src="/static/vendor/chartjs/chart.umd.min.js"' in body and 'src="/static/js/dashboard-chart.js"' in body
     assert "<script>" not in body, "no inline script: the chart reads the JSON block"
 
 

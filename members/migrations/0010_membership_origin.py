@@ -27,8 +27,8 @@ def classify_existing(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("members", "0005_education_national_classification"),
-        ("orgs", "0002_targets_and_progress_snapshots"),
+        ("members", "0009_education_national_classification"),
+        ("orgs", "0004_handling_time_limits"),
     ]
 
     operations = [
