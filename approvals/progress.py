@@ -8,7 +8,8 @@ from the snapshot it is compared with.
 Counting notes (calendar year Y in Asia/Shanghai):
 - applications are received in the month they were created and approved / rejected / withdrawn in the month
   of the decision; pending and overdue are applications received in Y that are still open at the time of
-  counting (`as_of`); handling time is decided_at − submitted_at (the latest submission);
+  counting (`as_of`), overdue meaning past `due_on` as approvals.deadlines sets it; handling time is
+  decided_at − submitted_at (the latest submission), in calendar days;
 - memberships count by `Membership.origin`: only admissions (application) are new members; census imports and
   transfers are their own figures; year-end members are live memberships that started by the end of Y;
 - unit members and fees: see their definitions; fee counts come from members.selectors.fees.
@@ -32,7 +33,7 @@ from kexie.locks import advisory_lock
 from members.models import Membership, UnitMember
 from members.selectors.fees import fee_counts
 from members.services.memberships import LIVE_STATUSES
-from orgs.figures import Figures, Tally, completion, review_limit_days, snapshot_is_current, year_bounds
+from orgs.figures import Figures, Tally, completion, snapshot_is_current, year_bounds
 from orgs.models import Org, ProgressDirtyMark, ProgressSnapshot, Target
 from orgs.services.progress import progress_public_invalidate
 
@@ -60,7 +61,8 @@ def _org_filter(field: str, org_ids: set[int] | None) -> Q:
 
 def _applications(year: int, org_ids: set[int] | None, as_of: dt.datetime) -> Iterable[Row]:
     start, end = year_bounds(year)
-    overdue_before = as_of - dt.timedelta(days=review_limit_days())
+    # Overdue as the review queue marks it (approvals.deadlines): waiting for the org past its due date.
+    today = timezone.localdate(as_of)
     rows = (
         Application.objects.filter(
             _org_filter("org_id", org_ids),
@@ -69,7 +71,7 @@ def _applications(year: int, org_ids: set[int] | None, as_of: dt.datetime) -> It
         .annotate(
             cm=_month_in("created_at", start, end),
             dm=_month_in("decided_at", start, end),
-            late=_flag(Q(status=Application.Status.SUBMITTED, submitted_at__lt=overdue_before)),
+            late=_flag(Q(status=Application.Status.SUBMITTED, due_on__lt=today)),
         )
         .values_list("org_id", "status", "cm", "dm", "late")
         .annotate(

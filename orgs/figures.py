@@ -17,9 +17,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.utils import timezone
-from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from orgs.models import Org, Target
@@ -33,16 +31,6 @@ RULE_GROWTH = _("中国科协2017年学会改革工作要点 2：个人会员总
 RULE_FEES = _("中国科协2017年学会改革工作要点 2：提高个人会员的会费收缴比例")
 RULE_UNITS = _("豫科协学会治理与服务改革创新工程 5：设立单位会员和个人会员；晋青科教发〔2014〕01号：每市每年发展 3–5 个团体会员")
 RULE_PUBLISH = _("冀科协〔2017〕90号 附件通知四：动态公布网上申报情况")
-
-
-def review_limit_days() -> int:
-    """The handling limit of the overdue figure. Calendar days for now; working days follow with the review
-    deadlines (KEXIE_REVIEW_LIMIT_DAYS, default 15)."""
-    return int(getattr(settings, "KEXIE_REVIEW_LIMIT_DAYS", 15))
-
-
-def _limit_text(template) -> str:
-    return str(template) % {"limit": review_limit_days()}
 
 
 @dataclass(frozen=True)
@@ -88,9 +76,9 @@ FIGURES: tuple[Figure, ...] = (
            derived=True),
     Figure("pending", _("待处理"), _("本年度收到、目前仍待审核或退回修改中的申请件数，按提交月份计。"), RULE_REVIEW,
            "applications", unit="件", monthly=True),
-    Figure("overdue", _("超期未办"), lazy(_limit_text, str)(
-        _("本年度收到、目前待审核且最近一次提交距统计时已超过 %(limit)s 天（办理时限，暂按自然日计）的申请件数；退回修改期间不计。")
-    ), RULE_REVIEW, "applications", unit="件"),
+    Figure("overdue", _("超期未办"),
+           _("本年度收到、目前待审核且已过预计办结日期的申请件数；办结日期按本组织的办理时限（工作日，法定节假日和调休按国家安排）"
+             "从首次提交起算，退回修改期间暂停计时。"), RULE_REVIEW, "applications", unit="件"),
     Figure("handling_seconds", _("办理用时合计"), _("本年度已办结申请的办理用时之和（秒），用于计算平均办理天数。"), RULE_REVIEW,
            "applications", unit="秒", shown=False),
     Figure("avg_handling_days", _("平均办理天数"),

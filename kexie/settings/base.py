@@ -258,8 +258,6 @@ KEXIE_INPROCESS_SCHEDULER = env("KEXIE_INPROCESS_SCHEDULER", default="auto")
 KEXIE_PROGRESS_DEBOUNCE_SECONDS = env.int("KEXIE_PROGRESS_DEBOUNCE_SECONDS", default=30)
 # In-process (no broker), the recount runs this many seconds after a change, off the request that made it.
 KEXIE_PROGRESS_INPROCESS_DELAY_SECONDS = env.float("KEXIE_PROGRESS_INPROCESS_DELAY_SECONDS", default=2.0)
-# Handling limit of the overdue figure (orgs.figures), in calendar days until review deadlines count working days.
-KEXIE_REVIEW_LIMIT_DAYS = env.int("KEXIE_REVIEW_LIMIT_DAYS", default=15)
 
 # --- Census jobs and uploads -------------------------------------------------------------------------------
 # A census validation or commit with no sign of life for this long counts as stuck: the page offers 重新处理

@@ -59,7 +59,11 @@ def _decisions(rng, orgs, make_applicant, reviewer, n_people: int) -> None:
     for application in Application.objects.all():
         created = random_moment(rng)
         decided = created + dt.timedelta(days=rng.randrange(0, 90)) if application.decided_at else None
-        Application.objects.filter(pk=application.pk).update(created_at=created, submitted_at=created, decided_at=decided)
+        # Roughly the working-day limit of 15 days; the figures read due_on as approvals.deadlines sets it.
+        due = timezone.localtime(created).date() + dt.timedelta(days=21)
+        Application.objects.filter(pk=application.pk).update(
+            created_at=created, submitted_at=created, clock_started_at=created, decided_at=decided, due_on=due
+        )
         if decided:
             Membership.objects.filter(application=application).update(joined_on=timezone.localtime(decided).date())
     for recommendation in Recommendation.objects.all():

@@ -40,7 +40,7 @@ def _brute_force(org: Org, year: int, scope: str) -> tuple[dict, dict]:
     start, end = year_bounds(year)
     orgs = Org.objects.in_subtree(org) if scope == "subtree" else Org.objects.filter(pk=org.pk)
     apps = Application.objects.filter(org__in=orgs)
-    received = list(apps.filter(created_at__gte=start, created_at__lt=end).values_list("created_at", "status", "submitted_at"))
+    received = list(apps.filter(created_at__gte=start, created_at__lt=end).values_list("created_at", "status", "due_on"))
     decided = list(apps.filter(decided_at__gte=start, decided_at__lt=end).values_list("decided_at", "status", "submitted_at"))
     recs = Recommendation.objects.filter(from_org__in=orgs)
     made = list(recs.filter(created_at__gte=start, created_at__lt=end).values_list("created_at", flat=True))
@@ -70,8 +70,8 @@ def _brute_force(org: Org, year: int, scope: str) -> tuple[dict, dict]:
             d for d, lv, origin in joined if lv == level and origin == "application"
         )
     counts = {k: sum(v) for k, v in monthly.items()}
-    limit = timezone.now() - dt.timedelta(days=15)
-    counts["overdue"] = sum(1 for _m, s, sub in received if s == "submitted" and sub < limit)
+    today = timezone.localdate()
+    counts["overdue"] = sum(1 for _m, s, due in received if s == "submitted" and due is not None and due < today)
     counts["handling_seconds"] = int(sum(
         ((d - sub).total_seconds() for d, s, sub in decided if s in ("approved", "rejected")), 0.0
     ))

@@ -231,3 +231,17 @@ def test_every_figure_on_every_page_links_to_its_definition(client, city_admin, 
         assert set(links) <= anchors, (name, set(links) - anchors)
     for page in (dashboard, report):
         assert {f.anchor for f in FIGURES if f.shown} <= set(_help_links(page)), "every figure is shown with its link"
+
+
+@pytest.mark.django_db
+def test_the_api_reads_the_same_figures_as_the_dashboard(client, city_admin, city, county_a, make_applicant):
+    targets_seed(year=YEAR)
+    _approve(county_a, "接口", make_applicant, city_admin)
+    progress_recompute_all(years=[YEAR])
+    client.force_login(city_admin)
+    dashboard = client.get(reverse("orgs:dashboard") + f"?year={YEAR}").context["dashboard"]
+    body = client.get(f"/api/v1/orgs/{city.pk}/progress/?year={YEAR}").json()
+    assert body["summary"]["figures"] == dashboard.summary.figures.as_dict()
+    assert body["summary"]["figures"]["new_members"] == 1 and body["summary"]["figures"]["fee_collection_rate"] is None
+    county = next(row for row in body["children"] if row["org_id"] == county_a.pk)
+    assert county["rank"] == 1 and county["figures"]["approved"] == 1
