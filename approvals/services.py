@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from approvals.eligibility import all_met, criteria_as_json, eligibility_check
 from approvals.models import Application, Recommendation
+from approvals.webhooks import Event, application_event, recommendation_created
 from kexie.errors import DomainError, OutOfScope
 from members.models import Membership, Person
 from members.services.memberships import membership_grant
@@ -89,6 +90,7 @@ def application_submit(*, person: Person, org: Org, explanation: str = "", decla
         except IntegrityError:
             raise DomainError(_("您已向“%(org)s”提交过申请，正在处理中，请勿重复提交") % {"org": org.name})
         audit_record(actor=person.user, action="application.submit", obj=application, org=org)
+        application_event(event=Event.APPLICATION_SUBMITTED, application=application)
         notice_create(
             user=person.user,
             title=_("您的入会申请已提交"),
@@ -114,6 +116,7 @@ def application_resubmit(*, application: Application, person: Person, explanatio
         _eligibility_snapshot(application)
         application.save(update_fields=["status", "explanation", "submitted_at", "eligibility", "meets_criteria", "updated_at"])
         audit_record(actor=person.user, action="application.resubmit", obj=application, org=application.org)
+        application_event(event=Event.APPLICATION_SUBMITTED, application=application, resubmitted=True)
         notice_create(
             user=person.user,
             title=_("您的入会申请已重新提交"),
@@ -168,6 +171,7 @@ def application_approve(
             comment=application.override_reason or application.decision_comment,
             data={"member_number": membership.number, "override": bool(application.override_reason)},
         )
+        application_event(event=Event.APPLICATION_DECIDED, application=application, member_number=membership.number)
         notice_create(
             user=application.person.user,
             title=_("您的入会申请已批准"),
@@ -191,6 +195,7 @@ def _decide_with_comment(*, application, reviewer, status: str, comment: str, ac
         application.decided_at = timezone.now() if status == Application.Status.REJECTED else None
         application.save(update_fields=["status", "decided_at", "decided_by", "decision_comment", "updated_at"])
         audit_record(actor=reviewer, action=action, obj=application, org=application.org, comment=comment.strip())
+        application_event(event=Event.APPLICATION_DECIDED, application=application)
         notice_create(
             user=application.person.user,
             title=title,
@@ -307,6 +312,7 @@ def recommendation_create(
             data={"from_org": from_org.pk, "recommendation": recommendation.pk},
         )
         audit_record(actor=actor, action="recommendation.create", obj=recommendation, org=from_org, comment=recommendation.opinion)
+        recommendation_created(recommendation=recommendation, application=application)
         notice_create(
             user=person.user,
             title=_("您已被推荐至上级组织"),

@@ -1,5 +1,5 @@
-"""Organisation endpoints: progress figures of a subtree (from the stored snapshots, as the dashboard) and
-the service tokens an administrator gives other systems."""
+"""Organisation endpoints: progress figures of a subtree (from the stored snapshots, as the dashboard), the
+service tokens an administrator gives other systems and the webhooks that push events to them."""
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -15,10 +15,18 @@ from orgs.api.permissions import AccountOnly
 from orgs.selectors.progress import progress_dashboard
 from orgs.selectors.scope import org_managed_or_404
 from orgs.selectors.service_tokens import service_token_managed_or_404, service_tokens_managed_by
+from orgs.selectors.webhooks import (
+    webhook_deliveries_of,
+    webhook_delivery_managed_or_404,
+    webhook_endpoint_managed_or_404,
+    webhook_endpoints_managed_by,
+)
 from orgs.services.service_tokens import service_token_create, service_token_revoke
+from orgs.services.webhooks import webhook_delivery_redeliver, webhook_endpoint_create, webhook_endpoint_revoke
 
 TAG_PROGRESS = ["管理员：发展进度"]
 TAG_TOKENS = ["管理员：服务令牌"]
+TAG_WEBHOOKS = ["管理员：Webhook 推送"]
 
 
 class ProgressView(APIView):
@@ -79,3 +87,71 @@ class ServiceTokenRevokeView(APIView):
     def post(self, request, pk: int):
         token = service_token_revoke(actor=request.user, token=service_token_managed_or_404(request.user, pk))
         return Response(s.ServiceTokenSerializer(token).data)
+
+
+class WebhookListView(generics.ListAPIView):
+    """本辖区的 Webhook 推送端点（GET）；为本辖区内的一个组织注册端点（POST，签名密钥只显示一次）。"""
+
+    permission_classes = [IsAuthenticated, AccountOnly]
+    serializer_class = s.WebhookEndpointSerializer
+    pagination_class = cursor_ordered_by("-created_at", "-id")
+
+    def get_queryset(self):
+        return webhook_endpoints_managed_by(self.request.user)
+
+    @extend_schema(tags=TAG_WEBHOOKS, summary="Webhook 端点列表")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        tags=TAG_WEBHOOKS, summary="注册 Webhook 端点", request=s.WebhookEndpointCreateRequest,
+        responses={201: s.WebhookEndpointCreated},
+    )
+    @idempotent
+    def post(self, request):
+        body = s.WebhookEndpointCreateRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        org = org_managed_or_404(request.user, data["org"])
+        endpoint, secret = webhook_endpoint_create(
+            actor=request.user, org=org, url=data["url"], events=data["events"], description=data["description"]
+        )
+        endpoint.secret = secret
+        return Response(s.WebhookEndpointCreated(endpoint).data, status=status.HTTP_201_CREATED)
+
+
+class WebhookRevokeView(APIView):
+    """停用 Webhook 端点：不再推送，等待中的投递取消；不能恢复，记入审计。"""
+
+    permission_classes = [IsAuthenticated, AccountOnly]
+
+    @extend_schema(tags=TAG_WEBHOOKS, summary="停用 Webhook 端点", request=None, responses=s.WebhookEndpointSerializer)
+    def post(self, request, pk: int):
+        endpoint = webhook_endpoint_revoke(actor=request.user, endpoint=webhook_endpoint_managed_or_404(request.user, pk))
+        return Response(s.WebhookEndpointSerializer(endpoint).data)
+
+
+class WebhookDeliveryListView(generics.ListAPIView):
+    """一个端点的投递记录（最新在前）：状态、投递次数、下次重试时间、最近一次响应的状态码和内容节选。"""
+
+    permission_classes = [IsAuthenticated, AccountOnly]
+    serializer_class = s.WebhookDeliverySerializer
+    pagination_class = cursor_ordered_by("-created_at", "-id")
+
+    def get_queryset(self):
+        return webhook_deliveries_of(webhook_endpoint_managed_or_404(self.request.user, self.kwargs["pk"]))
+
+    @extend_schema(tags=TAG_WEBHOOKS, summary="Webhook 投递记录")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class WebhookRedeliverView(APIView):
+    """重新投递：同一事件（内容与事件编号不变）以新的投递编号再次推送，重新计算 24 小时重试期，记入审计。"""
+
+    permission_classes = [IsAuthenticated, AccountOnly]
+
+    @extend_schema(tags=TAG_WEBHOOKS, summary="重新投递", request=None, responses={202: s.WebhookDeliverySerializer})
+    def post(self, request, pk: int):
+        delivery = webhook_delivery_redeliver(actor=request.user, delivery=webhook_delivery_managed_or_404(request.user, pk))
+        return Response(s.WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
