@@ -142,6 +142,9 @@ def outbound_post(
             raw = response.read(excerpt_bytes)
         finally:
             response.release_conn()
+    except urllib3.exceptions.NewConnectionError:
+        # Checked first: urllib3 derives it from its connect-timeout class.
+        raise OutboundError(_("无法连接到该地址")) from None
     except urllib3.exceptions.TimeoutError:
         raise OutboundError(_("连接或等待响应超时")) from None
     except urllib3.exceptions.SSLError:
