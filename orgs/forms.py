@@ -116,6 +116,8 @@ class WebhookEndpointForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["org"].queryset = orgs if orgs is not None else Org.objects.none()
         self.fields["org"].label_from_instance = lambda o: f"{'　' * o.depth}{o.name}"
+        # The administrator's own organisation (first in tree order) is the usual choice.
+        self.fields["org"].empty_label = None
 
     def clean_url(self) -> str:
         try:
