@@ -124,3 +124,10 @@ class WebhookEndpointForm(forms.Form):
             return webhook_url_check(self.cleaned_data["url"])
         except DomainError as exc:
             raise ValidationError(exc.message) from None
+
+
+class HandlingDaysForm(forms.Form):
+    days = forms.IntegerField(
+        label=_("办理时限（工作日）"), min_value=1, max_value=120, required=False,
+        help_text=_("留空则沿用上级组织的办理时限；对本组织及未单独设置的下级组织生效"),
+    )

@@ -33,6 +33,12 @@ SCOPED = [
         lambda ctx: (reverse("orgs:webhook_redeliver", args=[ctx["webhook_delivery"].pk]), {}),
         MANAGERS,
     ),
+    # The level above sets an organisation's handling time limit.
+    Case(
+        "orgs:handling_days",
+        lambda ctx: (reverse("orgs:handling_days", args=[ctx["county_a"].pk]), {"days": "12"}),
+        frozenset({"city_admin", "province_admin"}),
+    ),
 ]
 
 UNSCOPED = {

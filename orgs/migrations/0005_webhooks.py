@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orgs', '0003_servicetoken'),
+        ('orgs', '0004_handling_time_limits'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
