@@ -22,6 +22,7 @@ def membership_payload(membership: Membership) -> dict:
         "category": membership.category,
         "status": membership.status,
         "joined_on": membership.joined_on.isoformat(),
+        "valid_through": membership.valid_through,
     }
 
 
