@@ -8,10 +8,11 @@ import hmac
 import json
 import re
 import socket
+import threading
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from approvals import services as approval_services
@@ -383,3 +384,38 @@ def test_census_memberships_and_reregistration_are_announced(admin_a, county_a):
     assert {d.payload["data"]["membership"]["status"] for d in created} == {"pending_rereg"}
     assert all(FULL_ID_NUMBER.search(json.dumps(d.payload)) is None for d in created)
     assert Person.objects.filter(pk__in=[d.payload["data"]["person"]["id"] for d in created]).count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_workers_send_a_due_delivery_once(receiver, admin_a, county_a, submit):
+    """Eight workers woken for the same delivery at once (a sweep and a late wake-up, say): one claims it,
+    the receiver gets exactly one POST."""
+    endpoint, _secret = _endpoint(admin_a, county_a, receiver.url)
+    WebhookDelivery.objects.all().delete()
+    with transaction.atomic():
+        submit(county_a, "并发一")
+    WebhookDelivery.objects.update(status=WebhookDelivery.Status.PENDING, attempts=0, next_attempt_at=timezone.now())
+    receiver.requests.clear()
+    delivery = endpoint.deliveries.get()
+    barrier = threading.Barrier(8)
+    results, errors = [], []
+
+    def work():
+        try:
+            barrier.wait()
+            results.append(services.webhook_deliver(delivery_id=delivery.pk))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and sorted(results) == [False] * 7 + [True]
+    assert len(receiver.requests) == 1
+    delivery.refresh_from_db()
+    assert delivery.attempts == 1 and delivery.status == WebhookDelivery.Status.DELIVERED
