@@ -327,6 +327,7 @@ SPECTACULAR_SETTINGS = {
         "MembershipStatusEnum": "members.models.Membership.Status",
         "OrgLevelEnum": "orgs.models.Org.Level",
         "AwardLevelEnum": "members.models.AwardLevel",
+        "WebhookEventEnum": "orgs.models.WebhookEndpoint.Event",
     },
 }
 # Lifetimes of the mini-program's bearer tokens (members.services.api_sessions).

@@ -2,7 +2,7 @@
 service tokens an administrator gives other systems and the webhooks that push events to them."""
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -50,32 +50,47 @@ class ProgressView(APIView):
         return Response(s.ProgressSerializer(dashboard).data)
 
 
-class ServiceTokenListView(generics.ListAPIView):
-    """本辖区的服务令牌（GET）；为本辖区内的一个组织创建服务令牌（POST，令牌只显示一次）。"""
+class IssuedForOrgListView(generics.ListAPIView):
+    """Credentials an administrator issues for an organisation of their subtree (service tokens, webhook
+    endpoints): GET lists those of the subtree; POST issues one, whose secret is in that response only."""
 
     permission_classes = [IsAuthenticated, AccountOnly]
-    serializer_class = s.ServiceTokenSerializer
     pagination_class = cursor_ordered_by("-created_at", "-id")
+    create_request: type = None
+    created_serializer: type = None
+
+    def issue(self, *, actor, org, data: dict) -> tuple[object, str]:
+        raise NotImplementedError
+
+    @idempotent
+    def post(self, request):
+        body = self.create_request(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        org = org_managed_or_404(request.user, data.pop("org"))
+        issued, secret = self.issue(actor=request.user, org=org, data=data)
+        issued.secret = secret
+        return Response(self.created_serializer(issued).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    get=extend_schema(tags=TAG_TOKENS, summary="服务令牌列表"),
+    post=extend_schema(
+        tags=TAG_TOKENS, summary="创建服务令牌", request=s.ServiceTokenCreateRequest, responses={201: s.ServiceTokenCreated}
+    ),
+)
+class ServiceTokenListView(IssuedForOrgListView):
+    """本辖区的服务令牌（GET）；为本辖区内的一个组织创建服务令牌（POST，令牌只显示一次）。"""
+
+    serializer_class = s.ServiceTokenSerializer
+    create_request = s.ServiceTokenCreateRequest
+    created_serializer = s.ServiceTokenCreated
 
     def get_queryset(self):
         return service_tokens_managed_by(self.request.user)
 
-    @extend_schema(tags=TAG_TOKENS, summary="服务令牌列表")
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    @extend_schema(tags=TAG_TOKENS, summary="创建服务令牌", request=s.ServiceTokenCreateRequest, responses={201: s.ServiceTokenCreated})
-    @idempotent
-    def post(self, request):
-        body = s.ServiceTokenCreateRequest(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
-        org = org_managed_or_404(request.user, data["org"])
-        token, secret = service_token_create(
-            actor=request.user, org=org, name=data["name"], scopes=data["scopes"], expires_at=data["expires_at"]
-        )
-        token.secret = secret
-        return Response(s.ServiceTokenCreated(token).data, status=status.HTTP_201_CREATED)
+    def issue(self, *, actor, org, data):
+        return service_token_create(actor=actor, org=org, **data)
 
 
 class ServiceTokenRevokeView(APIView):
@@ -89,35 +104,25 @@ class ServiceTokenRevokeView(APIView):
         return Response(s.ServiceTokenSerializer(token).data)
 
 
-class WebhookListView(generics.ListAPIView):
+@extend_schema_view(
+    get=extend_schema(tags=TAG_WEBHOOKS, summary="Webhook 端点列表"),
+    post=extend_schema(
+        tags=TAG_WEBHOOKS, summary="注册 Webhook 端点", request=s.WebhookEndpointCreateRequest,
+        responses={201: s.WebhookEndpointCreated},
+    ),
+)
+class WebhookListView(IssuedForOrgListView):
     """本辖区的 Webhook 推送端点（GET）；为本辖区内的一个组织注册端点（POST，签名密钥只显示一次）。"""
 
-    permission_classes = [IsAuthenticated, AccountOnly]
     serializer_class = s.WebhookEndpointSerializer
-    pagination_class = cursor_ordered_by("-created_at", "-id")
+    create_request = s.WebhookEndpointCreateRequest
+    created_serializer = s.WebhookEndpointCreated
 
     def get_queryset(self):
         return webhook_endpoints_managed_by(self.request.user)
 
-    @extend_schema(tags=TAG_WEBHOOKS, summary="Webhook 端点列表")
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    @extend_schema(
-        tags=TAG_WEBHOOKS, summary="注册 Webhook 端点", request=s.WebhookEndpointCreateRequest,
-        responses={201: s.WebhookEndpointCreated},
-    )
-    @idempotent
-    def post(self, request):
-        body = s.WebhookEndpointCreateRequest(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
-        org = org_managed_or_404(request.user, data["org"])
-        endpoint, secret = webhook_endpoint_create(
-            actor=request.user, org=org, url=data["url"], events=data["events"], description=data["description"]
-        )
-        endpoint.secret = secret
-        return Response(s.WebhookEndpointCreated(endpoint).data, status=status.HTTP_201_CREATED)
+    def issue(self, *, actor, org, data):
+        return webhook_endpoint_create(actor=actor, org=org, **data)
 
 
 class WebhookRevokeView(APIView):
