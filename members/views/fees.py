@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kexie.errors import DomainError, OutOfScope
 from members.forms.fees import DuesPaymentForm, DuesRejectForm, FeeForm, RenewalWindowForm
@@ -88,6 +88,7 @@ def me_fees(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def me_fee_pay(request, membership_id: int, year: int):
     membership = membership_of_user_or_404(request.user, membership_id)
     # Up to next year: inside the renewal window (from 1 Nov by default) members pay the coming year's fee.
@@ -205,6 +206,7 @@ def receipt_download(request, receipt_id: int):
 
 
 @login_required
+@require_GET
 def me_renewal(request):
     person = getattr(request.user, "person", None)
     lines = renewals_of_person(person, today=timezone.localdate()) if person else []
