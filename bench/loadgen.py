@@ -114,7 +114,7 @@ COLUMNS = {
            "is_staff", "is_active", "date_joined", "full_name", "mobile", "department", "created_by_id"],
     Person: ["id", "user_id", "name", "gender", "birth_date", "id_number_encrypted", "id_number_index",
              "id_number_masked", "mobile", "email", "employer", "discipline", "education", "title",
-             "is_rural_expert", "is_popsci_leader", "restricted_at", "created_at", "updated_at", "education_unconfirmed"],
+             "is_rural_expert", "is_popsci_leader", "restricted_at", "created_at", "updated_at"],
     Consent: ["id", "user_id", "version", "given_at", "withdrawn_at"],
     Award: ["id", "person_id", "name", "level", "year", "issuer", "evidence", "created_at"],
     Application: ["id", "person_id", "org_id", "status", "eligibility", "meets_criteria", "explanation",
@@ -123,7 +123,7 @@ COLUMNS = {
     Recommendation: ["id", "person_id", "from_org_id", "to_org_id", "source_membership_id",
                      "source_application_id", "opinion", "recommended_by_id", "created_at"],
     Membership: ["id", "person_id", "org_id", "level", "number", "grade", "category", "status", "joined_on",
-                 "application_id", "created_at", "updated_at", "unit_id", "origin"],
+                 "application_id", "created_at", "updated_at", "unit_id"],
     AuditEvent: ["id", "actor_id", "at", "ip", "action", "object_type", "object_id", "org_id", "comment", "data"],
 }
 INSERT_ORDER = [User, Person, Consent, Award, Application, Recommendation, Membership, AuditEvent]
@@ -409,7 +409,7 @@ class _Builder:
             person_id, user_id, name, "male" if int(id_number[16]) % 2 else "female",
             date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14])), None, None, None,
             mobile, email, rng.choice(EMPLOYERS), rng.choice(DISCIPLINES), person["education"], person["title"],
-            person["is_rural_expert"], person["is_popsci_leader"], None, joined, joined, False,
+            person["is_rural_expert"], person["is_popsci_leader"], None, joined, joined,
         ])
         best_award = None
         for _ in range(self._pick(AWARD_COUNT_WEIGHTS)):
@@ -532,8 +532,7 @@ class _Builder:
             row = self.membership_rows.pop(membership_id)
             number = member_number_format(org=self.orgs[org_id], year=year, sequence=sequence)
             row[4] = number
-            # Individual members admitted on an application: no unit.
-            self.rows[Membership].append((*row, None, str(Membership.Origin.APPLICATION)))
+            self.rows[Membership].append((*row, None))  # individual members: no unit
             self.rows[AuditEvent].append((
                 self._id(AuditEvent), self.admins[org_id], decided_at, None, "application.approve",
                 "approvals.application", str(app_id), org_id, "", {"member_number": number, "override": override},
