@@ -12,6 +12,7 @@ urlpatterns = [
     path("consent/withdraw/", people.consent_withdraw, name="consent_withdraw"),
     path("me/", people.me, name="me"),
     path("me/profile/", people.profile, name="profile"),
+    path("me/mobile/", people.mobile_change, name="mobile_change"),
     path("me/awards/new/", people.award_create, name="award_create"),
     path("me/awards/<int:pk>/", people.award_edit, name="award_edit"),
     path("me/awards/<int:pk>/delete/", people.award_delete, name="award_delete"),

@@ -284,6 +284,42 @@ LOGIN_CHALLENGE_DOUBLING = 5
 LOGIN_CHALLENGE_BASE_WORK = 20_000
 LOGIN_CHALLENGE_MAX_WORK = 320_000
 
+# --- Verification codes and text messages (members/services/verification.py, kexie/sms.py) ---------------
+VERIFICATION_CODE_LIFETIME = timedelta(minutes=5)
+VERIFICATION_CODE_MAX_ATTEMPTS = 5
+VERIFICATION_CODE_RESEND_SECONDS = 60
+# Codes to one mobile or email address, all purposes together: a person needs a few, a flood is stopped.
+VERIFICATION_CODES_PER_ADDRESS = {"hour": 5, "day": 10}
+# Codes requested from one client address: a work unit of 200 behind one office connection registers in an
+# hour; a script sending to made-up numbers stops here (each code is a paid message).
+VERIFICATION_CODES_PER_IP = {
+    "hour": env.int("KEXIE_CODES_PER_IP_HOUR", default=300),
+    "day": env.int("KEXIE_CODES_PER_IP_DAY", default=1000),
+}
+# Wrong codes entered from one client address per hour, across numbers: stops guessing, not typos.
+VERIFICATION_FAILURES_PER_IP_HOUR = 100
+# Where text messages go: kexie.sms.ConsoleBackend prints them (the demo shows the code there),
+# kexie.sms.FileBackend appends them to SMS_FILE_PATH, kexie.sms.TencentCloudBackend sends them.
+SMS_BACKEND = env("KEXIE_SMS_BACKEND", default="kexie.sms.ConsoleBackend")
+SMS_FILE_PATH = env("KEXIE_SMS_FILE_PATH", default=str(BASE_DIR / "sms.log"))
+SMS_TENCENT = {
+    "SECRET_ID": env("TENCENTCLOUD_SECRET_ID", default=""),
+    "SECRET_KEY": env("TENCENTCLOUD_SECRET_KEY", default=""),
+    "REGION": env("KEXIE_SMS_TENCENT_REGION", default="ap-guangzhou"),
+    "SDK_APP_ID": env("KEXIE_SMS_TENCENT_SDK_APP_ID", default=""),
+    "SIGN_NAME": env("KEXIE_SMS_TENCENT_SIGN_NAME", default=""),
+    # One approved template per purpose; each takes two parameters: the code and its lifetime in minutes.
+    "TEMPLATES": {
+        "register": env("KEXIE_SMS_TENCENT_TEMPLATE_REGISTER", default=""),
+        "password_reset": env("KEXIE_SMS_TENCENT_TEMPLATE_PASSWORD_RESET", default=""),
+        "mobile_change": env("KEXIE_SMS_TENCENT_TEMPLATE_MOBILE_CHANGE", default=""),
+    },
+    # Empty: Tencent Cloud's public endpoint. Tests point it at a local fake server.
+    "ENDPOINT": env("KEXIE_SMS_TENCENT_ENDPOINT", default=""),
+    "SCHEME": "https",
+    "TIMEOUT": 5,
+}
+
 # --- Site -----------------------------------------------------------------------------------------------
 # Absolute base used in certificate QR codes and emails.
 SITE_URL = env("KEXIE_SITE_URL", default="http://127.0.0.1:8000")

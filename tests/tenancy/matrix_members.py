@@ -11,6 +11,7 @@ UNSCOPED = {
     "members:consent_withdraw": "own consent",
     "members:me": "own data",
     "members:profile": "own profile",
+    "members:mobile_change": "own account: a code to the new number and the current password",
     "members:award_create": "own awards",
     "members:award_edit": "own award; another person's id is 404 (tests/members/test_ownership.py)",
     "members:award_delete": "own award; another person's id is 404 (tests/members/test_ownership.py)",
