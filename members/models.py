@@ -24,6 +24,8 @@ class User(AbstractUser):
     created_by = models.ForeignKey(
         "self", verbose_name=_("创建人"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Set when the person entered a code sent to `email`; only a verified address can recover the password.
+    email_verified_at = models.DateTimeField(_("邮箱验证时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("用户")

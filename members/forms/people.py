@@ -106,6 +106,43 @@ class MobileChangeForm(CodeRequestMixin, forms.Form):
         return validate_mobile(self.cleaned_data["new_mobile"])
 
 
+class PasswordResetForm(CodeRequestMixin, forms.Form):
+    code_target = "account"
+
+    account = forms.CharField(
+        label=_("手机号码或电子邮箱"),
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+        help_text=_("注册时使用的手机号码；已验证的电子邮箱也可以"),
+    )
+    code = SmsCodeField(label=_("验证码"), help_text=_("发送到上面的手机号码或邮箱，5 分钟内有效"))
+    new_password1 = forms.CharField(
+        label=_("新密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("至少 8 位，不能全是数字，不能过于常见"),
+    )
+    new_password2 = forms.CharField(
+        label=_("再次输入新密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean_account(self) -> str:
+        value = self.cleaned_data["account"].strip()
+        if "@" in value:
+            return forms.EmailField().clean(value).lower()
+        return validate_mobile(value)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_password1") and data.get("new_password2") and data["new_password1"] != data["new_password2"]:
+            self.add_error("new_password2", _("两次输入的密码不一致"))
+        return data
+
+
+class EmailVerifyForm(forms.Form):
+    code = SmsCodeField(label=_("邮件验证码"))
+
+
 class WriteOnlyTextInput(forms.TextInput):
     """A text box that never renders its value back: used for the ID number."""
     def format_value(self, value):

@@ -4,6 +4,7 @@ validated, encrypted, blind-indexed and masked)."""
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kexie.errors import DomainError
@@ -16,7 +17,13 @@ from kexie.validators import (
     validate_id_number,
     validate_mobile,
 )
-from members.services.verification import Purpose, sms_code_send, sms_code_verify
+from members.services.verification import (
+    Purpose,
+    email_code_send,
+    email_code_verify,
+    sms_code_send,
+    sms_code_verify,
+)
 from orgs.services.audit import audit_record
 
 
@@ -134,6 +141,26 @@ def user_mobile_change(*, user, new_mobile: str, code: str, password: str, clien
         audit_record(actor=account, action="user.mobile_change", obj=account, data={"username_changed": "username" in fields})
     user.mobile, user.username = account.mobile, account.username
     return account
+
+
+def email_verify_code_send(*, user, client_ip: str | None = None):
+    """Send a code to the account's email address, so that it can later recover the password."""
+    if not user.email:
+        raise DomainError(_("账号尚未填写电子邮箱"))
+    if user.email_verified_at is not None:
+        raise DomainError(_("该邮箱已验证"))
+    return email_code_send(email=user.email, purpose=Purpose.EMAIL_VERIFY, client_ip=client_ip)
+
+
+def user_email_verify(*, user, code: str, client_ip: str | None = None):
+    email_code_verify(email=user.email, purpose=Purpose.EMAIL_VERIFY, code=code, client_ip=client_ip)
+    User = get_user_model()
+    with transaction.atomic():
+        updated = User.objects.filter(pk=user.pk, email=user.email).update(email_verified_at=timezone.now())
+        if updated:
+            audit_record(actor=user, action="user.email_verify", obj=user)
+    user.refresh_from_db(fields=["email", "email_verified_at"])
+    return user
 
 
 # Fields an application needs; the profile page and the application pages list the missing ones.

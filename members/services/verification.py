@@ -77,7 +77,7 @@ def _message_text(*, purpose: str, code: str, minutes: int) -> str:
     }
 
 
-def _code_send(*, channel: str, address: str, purpose: str, client_ip: str | None, deliver) -> VerificationCode:
+def _code_send(*, channel: str, address: str, purpose: str, client_ip: str | None, deliver, silent: bool) -> VerificationCode:
     if purpose not in Purpose.values:
         raise ValueError(f"unknown purpose {purpose!r}")
     client_ip = client_ip if client_ip is not None else current_client_ip()
@@ -95,18 +95,22 @@ def _code_send(*, channel: str, address: str, purpose: str, client_ip: str | Non
             created_at=now,
             expires_at=now + lifetime,
         )
+        if silent:
+            return row
         # Inside the transaction: a code the provider refused is rolled back and costs the person no wait.
         try:
             deliver(code=code, minutes=int(lifetime.total_seconds() // 60))
-        except SmsError:
-            raise CodeRefused(_("短信发送失败，请稍后重试"))
+        except (SmsError, OSError):
+            raise CodeRefused(_("验证码发送失败，请稍后重试"))
     return row
 
 
-def sms_code_send(*, mobile: str, purpose: str, client_ip: str | None = None) -> VerificationCode:
+def sms_code_send(*, mobile: str, purpose: str, client_ip: str | None = None, silent: bool = False) -> VerificationCode:
     """Send a fresh code to a normalised mobile number, within the limits; raises CodeRefused otherwise.
 
-    `client_ip` defaults to the current request's client address (kexie.client_address)."""
+    `client_ip` defaults to the current request's client address (kexie.client_address). `silent` records
+    the code and counts it against the limits but sends nothing: for a number without an account, where the
+    answer (and the limits' answers after it) must be the same as for one with an account."""
 
     def deliver(*, code: str, minutes: int) -> None:
         sms_send(
@@ -118,12 +122,15 @@ def sms_code_send(*, mobile: str, purpose: str, client_ip: str | None = None) ->
             )
         )
 
-    return _code_send(channel=Channel.SMS, address=mobile, purpose=purpose, client_ip=client_ip, deliver=deliver)
+    return _code_send(
+        channel=Channel.SMS, address=mobile, purpose=purpose, client_ip=client_ip, deliver=deliver, silent=silent
+    )
 
 
-def email_code_send(*, email: str, purpose: str, client_ip: str | None = None) -> VerificationCode:
-    """Send a fresh code to an email address, within the same limits as SMS codes."""
-    email = email.strip().lower()
+def email_code_send(*, email: str, purpose: str, client_ip: str | None = None, silent: bool = False) -> VerificationCode:
+    """Send a fresh code to an email address, within the same limits as SMS codes (counted per address in
+    lower case; the mail goes to the address as given)."""
+    email = email.strip()
 
     def deliver(*, code: str, minutes: int) -> None:
         send_mail(
@@ -133,7 +140,9 @@ def email_code_send(*, email: str, purpose: str, client_ip: str | None = None) -
             [email],
         )
 
-    return _code_send(channel=Channel.EMAIL, address=email, purpose=purpose, client_ip=client_ip, deliver=deliver)
+    return _code_send(
+        channel=Channel.EMAIL, address=email.lower(), purpose=purpose, client_ip=client_ip, deliver=deliver, silent=silent
+    )
 
 
 def _code_verify(*, channel: str, address: str, purpose: str, code: str, client_ip: str | None) -> None:

@@ -18,7 +18,7 @@ from kexie.errors import DomainError
 from kexie.ratelimit import REGISTRATION, limit_posts, registered
 from kexie.validators import mask_mobile
 from kexie.redirects import next_url
-from members.forms.people import AwardForm, MobileChangeForm, ProfileForm, RegistrationForm
+from members.forms.people import AwardForm, EmailVerifyForm, MobileChangeForm, ProfileForm, RegistrationForm
 from members.models import Person
 from members.selectors.people import award_of_or_404, awards_of, memberships_of, notices_for, person_for
 from members.services import awards, consent as consent_services, people
@@ -83,7 +83,7 @@ def register(request):
 
 def _code_wait(form) -> int:
     """Seconds the 获取验证码 button stays disabled after a code went out (0 when none did)."""
-    return 0 if form.errors else settings.VERIFICATION_CODE_RESEND_SECONDS
+    return 0 if form.errors else _resend_seconds()
 
 
 @login_required
@@ -117,6 +117,36 @@ def mobile_change(request):
             messages.success(request, _("手机号码已更换为 %(mobile)s，请用新号码登录。") % {"mobile": mask_mobile(new_mobile)})
             return redirect("members:profile")
     return render(request, "members/mobile_change.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def email_verify(request):
+    """Prove the account's email address with a code, so that it can recover the password."""
+    user = request.user
+    sending = _wants_code(request)
+    form = EmailVerifyForm(None if sending else (request.POST or None))
+    if sending:
+        try:
+            people.email_verify_code_send(user=user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("验证码已发送到您的邮箱，5 分钟内有效。"))
+            return render(request, "members/email_verify.html", {"form": form, "code_wait": _resend_seconds()})
+    elif request.method == "POST" and form.is_valid():
+        try:
+            people.user_email_verify(user=user, code=form.cleaned_data["code"])
+        except DomainError as exc:
+            form.add_error("code", exc.message)
+        else:
+            messages.success(request, _("邮箱已验证，忘记密码时也可以通过邮箱找回。"))
+            return redirect("members:profile")
+    return render(request, "members/email_verify.html", {"form": form})
+
+
+def _resend_seconds() -> int:
+    return settings.VERIFICATION_CODE_RESEND_SECONDS
 
 
 @login_required

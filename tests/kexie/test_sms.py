@@ -88,7 +88,7 @@ def test_a_refused_message_raises(fake_tencent):
 @pytest.mark.django_db
 def test_a_code_the_provider_refused_is_not_kept_and_costs_no_wait(fake_tencent):
     fake_tencent.answer_code = "FailedOperation.InsufficientBalanceInSmsPackage"
-    with pytest.raises(CodeRefused, match="短信发送失败"):
+    with pytest.raises(CodeRefused, match="验证码发送失败"):
         sms_code_send(mobile="13800138000", purpose=Purpose.REGISTER)
     assert not VerificationCode.objects.exists()
     fake_tencent.answer_code = "Ok"

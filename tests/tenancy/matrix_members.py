@@ -12,6 +12,8 @@ UNSCOPED = {
     "members:me": "own data",
     "members:profile": "own profile",
     "members:mobile_change": "own account: a code to the new number and the current password",
+    "members:email_verify": "own account's email address",
+    "members:password_reset": "public: recovery by a code to the account's mobile or verified email",
     "members:award_create": "own awards",
     "members:award_edit": "own award; another person's id is 404 (tests/members/test_ownership.py)",
     "members:award_delete": "own award; another person's id is 404 (tests/members/test_ownership.py)",
