@@ -56,6 +56,9 @@ def org_detail(request, org_id: int):
 def account_list(request):
     accounts = account_selectors.admin_accounts_manageable_by(request.user)
     page = Paginator(accounts, 50).get_page(request.GET.get("page"))
+    enrolled = account_selectors.accounts_with_two_factor([a.pk for a in page])
+    for account in page:
+        account.two_factor_enabled = account.pk in enrolled
     context = {
         "page": page,
         "can_create": orgs_below_managed(request.user).exists() or request.user.is_superuser,

@@ -29,6 +29,10 @@ INSTALLED_APPS = [
     "mptt",
     "guardian",
     "axes",
+    # Two-factor sign-in for administrators and staff: TOTP authenticators and recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_celery_beat",
     "members",
     "orgs",
@@ -49,10 +53,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed a second factor.
+    "django_otp.middleware.OTPMiddleware",
     "kexie.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After the message middleware: the idle logout tells the user why they must sign in again.
     "orgs.middleware.AdminIdleTimeoutMiddleware",
+    # After the idle timeout: a console user signed out for inactivity is not first sent to the second factor.
+    "orgs.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Axes must be last so it sees the final authentication result.
     "axes.middleware.AxesMiddleware",
@@ -166,6 +174,16 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8
 # Administrators are logged out after this much inactivity (orgs.middleware.AdminIdleTimeoutMiddleware).
 ADMIN_IDLE_TIMEOUT = timedelta(minutes=30)
+
+# --- Two-factor sign-in (orgs/services/two_factor.py, orgs.middleware.TwoFactorMiddleware) ----------------
+# Every administrator, staff account and superuser needs a TOTP authenticator. Only a demo may switch it off.
+TWO_FACTOR_REQUIRED = env.bool("KEXIE_TWO_FACTOR_REQUIRED", default=True)
+# "Remember this browser" after a second factor; the code never allows more than 12 hours.
+TWO_FACTOR_REMEMBER = timedelta(hours=env.int("KEXIE_TWO_FACTOR_REMEMBER_HOURS", default=12))
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = "科协会员系统"
+# Django admin never shows authenticator secrets or recovery code digests.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # --- ID numbers at rest ----------------------------------------------------------------------------------
 # Fernet keys (first encrypts, all decrypt, so keys can rotate) and the HMAC key of the blind index.
