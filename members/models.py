@@ -26,6 +26,9 @@ class User(AbstractUser):
     )
     # Set when the person entered a code sent to `email`; only a verified address can recover the password.
     email_verified_at = models.DateTimeField(_("邮箱验证时间"), null=True, blank=True)
+    # When the account's holder last chose their password; empty while it is an initial password someone else
+    # set. Administrators' passwords expire after PASSWORD_EXPIRY_DAYS (orgs.middleware.PasswordExpiryMiddleware).
+    password_changed_at = models.DateTimeField(_("密码设置时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("用户")
@@ -33,6 +36,10 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+    def set_password(self, raw_password) -> None:
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
 
 
 class Person(models.Model):

@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "orgs.middleware.AdminIdleTimeoutMiddleware",
     # After the idle timeout: a console user signed out for inactivity is not first sent to the second factor.
     "orgs.middleware.TwoFactorMiddleware",
+    # After the second factor: an expired or initial password is changed before any console page.
+    "orgs.middleware.PasswordExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Axes must be last so it sees the final authentication result.
     "axes.middleware.AxesMiddleware",
@@ -184,6 +186,9 @@ TWO_FACTOR_REMEMBER = timedelta(hours=env.int("KEXIE_TWO_FACTOR_REMEMBER_HOURS",
 OTP_TOTP_ISSUER = "科协会员系统"
 # Django admin never shows authenticator secrets or recovery code digests.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Administrators' and staff passwords expire after this many days (0: never); initial passwords at once.
+PASSWORD_EXPIRY_DAYS = env.int("KEXIE_PASSWORD_EXPIRY_DAYS", default=90)
 
 # --- ID numbers at rest ----------------------------------------------------------------------------------
 # Fernet keys (first encrypts, all decrypt, so keys can rotate) and the HMAC key of the blind index.

@@ -39,6 +39,8 @@ def admin_account_create(
         _account_fields_check(username=username, mobile=mobile, password=password, full_name=full_name)
         account = User(username=username, full_name=full_name, mobile=mobile or None, email=email, created_by=actor)
         account.set_password(password)
+        # An initial password someone else chose: the holder replaces it at the first sign-in.
+        account.password_changed_at = None
         account.save()
         permissions.grant_administer(account, org)
         audit_record(actor=actor, action="admin_account.create", obj=account, org=org, data={"username": username})
@@ -94,6 +96,7 @@ def staff_account_create(*, actor, username: str, full_name: str, department: st
             username=username, full_name=full_name, department=department, mobile=mobile or None, created_by=actor
         )
         account.set_password(password)
+        account.password_changed_at = None
         account.save()
         for root in roots:
             permissions.grant_view(account, root)
