@@ -211,3 +211,34 @@ def test_changing_the_mobile_needs_a_code_to_the_new_number_and_the_password(mem
 
     assert AuditEvent.objects.filter(action="user.mobile_change", object_id=str(user.pk)).exists()
     assert not User.objects.filter(mobile=old).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_requests_for_one_number_send_one_code(sms_outbox):
+    """Eight requests for one number at the same moment: the resend interval still lets one through."""
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(8)
+    outcomes = []
+
+    def request():
+        try:
+            barrier.wait()
+            sms_code_send(mobile="13800138300", purpose=Purpose.REGISTER, client_ip="10.0.0.9")
+            outcomes.append("sent")
+        except CodeRefused:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=request) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused"] * 7 + ["sent"]
+    assert VerificationCode.objects.filter(address="13800138300").count() == 1
+    assert len(sms_outbox) == 1
