@@ -115,24 +115,31 @@ def staff_create(request):
     )
 
 
-@console_required
-@require_POST
-def account_set_active(request, user_id: int, active: int):
+def account_action(request, user_id: int, act, success_message: str):
+    """Run an account service on another account: out of scope answers 404, the same as a missing account."""
     account = User.objects.filter(pk=user_id).first()
     if account is None:
         raise Http404
     try:
-        account_services.admin_account_set_active(actor=request.user, account=account, active=bool(active))
+        act(actor=request.user, account=account)
     except OutOfScope:
         raise Http404
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(
-            request,
-            (_("已启用账号 %(username)s") if active else _("已停用账号 %(username)s")) % {"username": account.username},
-        )
+        messages.success(request, success_message % {"username": account.username})
     return redirect("orgs:account_list")
+
+
+@console_required
+@require_POST
+def account_set_active(request, user_id: int, active: int):
+    return account_action(
+        request,
+        user_id,
+        lambda **kw: account_services.admin_account_set_active(active=bool(active), **kw),
+        _("已启用账号 %(username)s") if active else _("已停用账号 %(username)s"),
+    )
 
 
 # --- progress: dashboards, targets, export -------------------------------------------------------------

@@ -7,8 +7,6 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -18,15 +16,14 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.qr import write_qrcode_image
 
-from kexie.errors import DomainError, OutOfScope
+from kexie.errors import DomainError
 from kexie.redirects import next_url
 from orgs.decorators import console_required
 from orgs.forms import TwoFactorSetupForm, TwoFactorTokenForm, TwoFactorVerifyForm
 from orgs.middleware import REMEMBER_COOKIE
 from orgs.services import accounts as account_services
 from orgs.services import two_factor
-
-User = get_user_model()
+from orgs.views import account_action
 
 
 def _qr_data_uri(device: TOTPDevice) -> str:
@@ -139,18 +136,9 @@ def two_factor_codes_regenerate(request):
 @console_required
 @require_POST
 def account_two_factor_reset(request, user_id: int):
-    account = User.objects.filter(pk=user_id).first()
-    if account is None:
-        raise Http404
-    try:
-        account_services.admin_account_two_factor_reset(actor=request.user, account=account)
-    except OutOfScope:
-        raise Http404
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request,
-            _("已重置 %(username)s 的双因素认证；该账号下次登录时需重新绑定身份验证器。") % {"username": account.username},
-        )
-    return redirect("orgs:account_list")
+    return account_action(
+        request,
+        user_id,
+        account_services.admin_account_two_factor_reset,
+        _("已重置 %(username)s 的双因素认证；该账号下次登录时需重新绑定身份验证器。"),
+    )

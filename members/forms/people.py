@@ -57,23 +57,37 @@ class CodeRequestMixin:
             )
 
 
+def mobile_field(**kwargs) -> forms.CharField:
+    # Longer than the stored 11 digits: people type spaces, dashes and +86, which validate_mobile removes.
+    return forms.CharField(
+        max_length=20, widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}), **kwargs
+    )
+
+
+def new_password_fields(first_label, second_label) -> tuple[forms.CharField, forms.CharField]:
+    """A new password and its repetition; `passwords_match` checks them."""
+    widget = {"autocomplete": "new-password"}
+    return (
+        forms.CharField(
+            label=first_label,
+            strip=False,
+            widget=forms.PasswordInput(attrs=widget),
+            help_text=_("至少 8 位，不能全是数字，不能过于常见"),
+        ),
+        forms.CharField(label=second_label, strip=False, widget=forms.PasswordInput(attrs=widget)),
+    )
+
+
+def passwords_match(form: forms.Form, first: str, second: str) -> None:
+    data = form.cleaned_data
+    if data.get(first) and data.get(second) and data[first] != data[second]:
+        form.add_error(second, _("两次输入的密码不一致"))
+
+
 class RegistrationForm(CodeRequestMixin, forms.Form):
-    mobile = forms.CharField(
-        label=_("手机号码"),
-        max_length=20,
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
-        help_text=_("中国大陆手机号码，注册后作为登录用户名"),
-    )
+    mobile = mobile_field(label=_("手机号码"), help_text=_("中国大陆手机号码，注册后作为登录用户名"))
     code = SmsCodeField(help_text=_("点“获取验证码”后发送到上面的手机号码，5 分钟内有效"))
-    password = forms.CharField(
-        label=_("密码"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("至少 8 位，不能全是数字，不能过于常见"),
-    )
-    password_confirm = forms.CharField(
-        label=_("再次输入密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
-    )
+    password, password_confirm = new_password_fields(_("密码"), _("再次输入密码"))
     email = forms.EmailField(
         label=_("电子邮箱"), required=False, help_text=_("选填；填写后审核结果也会发送到邮箱")
     )
@@ -83,20 +97,14 @@ class RegistrationForm(CodeRequestMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("password") and data.get("password_confirm") and data["password"] != data["password_confirm"]:
-            self.add_error("password_confirm", _("两次输入的密码不一致"))
+        passwords_match(self, "password", "password_confirm")
         return data
 
 
 class MobileChangeForm(CodeRequestMixin, forms.Form):
     code_target = "new_mobile"
 
-    new_mobile = forms.CharField(
-        label=_("新手机号码"),
-        max_length=20,
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
-        help_text=_("更换后用新号码登录"),
-    )
+    new_mobile = mobile_field(label=_("新手机号码"), help_text=_("更换后用新号码登录"))
     code = SmsCodeField(help_text=_("发送到新手机号码，5 分钟内有效"))
     password = forms.CharField(
         label=_("当前密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
@@ -116,15 +124,7 @@ class PasswordResetForm(CodeRequestMixin, forms.Form):
         help_text=_("注册时使用的手机号码；已验证的电子邮箱也可以"),
     )
     code = SmsCodeField(label=_("验证码"), help_text=_("发送到上面的手机号码或邮箱，5 分钟内有效"))
-    new_password1 = forms.CharField(
-        label=_("新密码"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("至少 8 位，不能全是数字，不能过于常见"),
-    )
-    new_password2 = forms.CharField(
-        label=_("再次输入新密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
-    )
+    new_password1, new_password2 = new_password_fields(_("新密码"), _("再次输入新密码"))
 
     def clean_account(self) -> str:
         value = self.cleaned_data["account"].strip()
@@ -134,8 +134,7 @@ class PasswordResetForm(CodeRequestMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("new_password1") and data.get("new_password2") and data["new_password1"] != data["new_password2"]:
-            self.add_error("new_password2", _("两次输入的密码不一致"))
+        passwords_match(self, "new_password1", "new_password2")
         return data
 
 
