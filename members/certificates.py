@@ -34,6 +34,15 @@ def verify_url(membership: Membership) -> str:
     return settings.SITE_URL.rstrip("/") + reverse("certificates:verify", args=[verify_token(membership)])
 
 
+def membership_state(membership: Membership) -> tuple[bool, str]:
+    """The live state printed on the certificate and shown on the verification page: 有效 with the year it
+    is valid through, or 待续期 / 已失效 / 已退会 / 已转出 / 待重新登记."""
+    if membership.status == Membership.Status.ACTIVE:
+        through = membership.valid_through or membership.joined_on.year
+        return True, _("有效（有效期至 %(year)s 年底）") % {"year": through}
+    return False, str(membership.get_status_display())
+
+
 def mask_name(name: str) -> str:
     """张三丰 → 张*丰, 王五 → 王*, 欧阳娜娜 → 欧**娜: enough to confirm, not enough to identify."""
     name = (name or "").strip()
@@ -44,12 +53,23 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
-def _register_font() -> None:
+def register_cjk_font() -> None:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 
     if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+
+
+def draw_label_rows(pdf, rows: list[tuple[str, str]], *, y: float, value_x: float, step: float) -> float:
+    """Draw "label：value" lines downwards from y (the layout of certificates and receipts); the next free y."""
+    for label, value in rows:
+        pdf.setFont(CJK_FONT, 12)
+        pdf.drawString(60, y, f"{label}：")
+        pdf.setFont(CJK_FONT, 13)
+        pdf.drawString(value_x, y, value)
+        y -= step
+    return y
 
 
 def qr_drawing(url: str, size: float):
@@ -70,7 +90,7 @@ def certificate_pdf(membership: Membership) -> bytes:
     from reportlab.lib.pagesizes import A5, landscape
     from reportlab.pdfgen import canvas
 
-    _register_font()
+    register_cjk_font()
     width, height = landscape(A5)
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=(width, height), pageCompression=1)
@@ -98,14 +118,10 @@ def certificate_pdf(membership: Membership) -> bytes:
         (_("所属组织"), membership.org.name),
         (_("会员级别"), f"{level}{_('个人会员')}（{membership.get_grade_display()}）"),
         (_("入会日期"), membership.joined_on.strftime("%Y年%m月%d日")),
+        (_("会籍状态"), membership_state(membership)[1]),
+        (_("发证日期"), (membership.certificate_issued_on or membership.joined_on).strftime("%Y年%m月%d日")),
     ]
-    y = height - 150
-    for label, value in rows:
-        pdf.setFont(CJK_FONT, 13)
-        pdf.drawString(60, y, f"{label}：")
-        pdf.setFont(CJK_FONT, 14)
-        pdf.drawString(140, y, value)
-        y -= 30
+    draw_label_rows(pdf, rows, y=height - 140, value_x=140, step=24)
 
     url = verify_url(membership)
     qr_size = 110

@@ -115,3 +115,10 @@ class TwoFactorSetupForm(TwoFactorTokenForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["token"].help_text = _("扫描二维码后，输入身份验证器显示的 6 位数字")
+
+
+class HandlingDaysForm(forms.Form):
+    days = forms.IntegerField(
+        label=_("办理时限（工作日）"), min_value=1, max_value=120, required=False,
+        help_text=_("留空则沿用上级组织的办理时限；对本组织及未单独设置的下级组织生效"),
+    )

@@ -39,6 +39,8 @@ Purpose = VerificationCode.Purpose
 class CodeRefused(DomainError):
     """A code was not sent, or an entered code was not accepted; the message says why and what to do."""
 
+    code = "sms_code_refused"
+
 
 def _digest(*, channel: str, address: str, purpose: str, code: str) -> str:
     # Bound to the address and purpose: a code sent for one number or purpose proves nothing for another.

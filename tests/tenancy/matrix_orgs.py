@@ -17,6 +17,12 @@ SCOPED = [
     Case("orgs:account_set_active", _set_active, frozenset({"city_admin", "province_admin"})),
     # The same for resetting a lost authenticator (audited).
     Case("orgs:account_two_factor_reset", _two_factor_reset, frozenset({"city_admin", "province_admin"})),
+    # The level above sets an organisation's handling time limit.
+    Case(
+        "orgs:handling_days",
+        lambda ctx: (reverse("orgs:handling_days", args=[ctx["county_a"].pk]), {"days": "12"}),
+        frozenset({"city_admin", "province_admin"}),
+    ),
 ]
 
 UNSCOPED = {

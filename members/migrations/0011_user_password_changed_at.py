@@ -15,7 +15,7 @@ def existing_passwords_start_now(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0007_user_email_verified_at'),
+        ('members', '0010_user_email_verified_at'),
     ]
 
     operations = [

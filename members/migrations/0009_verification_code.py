@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0005_census_job_record'),
+        ('members', '0008_membership_year'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0006_verification_code'),
+        ('members', '0009_verification_code'),
     ]
 
     operations = [
