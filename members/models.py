@@ -296,6 +296,7 @@ class VerificationCode(models.Model):
         PASSWORD_RESET = "password_reset", _("找回密码")
         MOBILE_CHANGE = "mobile_change", _("更换手机号码")
         EMAIL_VERIFY = "email_verify", _("验证电子邮箱")
+        LOGIN = "login", _("短信验证码登录")
 
     channel = models.CharField(_("发送方式"), max_length=8, choices=Channel.choices)
     address = models.CharField(_("手机号码或邮箱"), max_length=254)
