@@ -103,8 +103,8 @@ def test_the_award_criterion_still_applies_to_exempt_people():
 def test_the_migration_maps_the_old_lowest_value_and_flags_the_person():
     """"中专及以下" becomes 中等专科（含中技） and the person is asked to confirm; other values stay as they were."""
     executor = MigrationExecutor(connection)
-    before = [("members", "0008_membership_year")]
-    after = [("members", "0009_education_national_classification")]
+    before = [("members", "0012_verification_code_login_purpose")]
+    after = [("members", "0013_education_national_classification")]
     executor.migrate(before)
     old = executor.loader.project_state(before).apps.get_model("members", "Person")
     old.objects.create(name="旧中专", education="secondary")

@@ -27,7 +27,7 @@ def classify_existing(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("members", "0009_education_national_classification"),
+        ("members", "0013_education_national_classification"),
         ("orgs", "0004_handling_time_limits"),
     ]
 

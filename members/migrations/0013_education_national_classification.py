@@ -28,7 +28,7 @@ def unmap_old_lowest(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("members", "0008_membership_year"),
+        ("members", "0012_verification_code_login_purpose"),
     ]
 
     operations = [
