@@ -80,8 +80,9 @@ EMPLOYERS = [
 DISCIPLINES = ["材料科学", "临床医学", "作物栽培", "机械工程", "环境科学", "计算机科学", "畜牧兽医", "土木工程",
                "化学工程", "科普教育", "电气工程", "林学"]
 EDUCATION_WEIGHTS = {
-    Person.Education.SECONDARY_OR_BELOW: 10, Person.Education.JUNIOR_COLLEGE: 18, Person.Education.BACHELOR: 42,
-    Person.Education.MASTER: 20, Person.Education.DOCTOR: 10,
+    Person.Education.JUNIOR_HIGH_OR_BELOW: 2, Person.Education.HIGH_SCHOOL: 3, Person.Education.SECONDARY_VOCATIONAL: 5,
+    Person.Education.JUNIOR_COLLEGE: 18, Person.Education.BACHELOR: 42, Person.Education.MASTER: 20,
+    Person.Education.DOCTOR: 10,
 }
 TITLE_WEIGHTS = {
     Person.Title.NONE: 8, Person.Title.JUNIOR: 22, Person.Title.INTERMEDIATE: 38,
@@ -213,21 +214,33 @@ def _pg_text(value) -> str:
     """One value in PostgreSQL COPY text format."""
     fmt = _PG_TEXT.get(type(value))
     if fmt is None:  # str subclasses such as TextChoices members
-        fmt = _PG_TEXT[str] if isinstance(value, str) else _PG_TEXT[type(value)]
+        fmt = _PG_TEXT[str] if isinstance(value, str) else _PG_TEXT.get(type(value), lambda v: _pg_escape(str(v)))
     return fmt(value)
 
 
-def _check_columns(model) -> None:
-    # A new model field without a default would make COPY fail late; fail here with the reason instead.
-    expected = {f.attname for f in model._meta.concrete_fields}
-    if set(COLUMNS[model]) != expected:
-        raise RuntimeError(f"{model.__name__} columns changed: {sorted(expected ^ set(COLUMNS[model]))}")
+def _defaulted_columns(model) -> tuple[list[str], tuple]:
+    """The columns the generator does not write and the value each gets: the field's default, else NULL.
+
+    A new field without either would make COPY fail late; fail here with the reason instead.
+    """
+    names, values = [], []
+    for f in model._meta.concrete_fields:
+        if f.attname in COLUMNS[model]:
+            continue
+        if not (f.has_default() or f.null):
+            raise RuntimeError(f"{model.__name__}.{f.attname} needs a value: add it to bench/loadgen.py COLUMNS")
+        names.append(f.attname)
+        values.append(f.get_default() if f.has_default() else None)
+    return names, tuple(values)
 
 
 def rows_write(model, rows: list[tuple]) -> int:
-    """Insert rows (tuples in COLUMNS[model] order, ids included) with COPY or bulk_create."""
-    _check_columns(model)
-    columns = COLUMNS[model]
+    """Insert rows (tuples in COLUMNS[model] order, ids included) with COPY or bulk_create; columns the
+    generator does not know take their default."""
+    extra_columns, extra_values = _defaulted_columns(model)
+    columns = COLUMNS[model] + extra_columns
+    if extra_columns:
+        rows = [row + extra_values for row in rows]
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(model._meta.db_table)
         sql = f"COPY {table} ({', '.join(connection.ops.quote_name(c) for c in columns)}) FROM STDIN"

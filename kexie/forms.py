@@ -4,6 +4,7 @@ the inputs it cannot show again, and the sign-in forms of both login entrances."
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils.text import format_lazy
@@ -175,3 +176,14 @@ class LoginForm(LoginChallengeMixin, AuthenticationForm):
 
 class AdminLoginForm(LoginChallengeMixin, AdminAuthenticationForm):
     error_messages = {**AdminAuthenticationForm.error_messages, **LoginChallengeMixin.error_messages}
+
+
+class PasswordChangeForm(DjangoPasswordChangeForm):
+    """修改密码: an expired password (orgs.middleware.PasswordExpiryMiddleware) cannot be renewed as itself."""
+
+    def clean(self):
+        data = super().clean()
+        password = data.get("new_password2")
+        if password and not self.has_error("new_password2") and self.user.check_password(password):
+            self.add_error("new_password2", forms.ValidationError(_("新密码不能与当前密码相同"), code="password_unchanged"))
+        return data

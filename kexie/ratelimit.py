@@ -105,6 +105,11 @@ def refused(request, response) -> bool:
     return response.status_code in (200, 400)
 
 
+def registered(request, response) -> bool:
+    # A registration that created an account redirects; a refused one re-renders the form.
+    return response.status_code == 302
+
+
 def login_failed(request, response) -> bool:
     # A successful login redirects; a failed one re-renders the form with 200.
     return response.status_code == 200
@@ -114,8 +119,10 @@ def carries_id_number(request) -> bool:
     return bool(request.POST.get("id_number", "").strip())
 
 
-# Registration: every attempt counts (bulk account creation from one address).
-REGISTRATION = RateLimit("register", limit=10, window=60 * 60)
+# Registration: accounts created from one address. Each needs an SMS code to a distinct number (those sends
+# have their own limits, members/services/verification.py), so this only caps bulk creation; it lets a whole
+# work unit behind one office connection (200 people in an hour during a campaign) register.
+REGISTRATION = RateLimit("register", limit=300, window=60 * 60)
 # Login: only failed attempts count, across usernames (django-axes already limits per username and address).
 LOGIN_FAILURES = RateLimit("login-failed", limit=30, window=60 * 60)
 # Pages that check the signed-in user's password again (password change, account deletion): failed checks of

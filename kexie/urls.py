@@ -5,12 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from kexie import health
-from kexie.forms import LoginForm
+from kexie.forms import LoginForm, PasswordChangeForm
 from kexie.ratelimit import LOGIN_FAILURES, PASSWORD_CHECK_FAILURES, limit_posts, login_failed, refused
 
 login_view = auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True)
 # The password change page checks the current password: failed checks are limited like failed logins.
-password_change_view = limit_posts(PASSWORD_CHECK_FAILURES, count=refused)(auth_views.PasswordChangeView.as_view())
+password_change_view = limit_posts(PASSWORD_CHECK_FAILURES, count=refused)(
+    auth_views.PasswordChangeView.as_view(form_class=PasswordChangeForm)
+)
 
 # A database or disk outage answers 503 with an explanation instead of the generic error page.
 handler500 = "kexie.views.server_error"

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -23,6 +24,11 @@ class User(AbstractUser):
     created_by = models.ForeignKey(
         "self", verbose_name=_("创建人"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Set when the person entered a code sent to `email`; only a verified address can recover the password.
+    email_verified_at = models.DateTimeField(_("邮箱验证时间"), null=True, blank=True)
+    # When the account's holder last chose their password; empty while it is an initial password someone else
+    # set. Administrators' passwords expire after PASSWORD_EXPIRY_DAYS (orgs.middleware.PasswordExpiryMiddleware).
+    password_changed_at = models.DateTimeField(_("密码设置时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("用户")
@@ -30,6 +36,10 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+    def set_password(self, raw_password) -> None:
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
 
 
 class Person(models.Model):
@@ -40,11 +50,15 @@ class Person(models.Model):
         FEMALE = "female", _("女")
 
     class Education(models.TextChoices):
-        SECONDARY_OR_BELOW = "secondary", _("中专及以下")
-        JUNIOR_COLLEGE = "junior_college", _("大专")
-        BACHELOR = "bachelor", _("本科")
-        MASTER = "master", _("硕士")
-        DOCTOR = "doctor", _("博士")
+        """Highest education by the national classification, highest first."""
+
+        DOCTOR = "doctor", _("博士研究生")
+        MASTER = "master", _("硕士研究生")
+        BACHELOR = "bachelor", _("大学本科")
+        JUNIOR_COLLEGE = "junior_college", _("大学专科")
+        SECONDARY_VOCATIONAL = "secondary_vocational", _("中等专科（含中技）")
+        HIGH_SCHOOL = "high_school", _("高中")
+        JUNIOR_HIGH_OR_BELOW = "junior_high_or_below", _("初中及以下")
 
     class Title(models.TextChoices):
         NONE = "none", _("无")
@@ -72,6 +86,9 @@ class Person(models.Model):
     employer = models.CharField(_("工作单位"), max_length=100, blank=True)
     discipline = models.CharField(_("学科专业"), max_length=100, blank=True)
     education = models.CharField(_("最高学历"), max_length=20, choices=Education.choices, blank=True)
+    # Set when the education choices changed under a stored value ("中专及以下" became 中等专科): the profile page
+    # asks the person to confirm it once, and saving the profile clears it.
+    education_unconfirmed = models.BooleanField(_("学历待本人确认"), default=False)
     title = models.CharField(_("专业技术职称"), max_length=20, choices=Title.choices, blank=True)
     is_rural_expert = models.BooleanField(_("农村技术能手"), default=False)
     is_popsci_leader = models.BooleanField(_("科普带头人"), default=False)
@@ -179,6 +196,15 @@ class Membership(models.Model):
         FOREIGN = "foreign", _("外籍会员")
         PERMANENT = "permanent", _("永久会员")
 
+    class Origin(models.TextChoices):
+        """How the membership came about. Only admissions count toward the yearly development targets
+        (冀科协〔2017〕90号 二、目标任务): existing members entered by the census and transfers between
+        organisations are not members developed that year."""
+
+        APPLICATION = "application", _("申请入会")
+        CENSUS = "census", _("存量会员登记")
+        TRANSFER = "transfer", _("转入")
+
     person = models.ForeignKey(Person, verbose_name=_("人员"), on_delete=models.PROTECT, related_name="memberships")
     org = models.ForeignKey("orgs.Org", verbose_name=_("组织"), on_delete=models.PROTECT, related_name="memberships")
     level = models.CharField(_("级别"), max_length=16)
@@ -186,6 +212,7 @@ class Membership(models.Model):
     grade = models.CharField(_("会员等级"), max_length=16, choices=Grade.choices, default=Grade.ORDINARY)
     category = models.CharField(_("会员类别"), max_length=16, choices=Category.choices, default=Category.REGULAR)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    origin = models.CharField(_("来源"), max_length=16, choices=Origin.choices, default=Origin.APPLICATION)
     joined_on = models.DateField(_("入会日期"))
     # The last calendar year the membership is renewed for (会籍年度): the joining year, then each renewal.
     valid_through = models.PositiveSmallIntegerField(_("有效期至（年度）"), null=True, blank=True)
@@ -266,6 +293,48 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class VerificationCode(models.Model):
+    """A one-time code sent to a mobile (or an email address) to prove the person holds it.
+
+    Only an HMAC of the code is stored. The newest code for an address and purpose is the only one that
+    counts; it is spent by one correct entry, dies after VERIFICATION_CODE_MAX_ATTEMPTS wrong ones or when it
+    expires. The rows are also the record the send limits count (per address and per client address), so the
+    limits hold when the cache is down.
+    """
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("短信")
+        EMAIL = "email", _("电子邮件")
+
+    class Purpose(models.TextChoices):
+        REGISTER = "register", _("注册账号")
+        PASSWORD_RESET = "password_reset", _("找回密码")
+        MOBILE_CHANGE = "mobile_change", _("更换手机号码")
+        EMAIL_VERIFY = "email_verify", _("验证电子邮箱")
+        LOGIN = "login", _("短信验证码登录")
+
+    channel = models.CharField(_("发送方式"), max_length=8, choices=Channel.choices)
+    address = models.CharField(_("手机号码或邮箱"), max_length=254)
+    purpose = models.CharField(_("用途"), max_length=16, choices=Purpose.choices)
+    code_hash = models.CharField(_("验证码摘要"), max_length=64)
+    client_ip = models.GenericIPAddressField(_("请求地址"), null=True, blank=True)
+    created_at = models.DateTimeField(_("发送时间"), default=timezone.now)
+    expires_at = models.DateTimeField(_("失效时间"))
+    attempts = models.PositiveSmallIntegerField(_("错误次数"), default=0)
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("验证码")
+        verbose_name_plural = _("验证码")
+        indexes = [
+            models.Index(fields=["address", "created_at"], name="vcode_address_idx"),
+            models.Index(fields=["client_ip", "created_at"], name="vcode_client_ip_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.purpose}@{self.created_at:%Y-%m-%d %H:%M}"
 
 
 # --- Member lifecycle: unit members, fees, census and re-registration -----------------------------------

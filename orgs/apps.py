@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class OrgsConfig(AppConfig):
     name = "orgs"
     verbose_name = _("组织")
+
+    def ready(self) -> None:
+        # Services enqueue these tasks by name; importing the module registers the names in this process.
+        from orgs import tasks  # noqa: F401

@@ -7,21 +7,25 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from kexie.errors import DomainError, OutOfScope
 from orgs.decorators import console_required
-from orgs.forms import AdminAccountForm, HandlingDaysForm, ProgressFilterForm, StaffAccountForm, TargetForm
+from orgs.figures import BY_KEY, NOTES, TARGET_DEFINITIONS, definition_sections
+from orgs.forms import AdminAccountForm, HandlingDaysForm, ProgressFilterForm, StaffAccountForm, TargetForm, WebhookEndpointForm
 from orgs.models import Target
 from orgs.roles import is_console_user
 from orgs.selectors import accounts as account_selectors
 from orgs.selectors import progress as progress_selectors
+from orgs.selectors import webhooks as webhook_selectors
 from orgs.selectors.scope import org_visible_or_404, orgs_below_managed, orgs_managed_by, orgs_visible_to
 from orgs.selectors.handling import handling_days_of
 from orgs.services import accounts as account_services
 from orgs.services import handling as handling_services
 from orgs.services import targets as target_services
+from orgs.services import webhooks as webhook_services
 from orgs.services.progress import dashboard_export
 
 User = get_user_model()
@@ -82,6 +86,9 @@ def org_handling_days(request, org_id: int):
 def account_list(request):
     accounts = account_selectors.admin_accounts_manageable_by(request.user)
     page = Paginator(accounts, 50).get_page(request.GET.get("page"))
+    enrolled = account_selectors.accounts_with_two_factor([a.pk for a in page])
+    for account in page:
+        account.two_factor_enabled = account.pk in enrolled
     context = {
         "page": page,
         "can_create": orgs_below_managed(request.user).exists() or request.user.is_superuser,
@@ -138,57 +145,63 @@ def staff_create(request):
     )
 
 
-@console_required
-@require_POST
-def account_set_active(request, user_id: int, active: int):
+def account_action(request, user_id: int, act, success_message: str):
+    """Run an account service on another account: out of scope answers 404, the same as a missing account."""
     account = User.objects.filter(pk=user_id).first()
     if account is None:
         raise Http404
     try:
-        account_services.admin_account_set_active(actor=request.user, account=account, active=bool(active))
+        act(actor=request.user, account=account)
     except OutOfScope:
         raise Http404
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(
-            request,
-            (_("已启用账号 %(username)s") if active else _("已停用账号 %(username)s")) % {"username": account.username},
-        )
+        messages.success(request, success_message % {"username": account.username})
     return redirect("orgs:account_list")
+
+
+@console_required
+@require_POST
+def account_set_active(request, user_id: int, active: int):
+    return account_action(
+        request,
+        user_id,
+        lambda **kw: account_services.admin_account_set_active(active=bool(active), **kw),
+        _("已启用账号 %(username)s") if active else _("已停用账号 %(username)s"),
+    )
 
 
 # --- progress: dashboards, targets, export -------------------------------------------------------------
 
 
-def _dashboard_filters(request) -> tuple[ProgressFilterForm, int, str, int | None]:
+def _dashboard_filters(request) -> tuple[ProgressFilterForm, int, str, int | None, str]:
     form = ProgressFilterForm(request.GET or None)
     form.is_valid()
     if "org" in form.errors:
         raise Http404  # a tampered org id looks like a missing page
     data = getattr(form, "cleaned_data", {})
     year = data.get("year") or timezone.localdate().year
-    return form, year, data.get("kind") or "", data.get("org")
+    return form, year, data.get("kind") or "", data.get("org"), data.get("order") or progress_selectors.DEFAULT_ORDER
 
 
 @console_required
 @require_GET
 def progress_dashboard(request):
-    form, year, kind, org_id = _dashboard_filters(request)
-    dashboard = progress_selectors.progress_dashboard(request.user, year=year, org_id=org_id, kind=kind)
+    form, year, kind, org_id, order = _dashboard_filters(request)
+    dashboard = progress_selectors.progress_dashboard(request.user, year=year, org_id=org_id, kind=kind, order=order)
+    series = ("received", "approved", "new_members", "existing_registered")
     chart = {
-        "labels": [f"{m}月" for m in range(1, 13)],
-        "series": [
-            {"label": str(_("收到申请")), "data": dashboard.monthly.get("received", [0] * 12)},
-            {"label": str(_("批准")), "data": dashboard.monthly.get("approved", [0] * 12)},
-            {"label": str(_("新增个人会员")), "data": dashboard.monthly.get("new_members", [0] * 12)},
-        ],
+        "labels": [f"{m}月" for m in dashboard.months],
+        "series": [{"label": str(BY_KEY[key].label), "data": dashboard.monthly[key]} for key in series],
     }
     context = {
         "form": form,
         "dashboard": dashboard,
         "chart": chart,
-        "query": request.GET.urlencode(),
+        "years": progress_selectors.progress_years(year),
+        "orders": progress_selectors.ORDERS,
+        "refresh": progress_selectors.refresh_note(),
         "can_set_targets": progress_selectors.targets_settable_by(request.user).exists(),
     }
     return render(request, "orgs/dashboard.html", context)
@@ -197,8 +210,8 @@ def progress_dashboard(request):
 @console_required
 @require_GET
 def progress_dashboard_export(request):
-    _form, year, kind, org_id = _dashboard_filters(request)
-    dashboard = progress_selectors.progress_dashboard(request.user, year=year, org_id=org_id, kind=kind)
+    _form, year, kind, org_id, order = _dashboard_filters(request)
+    dashboard = progress_selectors.progress_dashboard(request.user, year=year, org_id=org_id, kind=kind, order=order)
     content = dashboard_export(actor=request.user, dashboard=dashboard, year=year, kind=kind)
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -211,7 +224,7 @@ def progress_dashboard_export(request):
 @console_required
 @require_GET
 def target_list(request):
-    form, year, kind, _org = _dashboard_filters(request)
+    form, year, kind, _org, _order = _dashboard_filters(request)
     orgs = progress_selectors.targets_settable_by(request.user)
     if kind:
         orgs = orgs.filter(kind=kind)
@@ -252,8 +265,92 @@ def target_edit(request, org_id: int, year: int):
 
 @require_safe
 def progress_public(request):
-    """动态公布申报情况: no login; aggregates by city and county only, read from a short-lived cache."""
+    """动态公布申报情况: no login; aggregates by city and county only."""
     form = ProgressFilterForm(request.GET or None)
     form.is_valid()
     year = getattr(form, "cleaned_data", {}).get("year") or timezone.localdate().year
-    return render(request, "progress/index.html", {"data": progress_selectors.progress_public(year), "form": form, "year": year})
+    context = {
+        "data": progress_selectors.progress_public(year),
+        "form": form,
+        "year": year,
+        "years": progress_selectors.progress_years(year),
+        "refresh": progress_selectors.refresh_note(),
+    }
+    return render(request, "progress/index.html", context)
+
+
+@require_safe
+def progress_definitions(request):
+    """What every figure means and which rule it measures: public, like the figures it explains."""
+    context = {
+        "sections": definition_sections(),
+        "targets": list(TARGET_DEFINITIONS.values()),
+        "notes": NOTES,
+        "refresh": progress_selectors.refresh_note(),
+    }
+    return render(request, "progress/definitions.html", context)
+
+
+# --- webhooks -------------------------------------------------------------------------------------------
+
+
+@console_required
+@require_http_methods(["GET", "POST"])
+def webhook_list(request):
+    """Endpoints of the administrator's subtree, and the form that registers one (its secret shown once)."""
+    orgs = orgs_managed_by(request.user).order_by("tree_id", "lft")
+    form = WebhookEndpointForm(request.POST or None, orgs=orgs) if orgs.exists() else None
+    created = secret = None
+    if request.method == "POST":
+        if form is None:
+            raise Http404
+        if form.is_valid():
+            try:
+                created, secret = webhook_services.webhook_endpoint_create(actor=request.user, **form.cleaned_data)
+            except OutOfScope:
+                raise Http404
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                form = WebhookEndpointForm(orgs=orgs)
+    page = Paginator(webhook_selectors.webhook_endpoints_managed_by(request.user), 25).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "created": created, "secret": secret}
+    response = render(request, "orgs/webhook_list.html", context)
+    if secret:
+        add_never_cache_headers(response)
+    return response
+
+
+@console_required
+@require_GET
+def webhook_detail(request, endpoint_id: int):
+    endpoint = webhook_selectors.webhook_endpoint_managed_or_404(request.user, endpoint_id)
+    page = Paginator(webhook_selectors.webhook_deliveries_of(endpoint), 25).get_page(request.GET.get("page"))
+    return render(request, "orgs/webhook_detail.html", {"endpoint": endpoint, "page": page})
+
+
+@console_required
+@require_POST
+def webhook_revoke(request, endpoint_id: int):
+    endpoint = webhook_selectors.webhook_endpoint_managed_or_404(request.user, endpoint_id)
+    try:
+        webhook_services.webhook_endpoint_revoke(actor=request.user, endpoint=endpoint)
+    except OutOfScope:
+        raise Http404
+    messages.success(request, _("已停用该端点，不再向其推送事件"))
+    return redirect("orgs:webhook_detail", endpoint_id=endpoint.pk)
+
+
+@console_required
+@require_POST
+def webhook_redeliver(request, delivery_id: int):
+    delivery = webhook_selectors.webhook_delivery_managed_or_404(request.user, delivery_id)
+    try:
+        again = webhook_services.webhook_delivery_redeliver(actor=request.user, delivery=delivery)
+    except OutOfScope:
+        raise Http404
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已重新投递，投递编号 %(id)s") % {"id": again.delivery_id})
+    return redirect("orgs:webhook_detail", endpoint_id=delivery.endpoint_id)

@@ -36,6 +36,7 @@ from members.exports import census_errors_file
 from members.models import CensusImport, CensusRow, Membership, Person
 from members.services.memberships import LIVE_STATUSES, fellow_cap
 from members.services.numbers import member_numbers_reserve
+from members.webhooks import Event, membership_event, memberships_created
 from kexie.validators import (
     id_number_birth_date,
     id_number_gender,
@@ -77,14 +78,19 @@ logger = logging.getLogger(__name__)
 
 EDUCATION_WORDS = {
     **{label: value for value, label in Person.Education.choices},
-    "中专": Person.Education.SECONDARY_OR_BELOW,
-    "高中": Person.Education.SECONDARY_OR_BELOW,
-    "初中": Person.Education.SECONDARY_OR_BELOW,
-    "专科": Person.Education.JUNIOR_COLLEGE,
-    "大学本科": Person.Education.BACHELOR,
+    # Common short forms in paper member lists, by the national classification.
+    "博士": Person.Education.DOCTOR,
+    "硕士": Person.Education.MASTER,
     "研究生": Person.Education.MASTER,
-    "硕士研究生": Person.Education.MASTER,
-    "博士研究生": Person.Education.DOCTOR,
+    "本科": Person.Education.BACHELOR,
+    "大专": Person.Education.JUNIOR_COLLEGE,
+    "专科": Person.Education.JUNIOR_COLLEGE,
+    "中专": Person.Education.SECONDARY_VOCATIONAL,
+    "中技": Person.Education.SECONDARY_VOCATIONAL,
+    "中等专科": Person.Education.SECONDARY_VOCATIONAL,
+    "技校": Person.Education.SECONDARY_VOCATIONAL,
+    "初中": Person.Education.JUNIOR_HIGH_OR_BELOW,
+    "小学": Person.Education.JUNIOR_HIGH_OR_BELOW,
 }
 TITLE_WORDS = {
     **{label: value for value, label in Person.Title.choices},
@@ -593,11 +599,13 @@ def _census_commit_rows(census: CensusImport) -> int:
                     number=numbers[start + i],
                     grade=GRADE_WORDS.get(r.grade, Membership.Grade.ORDINARY),
                     status=Membership.Status.PENDING_REREGISTRATION,
+                    origin=Membership.Origin.CENSUS,
                     joined_on=today,
                 )
                 for i, (p, r) in enumerate(zip(people, chunk))
             ]
         )
+        memberships_created(org=org, memberships=memberships)
         for r, m in zip(chunk, memberships):
             r.membership = m
             r.invite_token = secrets.token_urlsafe(24)
@@ -715,7 +723,12 @@ def census_claim(
         person.user = user
         person.name, person.mobile, person.email, person.employer = name, mobile, email, employer
         person.education, person.title = education, title
-        person.save(update_fields=["user", "name", "mobile", "email", "employer", "education", "title", "updated_at"])
+        person.education_unconfirmed = False
+        person.save(
+            update_fields=[
+                "user", "name", "mobile", "email", "employer", "education", "education_unconfirmed", "title", "updated_at"
+            ]
+        )
         membership.status = Membership.Status.ACTIVE
         # Re-registration counts as this year's registration (会籍年度).
         membership.valid_through = max(membership.valid_through or 0, timezone.localdate().year)
@@ -724,6 +737,11 @@ def census_claim(
         row.claimed_at = timezone.now()
         row.save(update_fields=["claimed_at"])
         audit_record(actor=user, action="census.reregister", obj=membership, org=membership.org)
+        membership_event(
+            event=Event.MEMBERSHIP_CHANGED,
+            membership=membership,
+            changes={"status": [Membership.Status.PENDING_REREGISTRATION, Membership.Status.ACTIVE]},
+        )
     return user
 
 

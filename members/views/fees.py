@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kexie.errors import DomainError, OutOfScope
 from members.forms.fees import DuesPaymentForm, DuesRejectForm, FeeForm, RenewalWindowForm
@@ -20,7 +20,7 @@ from members.selectors.fees import (
     dues_payment_visible_or_404,
     dues_payments_decided,
     dues_payments_to_confirm,
-    fee_collection,
+    fee_figures,
     fees_of_person,
     receipt_of_user_or_404,
     receipt_visible_or_404,
@@ -45,7 +45,7 @@ def _fee_page(request, org, *, form=None, window_form=None, status: int = 200):
         "org": org,
         "fees": org.fees.all(),
         "form": form or FeeForm(initial={"year": year}),
-        "collection": fee_collection(org=org, year=year),
+        "collection": fee_figures(org=org, year=year),
         "year": year,
         "can_manage": can_manage_org(request.user, org),
     }
@@ -88,6 +88,7 @@ def me_fees(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def me_fee_pay(request, membership_id: int, year: int):
     membership = membership_of_user_or_404(request.user, membership_id)
     # Up to next year: inside the renewal window (from 1 Nov by default) members pay the coming year's fee.
@@ -205,6 +206,7 @@ def receipt_download(request, receipt_id: int):
 
 
 @login_required
+@require_GET
 def me_renewal(request):
     person = getattr(request.user, "person", None)
     lines = renewals_of_person(person, today=timezone.localdate()) if person else []
