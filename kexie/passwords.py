@@ -1,6 +1,6 @@
 """The password policy (settings.AUTH_PASSWORD_VALIDATORS), with Chinese messages.
 
-At least 8 characters, not blank, not only digits, at least two kinds of character (lower-case letters,
+At least 8 and at most 128 characters, not blank, not only digits, at least two kinds of character (lower-case letters,
 upper-case letters, digits, other symbols), not containing the account's mobile number, not too close to
 the account's name or email, and not a common password. Every path that sets a password (registration,
 re-registration, administrator and staff accounts, password change) calls
@@ -35,6 +35,22 @@ class MinimumLengthValidator(django_validation.MinimumLengthValidator):
 
     def get_help_text(self):
         return _("至少 %(min_length)d 个字符") % {"min_length": self.min_length}
+
+
+class MaximumLengthValidator:
+    """No one types a longer password; a megabyte one would only cost the hasher."""
+
+    def __init__(self, max_length: int = 128):
+        self.max_length = max_length
+
+    def validate(self, password, user=None):
+        if len(password) > self.max_length:
+            raise ValidationError(
+                _("密码不能超过 %(max_length)d 个字符") % {"max_length": self.max_length}, code="password_too_long"
+            )
+
+    def get_help_text(self):
+        return _("不超过 %(max_length)d 个字符") % {"max_length": self.max_length}
 
 
 class NotBlankValidator:

@@ -122,6 +122,7 @@ PASSWORD_HASHERS = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "kexie.passwords.NotBlankValidator"},
     {"NAME": "kexie.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "kexie.passwords.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
     {"NAME": "kexie.passwords.NotOnlyDigitsValidator"},
     {"NAME": "kexie.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 2}},
     {"NAME": "kexie.passwords.NotMobileNumberValidator"},

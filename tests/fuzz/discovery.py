@@ -37,6 +37,8 @@ PARAM_KINDS = {
     "active": "flag",
     "payment_id": "payment",
     "receipt_id": "receipt",
+    "endpoint_id": "webhook",
+    "delivery_id": "delivery",
     ("members:award_edit", "pk"): "award",
     ("members:award_delete", "pk"): "award",
     ("members:award_evidence", "pk"): "award",
@@ -64,6 +66,9 @@ PARAM_KINDS = {
     ("members_console_api:member_grade", "pk"): "membership",
     ("members_console_api:member_status", "pk"): "membership",
     ("orgs_api:service_token_revoke", "pk"): "service_token",
+    ("orgs_api:webhook_revoke", "pk"): "webhook",
+    ("orgs_api:webhook_deliveries", "pk"): "webhook",
+    ("orgs_api:webhook_redeliver", "pk"): "delivery",
 }
 
 # Every Form class of the project -> the URL names that take it (its page, or the URL its HTML form posts to).
@@ -99,6 +104,14 @@ FORM_URLS = {
     "DuesRejectForm": ["console_members:dues_reject"],
     "RenewalWindowForm": ["console_members:renewal_window_set"],
     "HandlingDaysForm": ["orgs:handling_days"],
+    "WebhookEndpointForm": ["orgs:webhook_list"],
+    "TwoFactorSetupForm": ["orgs:two_factor_setup"],
+    "TwoFactorVerifyForm": ["orgs:two_factor_verify"],
+    "TwoFactorTokenForm": ["orgs:two_factor_codes_regenerate"],
+    "PasswordChangeForm": ["password_change"],
+    "PasswordResetForm": ["members:password_reset", "members_api:password_reset"],
+    "MobileChangeForm": ["members:mobile_change"],
+    "EmailVerifyForm": ["members:email_verify"],
 }
 
 _PARAM_RE = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
@@ -233,6 +246,7 @@ class FieldSpec:
     default: str = ""
     options: list = field(default_factory=list)
     required: bool = False
+    disabled: bool = False  # shown, not submitted by a browser, ignored by the form
 
 
 @dataclass
@@ -278,7 +292,7 @@ class _FormParser(HTMLParser):
         fields = self._form["fields"]
         if tag == "input" and name:
             kind = (a.get("type") or "text").lower()
-            spec = fields.setdefault(name, FieldSpec(name=name, kind=kind, required="required" in a))
+            spec = fields.setdefault(name, FieldSpec(name=name, kind=kind, required="required" in a, disabled="disabled" in a))
             if kind in ("checkbox", "radio"):
                 spec.options.append(a.get("value", "on"))
                 if "checked" in a:

@@ -134,6 +134,7 @@ class RoleFuzz:
     forms: dict = field(default_factory=dict)  # signature -> FormSpec
     failures: list = field(default_factory=list)
     requests: int = 0
+    pages: int = 0  # HTML pages that answered 200 in discovery
 
     def record(self, label: str, req: HostileRequest, passwords=()):
         outcome = judge(self.world, self.role, req, passwords=passwords)
@@ -152,6 +153,7 @@ class RoleFuzz:
         for route in self.routes:
             path = self.own_path(route)
             outcome = self.record(f"{route.name} (plain GET)", HostileRequest("GET", path))
+            self.pages += bool(outcome.html)
             for spec in forms_in(outcome.html, page=route.name, page_path=path):
                 self.forms.setdefault(spec.signature, spec)
             # The REST API's request bodies, from its schema: fuzzed field by field like the pages' forms.

@@ -42,6 +42,9 @@ COLUMNS = {
     ("UnitMemberForm", "contact_mobile"): "members.UnitMember.contact_mobile",
     ("FeePaymentForm", "note"): "members.FeePayment.note",
     ("DuesRejectForm", "reason"): "members.DuesPayment.reject_reason",
+    ("MobileChangeForm", "new_mobile"): "members.User.mobile",
+    ("WebhookEndpointForm", "url"): "orgs.WebhookEndpoint.url",
+    ("WebhookEndpointForm", "description"): "orgs.WebhookEndpoint.description",
     ("TransferForm", "comment"): "orgs.AuditEvent.comment",
     ("StatusForm", "comment"): "orgs.AuditEvent.comment",
     ("ClaimForm", "name"): "members.Person.name",
@@ -55,8 +58,14 @@ NOT_STORED = {
     "password1": "hashed",
     "password2": "confirmation only",
     "password_confirm": "confirmation only",
+    "new_password1": "hashed",
+    "new_password2": "confirmation only",
+    "old_password": "checked, never stored",
     "id_number": "stored encrypted, blind-indexed and masked (18 characters) after validation",
     "q": "search text",
+    "code": "a one-time code, compared with its stored digest",
+    "token": "a one-time code of the authenticator app or a recovery code, compared, never stored",
+    "account": "the mobile number or email address an account is looked up by",
 }
 # A value that is `length` characters long and otherwise as plausible as the field allows.
 _EMAIL_TAIL = "@example.com"

@@ -32,7 +32,7 @@ def _submission(form, variant: str):
     has_choice = any(f.kind in ("select", "radio") and any(f.options) for f in form.fields)
     dropped = None
     for i, spec in enumerate(form.fields):
-        if spec.name == "csrfmiddlewaretoken" or spec.kind == "submit":
+        if spec.name == "csrfmiddlewaretoken" or spec.kind == "submit" or spec.disabled:
             continue
         if spec.kind == "file":
             files.append((spec.name, *(REFUSED_FILE if variant == "with a refused file" else plausible_file(spec))))

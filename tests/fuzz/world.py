@@ -81,7 +81,9 @@ def build_world(request) -> World:
     from members.models import DuesPayment
     from members.services.fees import fee_set
     from members.services.payments import payment_submit
+    from orgs.models import WebhookDelivery, WebhookEndpoint
     from orgs.services.service_tokens import service_token_create
+    from orgs.services.webhooks import webhook_endpoint_create, webhook_event_record
     from members.services.notices import notice_create
     from members.services.units import unit_member_create
     from orgs.models import Org
@@ -141,6 +143,14 @@ def build_world(request) -> World:
         payment[org.pk] = payment_submit(
             person=member.person, membership=member, year=YEAR, method=DuesPayment.Method.BANK_TRANSFER, proof=proof
         )
+    # Webhooks point at a loopback port nobody listens on: deliveries fail at once, without leaving the machine.
+    hook = {}
+    for org, admin in ((county_a, admin_a), (county_b, admin_b)):
+        endpoint, _secret = webhook_endpoint_create(
+            actor=admin, org=org, url="http://127.0.0.1:9/hook", events=list(WebhookEndpoint.Event.values)
+        )
+        webhook_event_record(org=org, event=WebhookEndpoint.Event.values[0], payload={"test": True})
+        hook[org.pk] = (endpoint, WebhookDelivery.objects.filter(endpoint=endpoint).first())
     token_a, _ = service_token_create(
         actor=admin_a, org=county_a, name="统计系统", scopes=["read_progress"], expires_at=timezone.now() + timedelta(days=30)
     )
@@ -181,6 +191,8 @@ def build_world(request) -> World:
         "receipt": {"own": receipt[county_a.pk].pk, "other": receipt[county_b.pk].pk},
         "my_receipt": {"own": my_receipt[county_a.pk].pk, "other": my_receipt[county_b.pk].pk},
         "service_token": {"own": token_a.pk, "other": token_b.pk},
+        "webhook": {"own": hook[county_a.pk][0].pk, "other": hook[county_b.pk][0].pk},
+        "delivery": {"own": hook[county_a.pk][1].pk, "other": hook[county_b.pk][1].pk},
         "year": {"own": YEAR, "other": 1999},
     }
     tokens = {

@@ -19,6 +19,7 @@ def _user():
         ("        ", "空格"),
         ("　　　　　　　　", "空格"),
         ("Ab1-", "至少需要 8 个字符"),
+        ("Ab1-" * 40, "不能超过 128 个字符"),
         ("20260101", "全部是数字"),
         ("abcdefgh", "中的 2 类"),
         ("ABCDEFGHIJ", "中的 2 类"),
@@ -46,11 +47,12 @@ def test_the_help_texts_are_chinese():
 
 
 @pytest.mark.django_db
-def test_registration_refuses_a_password_of_spaces(client):
+def test_an_account_form_refuses_a_password_of_spaces(client, city_admin, county_a):
+    client.force_login(city_admin)
     response = client.post(
-        reverse("members:register"),
-        {"mobile": "13912345678", "password": " " * 10, "password_confirm": " " * 10},
+        reverse("orgs:account_create"),
+        {"org": county_a.pk, "username": "spaces_only", "full_name": "空格", "password": " " * 10},
     )
     assert response.status_code == 200
-    assert not User.objects.filter(username="13912345678").exists()
-    assert "空格" in response.content.decode()
+    assert not User.objects.filter(username="spaces_only").exists()
+    assert "只由空格组成" in response.content.decode()
