@@ -7,7 +7,7 @@ write them out; here the token is replaced wherever a log record carries a path.
 
 Django's loggers get `RedactSecretPaths` through settings.LOGGING (kexie/settings/base.py); gunicorn's access
 log through `GunicornLogger`, which gunicorn.conf.py at the repository root selects (`logger_class`); nginx's
-through the `kexie_redacted` log format (scripts/nginx/kexie.conf). The pages themselves send no Referer
+through the `kexie_redacted` log format (scripts/nginx/kexie.conf). The pages themselves send only their origin as Referer
 (`referrer_hidden`).
 """
 
@@ -43,13 +43,14 @@ class RedactSecretPaths(logging.Filter):
 
 
 def referrer_hidden(view):
-    """Pages reached by a secret link send no Referer onward (static files, links): otherwise the token would
-    be written into every log that records referrers, here and at other sites."""
+    """Pages reached by a secret link send only the site's origin as Referer (static files, links, the form's
+    own post): otherwise the token would be written into every log that records referrers, here and at other
+    sites. Not "no-referrer": with it browsers post forms with `Origin: null`, which Django's CSRF check refuses."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
-        response["Referrer-Policy"] = "no-referrer"
+        response["Referrer-Policy"] = "strict-origin"
         return response
 
     return wrapper

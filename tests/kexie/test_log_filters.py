@@ -105,11 +105,11 @@ def test_gunicorn_reads_the_redacting_logger_from_its_config_file(settings):
 
 
 @pytest.mark.django_db
-def test_pages_reached_by_a_secret_link_send_no_referrer(client, request):
+def test_pages_reached_by_a_secret_link_send_only_the_origin_as_referrer(client, request):
     from tests.fuzz.world import build_world
 
     world = build_world(request)
     claim = client.get(f"/rereg/{world.tokens['rereg']}/")
     verify = client.get(f"/verify/{world.tokens['verify']}/")
     assert claim.status_code == verify.status_code == 200
-    assert claim["Referrer-Policy"] == verify["Referrer-Policy"] == "no-referrer"
+    assert claim["Referrer-Policy"] == verify["Referrer-Policy"] == "strict-origin"
