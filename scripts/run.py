@@ -12,13 +12,18 @@ from bootstrap import ensure_venv, manage  # noqa: E402
 def main() -> None:
     ensure_venv()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kexie.settings.local")
+    address = os.environ.get("KEXIE_ADDRESS", "127.0.0.1:8000")
+    # The demo runs as people will see it: DEBUG off, so a missing page or an error shows the Chinese
+    # 404/500 pages instead of Django's debug pages; whitenoise serves the static files (local settings).
+    os.environ.setdefault("DJANGO_DEBUG", "0")
+    host = address.rsplit(":", 1)[0]
+    os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "*" if host in ("0.0.0.0", "") else f"127.0.0.1,localhost,{host}")
     manage("migrate", "--noinput", "-v", "0")
     manage("load_orgs")
     manage("seed_demo")
     year = str(date.today().year)
     manage("seed_targets", "--year", year)
     manage("recompute_progress", "--year", year)
-    address = os.environ.get("KEXIE_ADDRESS", "127.0.0.1:8000")
     print(f"\n系统已启动：http://{address}/  （按 Ctrl+C 停止）\n", flush=True)
     manage("runserver", address)
 

@@ -64,6 +64,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "kexie.context_processors.roles",
             ],
+            # Project-wide template tags that belong to no app (kexie/ is not an installed app).
+            "libraries": {"form_errors": "kexie.templatetags.form_errors"},
         },
     },
 ]
