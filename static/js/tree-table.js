@@ -82,7 +82,6 @@
     var n = this.children[row.dataset.id].length;
     row.toggle.setAttribute("aria-expanded", open ? "true" : "false");
     row.toggle.setAttribute("aria-label", (open ? "收起" : "展开") + row.dataset.name + "的 " + n + " 个下级");
-    row.toggle.textContent = open ? "−" : "+";
   };
 
   TreeTable.prototype.search = function (query) {
