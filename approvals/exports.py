@@ -1,4 +1,5 @@
-"""CSV rendering of the review queue. Personal data leaves only masked, and no cell can run as a formula."""
+"""Exports of approvals: the review queue as CSV and the annual report as Excel. Personal data leaves only
+masked, and no cell can run as a formula."""
 
 import csv
 import io
@@ -6,6 +7,8 @@ import io
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from kexie.excel import Sheet, workbook_bytes
 
 # Spreadsheet programs evaluate cells starting with these; a leading apostrophe makes them plain text.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -64,3 +67,29 @@ def applications_csv(applications) -> tuple[bytes, int]:
         )
         count += 1
     return ("\ufeff" + buffer.getvalue()).encode("utf-8"), count
+
+
+def annual_report_workbook(r) -> bytes:
+    grade_rows = [[label, *cells, total] for label, cells, total in r.by_grade_category]
+    grade_rows.append(["合计", *r.category_totals, r.total_members])
+    rate = r.fees.rate
+    summary = [
+        ["组织", r.org.name],
+        ["年度", r.year],
+        ["统计范围", "本组织及下级组织" if r.subtree else "本组织"],
+        ["个人会员总数", r.total_members],
+        ["本年新增会员", r.new_members],
+        ["团体会员", r.unit_members],
+        ["推荐人数", r.recommendations_made],
+        ["推荐获批人数", r.recommendations_accepted],
+        ["应缴会费人数", r.fees.due],
+        ["已缴纳", r.fees.paid],
+        ["免缴", r.fees.exempt],
+        ["会费收缴率", "—" if rate is None else f"{rate:.1%}"],
+    ]
+    return workbook_bytes(
+        [
+            Sheet("概况", ["项目", "数值"], summary),
+            Sheet("会员等级与类别", ["会员等级", *r.category_labels, "合计"], grade_rows),
+        ]
+    )

@@ -95,7 +95,6 @@ class DecisionForm(forms.Form):
 
 class BatchApproveForm(forms.Form):
     """The selected rows arrive as repeated `ids` checkboxes from the queue table."""
-
     comment = forms.CharField(label=_("审核意见"), required=False, max_length=2000)
 
     def clean(self):
@@ -124,3 +123,40 @@ class RecommendForm(forms.Form):
         if not opinion:
             raise forms.ValidationError(_("请填写推荐意见"))
         return opinion
+
+
+# --- the applicant's forms ----------------------------------------------------------------------------------
+
+
+DECLARATION_TEXT = _(
+    "本人热爱祖国、热爱人民，拥护中国共产党的领导；恪守科学道德，学风端正；遵纪守法；"
+    "承认《中国科学技术协会章程》，自愿申请成为个人会员，愿意参加科协组织的活动。"
+    "以上所填信息真实、准确。"
+)
+
+
+class ApplicationForm(forms.Form):
+    explanation = forms.CharField(
+        label=_("补充说明"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("如有条件未满足，可说明理由（例如其他成果、从业年限），审核人员会一并看到"),
+    )
+    declaration = forms.BooleanField(
+        label=DECLARATION_TEXT, required=True, error_messages={"required": _("请阅读并勾选入会声明")}
+    )
+
+
+class ResubmitForm(forms.Form):
+    explanation = forms.CharField(
+        label=_("补充说明"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("请根据审核意见修改个人资料或补充说明后重新提交"),
+    )
+
+
+class OrgSearchForm(forms.Form):
+    q = forms.CharField(label=_("按名称搜索"), required=False, max_length=50)

@@ -8,17 +8,16 @@ from approvals.eligibility import all_met, criteria_as_json, eligibility_check
 from approvals.models import Application, Recommendation
 from kexie.errors import DomainError, OutOfScope
 from members.models import Membership, Person
-from members.services import membership_grant, notice_create
-from orgs import selectors as org_selectors
+from members.services.memberships import membership_grant
+from members.services.notices import notice_create
+from members.services.people import profile_missing_fields
 from orgs.models import Org
-from orgs.services import audit_record
-
-REQUIRED_PROFILE_FIELDS = ("name", "id_number_index", "mobile", "employer", "education", "title")
+from orgs.selectors.scope import orgs_managed_by
+from orgs.services.audit import audit_record
 
 
 class TransitionError(DomainError):
     """An application was asked to move to a state its current state does not allow."""
-
     default_message = _("该申请已被处理，当前状态不允许此操作")
 
 
@@ -41,7 +40,7 @@ def _locked(application: Application) -> Application:
 
 
 def _reviewer_scope_check(reviewer, application: Application) -> None:
-    if not org_selectors.orgs_managed_by(reviewer).filter(pk=application.org_id).exists():
+    if not orgs_managed_by(reviewer).filter(pk=application.org_id).exists():
         raise OutOfScope()
 
 
@@ -56,10 +55,6 @@ def _schedule_progress(org_id: int) -> None:
     from approvals import signals
 
     transaction.on_commit(lambda: signals.application_decided.send(sender=Application, org_id=org_id))
-
-
-def profile_missing_fields(person: Person) -> list[str]:
-    return [str(Person._meta.get_field(f).verbose_name) for f in REQUIRED_PROFILE_FIELDS if not getattr(person, f)]
 
 
 def application_submit(*, person: Person, org: Org, explanation: str = "", declaration_accepted: bool) -> Application:
@@ -232,7 +227,7 @@ def applications_approve_batch(*, application_ids: list[int], reviewer, comment:
     """Approve each selected application that meets every criterion; one failure does not undo the others."""
     approved, errors = 0, []
     visible = Application.objects.filter(
-        pk__in=application_ids, org__in=org_selectors.orgs_managed_by(reviewer)
+        pk__in=application_ids, org__in=orgs_managed_by(reviewer)
     ).select_related("person")
     for application in visible:
         if not application.meets_criteria:
@@ -261,7 +256,7 @@ def recommendation_create(
     if (source_membership is None) == (source_application is None):
         raise DomainError(_("请选择推荐依据：本组织会员或本组织受理的申请"))
     with transaction.atomic():
-        if not org_selectors.orgs_managed_by(actor).filter(pk=from_org.pk).exists():
+        if not orgs_managed_by(actor).filter(pk=from_org.pk).exists():
             raise OutOfScope()
         source = source_membership or source_application
         if source.org_id != from_org.pk or source.person_id != person.pk:
@@ -339,24 +334,6 @@ def award_evidence_open(*, actor, application: Application, award):
         return award.evidence.open("rb")
 
 
-def certificate_render(*, actor, membership: Membership) -> bytes:
-    """The member certificate PDF, audited for whoever downloads it (the member or an administrator)."""
-    from approvals.certificates import certificate_pdf
-
-    if not membership.number:
-        raise DomainError(_("该会员尚未分配会员编号，无法生成会员证"))
-    content = certificate_pdf(membership)
-    with transaction.atomic():
-        audit_record(
-            actor=actor,
-            action="certificate.download",
-            obj=membership,
-            org=membership.org,
-            data={"number": membership.number},
-        )
-    return content
-
-
 def applications_export(*, actor, applications, scope_org: Org, filters: dict) -> bytes:
     """The review queue as CSV (UTF-8 with BOM so Excel reads Chinese); audited as one export event."""
     from approvals.exports import applications_csv
@@ -369,5 +346,20 @@ def applications_export(*, actor, applications, scope_org: Org, filters: dict) -
             obj=scope_org,
             org=scope_org,
             data={"rows": count, "filters": filters},
+        )
+    return content
+
+
+def annual_report_export(*, actor, report) -> bytes:
+    from approvals.exports import annual_report_workbook
+
+    with transaction.atomic():
+        content = annual_report_workbook(report)
+        audit_record(
+            actor=actor,
+            action="export.annual_report",
+            obj=report.org,
+            org=report.org,
+            data={"year": report.year, "subtree": report.subtree},
         )
     return content

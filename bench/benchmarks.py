@@ -32,8 +32,8 @@ from bench.harness import (
 )
 
 # --- integration points: one constant per feature ---------------------------------------------------------
-# The applicant's own submit page (members:apply/<org_id>): the declaration checkbox and an explanation.
-SUBMIT_URL_NAME = "members:apply"
+# The applicant's own submit page (applications:apply/<org_id>): the declaration checkbox and an explanation.
+SUBMIT_URL_NAME = "applications:apply"
 
 
 def submit_body(org) -> str:
@@ -47,11 +47,11 @@ QUEUE_QUERY = {"subtree": "on", "status": ""}
 QUEUE_PENDING_QUERY = {"subtree": "on", "status": "submitted"}
 DASHBOARD_URL_NAME = "orgs:dashboard"
 # progress_recompute_all() recounts every organisation; progress_recompute_orgs(org_ids=[...]) only those.
-PROGRESS_RECOMPUTE_ALL = os.environ.get("KEXIE_BENCH_PROGRESS_ALL", "orgs.services.progress_recompute_all")
-PROGRESS_RECOMPUTE_ORGS = os.environ.get("KEXIE_BENCH_PROGRESS_ORGS", "orgs.services.progress_recompute_orgs")
-PROGRESS_YEARS = "orgs.services._years_to_maintain"
+PROGRESS_RECOMPUTE_ALL = os.environ.get("KEXIE_BENCH_PROGRESS_ALL", "approvals.progress.progress_recompute_all")
+PROGRESS_RECOMPUTE_ORGS = os.environ.get("KEXIE_BENCH_PROGRESS_ORGS", "approvals.progress.progress_recompute_orgs")
+PROGRESS_YEARS = "approvals.progress._years_to_maintain"
 # The census pipeline: store the upload, validate (parse, check, dedupe), confirm, commit.
-CENSUS_MODULE = os.environ.get("KEXIE_BENCH_CENSUS", "members.census")
+CENSUS_MODULE = os.environ.get("KEXIE_BENCH_CENSUS", "members.services.census")
 
 SUBMIT_REQUESTS = int(os.environ.get("KEXIE_BENCH_SUBMIT_REQUESTS", "800"))
 # Client threads share the two cores with gunicorn and PostgreSQL: enough to keep both workers busy.
@@ -70,7 +70,7 @@ CENSUS_ROWS = int(os.environ.get("KEXIE_BENCH_CENSUS_ROWS", "20000"))
 
 
 def _admin_of(org):
-    from approvals.loadgen import ADMIN_PREFIX
+    from bench.loadgen import ADMIN_PREFIX
     from members.models import User
 
     return User.objects.get(username=f"{ADMIN_PREFIX}{org.code.lower()}")
@@ -116,7 +116,7 @@ def _in_process_get(user, path: str):
 
 @benchmark("submit", "提交入会申请：吞吐量对比空视图（同一 gunicorn 配置）")
 def submit_throughput(ctx: Context) -> list[Row]:
-    from approvals.loadgen import PREFIX
+    from bench.loadgen import PREFIX
     from approvals.models import Application
     from members.models import Membership, Person
     from orgs.models import Org
@@ -325,7 +325,7 @@ def _bench_staff(province):
 # --- 4. progress recompute ------------------------------------------------------------------------------
 
 # The reference: one hand-written statement counting, for one calendar year, everything a progress snapshot
-# is made of (the definitions in orgs/progress.py), per organisation and Beijing month.
+# is made of (the definitions in orgs/figures.py and approvals/progress.py), per organisation and Beijing month.
 PROGRESS_SQL = """
 SELECT 'application' AS source, a.org_id, a.status,
        CASE WHEN a.created_at >= %(start)s AND a.created_at < %(end)s
@@ -362,7 +362,7 @@ def progress_sql_aggregate(year: int) -> list[tuple]:
     """(source, org_id, status, month, month or flag, n) rows for `year`, straight from PostgreSQL."""
     import datetime as dt
 
-    from orgs.progress import year_bounds
+    from orgs.figures import year_bounds
 
     start, end = year_bounds(year)
     params = {"start": start, "end": end, "start_day": dt.date(year, 1, 1), "end_day": dt.date(year + 1, 1, 1)}
@@ -456,7 +456,7 @@ def _decide(n: int, within=None) -> set[int]:
 def census_import(ctx: Context) -> list[Row]:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from approvals.loadgen import id_number_for
+    from bench.loadgen import id_number_for
     from members.models import CensusImport
     from orgs.models import Org
 
@@ -582,7 +582,7 @@ def query_plans(ctx: Context) -> list[Row]:
                         f"{plain:.1f} ms → {lateral:.1f} ms; same rows: {'yes' if same else 'NO'}; {plan}"))
     import datetime as dt
 
-    from orgs.progress import year_bounds
+    from orgs.figures import year_bounds
 
     year = time.localtime().tm_year
     start, end = year_bounds(year)

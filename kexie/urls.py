@@ -1,3 +1,5 @@
+"""The root URLconf: it composes the apps' URLconfs by name, so kexie imports none of them."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -6,7 +8,7 @@ from kexie import views
 from kexie.ratelimit import LOGIN_FAILURES, limit_posts, login_failed
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("orgs.urls_home")),
     path("healthz", views.healthz, name="healthz"),
     path(
         "accounts/login/",
@@ -19,9 +21,9 @@ urlpatterns = [
     path("console/", include("orgs.urls")),
     path("console/", include("approvals.urls")),
     path("progress/", include("orgs.urls_public")),
-    path("console/", include("members.lifecycle_urls")),
-    path("", include("members.lifecycle_public_urls")),
+    path("console/", include("members.urls_console")),
     path("", include("members.urls")),
-    path("", include("approvals.urls_public")),
+    path("", include("approvals.urls_applicant")),
+    path("", include("members.urls_certificates")),
     path("admin/", admin.site.urls),
 ]

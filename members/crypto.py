@@ -19,7 +19,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from .validators import normalize_id_number
+from kexie.validators import normalize_id_number
 
 __all__ = [
     "InvalidToken",

@@ -1,15 +1,21 @@
+"""Celery entry points of members: take ids, call a service. Services enqueue these by their registered
+names (kexie.celery.task_send); members.apps imports this module so the names are known in every process."""
+
 from celery import shared_task
 
-from members import services
 from members.models import Notice
+from members.services import census, notices
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=8)
+@shared_task(
+    name="members.tasks.notice_deliver", autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600,
+    max_retries=8,
+)
 def notice_deliver(notice_id: int) -> bool:
-    return services.notice_deliver_email(notice_id=notice_id)
+    return notices.notice_deliver_email(notice_id=notice_id)
 
 
-@shared_task
+@shared_task(name="members.tasks.notices_deliver_pending")
 def notices_deliver_pending(batch: int = 500) -> int:
     """Outbox sweep: mail every notice that has not gone out yet (e.g. enqueued while Redis was down)."""
     ids = list(
@@ -18,4 +24,25 @@ def notices_deliver_pending(batch: int = 500) -> int:
         .order_by("id")
         .values_list("id", flat=True)[:batch]
     )
-    return sum(1 for notice_id in ids if services.notice_deliver_email(notice_id=notice_id))
+    return sum(1 for notice_id in ids if notices.notice_deliver_email(notice_id=notice_id))
+
+
+@shared_task(name="members.tasks.census_validate")
+def census_validate(census_id: int) -> int:
+    return census.census_validate(census_id=census_id).valid_rows
+
+
+@shared_task(name="members.tasks.census_commit")
+def census_commit(census_id: int) -> int:
+    return census.census_commit(census_id=census_id).imported_rows
+
+
+@shared_task(
+    name="members.tasks.census_invitations_email",
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def census_invitations_email(census_id: int) -> int:
+    return census.census_invitations_email(census_id=census_id)

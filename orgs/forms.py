@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from members.validators import validate_mobile
+from kexie.validators import validate_mobile
 from orgs.models import Org
 
 User = get_user_model()

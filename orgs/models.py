@@ -192,9 +192,10 @@ class Target(models.Model):
 class ProgressSnapshot(models.Model):
     """Counts of one org and year, either its own or rolled up over its subtree, as of `computed_at`.
 
-    `counts` maps a count key (orgs.progress.COUNTS) to a number, `monthly` maps the dated ones to twelve
+    `counts` maps a count key (orgs.figures.COUNTS) to a number, `monthly` maps the dated ones to twelve
     monthly numbers, `completion` (subtree rows only) maps each target metric to target, actual and ratio.
-    Keys live in data rather than columns so a new count is one entry in orgs.progress.
+    Keys live in data rather than columns, so a new count is one entry in orgs.figures and one source in
+    approvals.progress.
     """
 
     class Scope(models.TextChoices):

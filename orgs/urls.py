@@ -5,7 +5,6 @@ from orgs import views
 app_name = "orgs"
 
 urlpatterns = [
-    path("orgs/", views.org_tree, name="tree"),
     path("orgs/<int:org_id>/", views.org_detail, name="detail"),
     path("accounts/", views.account_list, name="account_list"),
     path("accounts/new/", views.account_create, name="account_create"),

@@ -10,43 +10,53 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kexie.decorators import console_required
 from kexie.errors import DomainError, OutOfScope
-from orgs import selectors, services
+from orgs.decorators import console_required
 from orgs.forms import AdminAccountForm, ProgressFilterForm, StaffAccountForm, TargetForm
 from orgs.models import Target
+from orgs.roles import is_console_user
+from orgs.selectors import accounts as account_selectors
+from orgs.selectors import progress as progress_selectors
+from orgs.selectors.scope import org_visible_or_404, orgs_below_managed, orgs_managed_by, orgs_visible_to
+from orgs.services import accounts as account_services
+from orgs.services import targets as target_services
+from orgs.services.progress import dashboard_export
 
 User = get_user_model()
 
 
-@console_required
-def org_tree(request):
-    orgs = selectors.org_tree_with_counts(request.user)
-    return render(request, "orgs/tree.html", {"orgs": orgs})
+def home(request):
+    """Landing page for visitors; signed-in users go to their own workspace."""
+    user = request.user
+    if user.is_authenticated:
+        if is_console_user(request):
+            return redirect("approvals:org_tree")
+        return redirect("members:me")
+    return render(request, "home.html")
 
 
 @console_required
 def org_detail(request, org_id: int):
-    org = selectors.org_visible_or_404(request.user, org_id)
-    children = selectors.orgs_visible_to(request.user).filter(parent=org).order_by("code")
+    org = org_visible_or_404(request.user, org_id)
+    children = orgs_visible_to(request.user).filter(parent=org).order_by("code")
     context = {
         "org": org,
         "children": children,
-        "ancestors": selectors.orgs_visible_to(request.user).filter(pk__in=org.get_ancestors().values("pk")),
-        "can_manage": selectors.orgs_managed_by(request.user).filter(pk=org.pk).exists(),
-        "administrators": selectors.administrators_of_visible(request.user, org),
+        "ancestors": orgs_visible_to(request.user).filter(pk__in=org.get_ancestors().values("pk")),
+        "can_manage": orgs_managed_by(request.user).filter(pk=org.pk).exists(),
+        "administrators": account_selectors.administrators_of_visible(request.user, org),
     }
     return render(request, "orgs/detail.html", context)
 
 
 @console_required
 def account_list(request):
-    accounts = selectors.admin_accounts_manageable_by(request.user)
+    accounts = account_selectors.admin_accounts_manageable_by(request.user)
     page = Paginator(accounts, 50).get_page(request.GET.get("page"))
     context = {
         "page": page,
-        "can_create": selectors.orgs_below_managed(request.user).exists() or request.user.is_superuser,
-        "can_create_staff": selectors.is_province_administrator(request.user),
+        "can_create": orgs_below_managed(request.user).exists() or request.user.is_superuser,
+        "can_create_staff": account_selectors.is_province_administrator(request.user),
     }
     return render(request, "orgs/account_list.html", context)
 
@@ -70,14 +80,14 @@ def _account_form_page(request, form, *, create, success_message, title: str):
 
 @console_required
 def account_create(request):
-    orgs = selectors.orgs_below_managed(request.user).order_by("tree_id", "lft")
+    orgs = orgs_below_managed(request.user).order_by("tree_id", "lft")
     if not orgs.exists():
         raise Http404
     form = AdminAccountForm(request.POST or None, orgs=orgs, initial={"org": request.GET.get("org")})
     return _account_form_page(
         request,
         form,
-        create=services.admin_account_create,
+        create=account_services.admin_account_create,
         success_message=lambda account, data: _("已为“%(org)s”创建管理员账号 %(username)s")
         % {"org": data["org"].name, "username": account.username},
         title=_("新建组织管理员账号"),
@@ -86,12 +96,12 @@ def account_create(request):
 
 @console_required
 def staff_create(request):
-    if not selectors.is_province_administrator(request.user):
+    if not account_selectors.is_province_administrator(request.user):
         raise Http404
     return _account_form_page(
         request,
         StaffAccountForm(request.POST or None),
-        create=services.staff_account_create,
+        create=account_services.staff_account_create,
         success_message=lambda account, data: _("已创建省科协工作人员账号 %(username)s") % {"username": account.username},
         title=_("新建省科协工作人员账号"),
     )
@@ -104,7 +114,7 @@ def account_set_active(request, user_id: int, active: int):
     if account is None:
         raise Http404
     try:
-        services.admin_account_set_active(actor=request.user, account=account, active=bool(active))
+        account_services.admin_account_set_active(actor=request.user, account=account, active=bool(active))
     except OutOfScope:
         raise Http404
     except DomainError as exc:
@@ -133,7 +143,7 @@ def _dashboard_filters(request) -> tuple[ProgressFilterForm, int, str, int | Non
 @console_required
 def progress_dashboard(request):
     form, year, kind, org_id = _dashboard_filters(request)
-    dashboard = selectors.progress_dashboard(request.user, year=year, org_id=org_id, kind=kind)
+    dashboard = progress_selectors.progress_dashboard(request.user, year=year, org_id=org_id, kind=kind)
     chart = {
         "labels": [f"{m}月" for m in range(1, 13)],
         "series": [
@@ -147,7 +157,7 @@ def progress_dashboard(request):
         "dashboard": dashboard,
         "chart": chart,
         "query": request.GET.urlencode(),
-        "can_set_targets": selectors.targets_settable_by(request.user).exists(),
+        "can_set_targets": progress_selectors.targets_settable_by(request.user).exists(),
     }
     return render(request, "orgs/dashboard.html", context)
 
@@ -155,8 +165,8 @@ def progress_dashboard(request):
 @console_required
 def progress_dashboard_export(request):
     _form, year, kind, org_id = _dashboard_filters(request)
-    dashboard = selectors.progress_dashboard(request.user, year=year, org_id=org_id, kind=kind)
-    content = services.dashboard_export(actor=request.user, dashboard=dashboard, year=year, kind=kind)
+    dashboard = progress_selectors.progress_dashboard(request.user, year=year, org_id=org_id, kind=kind)
+    content = dashboard_export(actor=request.user, dashboard=dashboard, year=year, kind=kind)
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
@@ -168,11 +178,11 @@ def progress_dashboard_export(request):
 @console_required
 def target_list(request):
     form, year, kind, _org = _dashboard_filters(request)
-    orgs = selectors.targets_settable_by(request.user)
+    orgs = progress_selectors.targets_settable_by(request.user)
     if kind:
         orgs = orgs.filter(kind=kind)
     page = Paginator(orgs.order_by("tree_id", "lft"), 50).get_page(request.GET.get("page"))
-    targets = selectors.targets_of([o.pk for o in page], year)
+    targets = progress_selectors.targets_of([o.pk for o in page], year)
     for org in page:
         org.year_targets = [
             (Target.Metric(m).label, targets.get(org.pk, {}).get(m)) for m in Target.metrics_for(org)
@@ -182,17 +192,17 @@ def target_list(request):
 
 @console_required
 def target_edit(request, org_id: int, year: int):
-    org = selectors.targets_settable_by(request.user).filter(pk=org_id).first()
-    if org is None or year not in services.YEAR_RANGE:
+    org = progress_selectors.targets_settable_by(request.user).filter(pk=org_id).first()
+    if org is None or year not in target_services.YEAR_RANGE:
         raise Http404
-    current = selectors.targets_of([org.pk], year).get(org.pk, {})
+    current = progress_selectors.targets_of([org.pk], year).get(org.pk, {})
     form = TargetForm(request.POST or None, org=org, initial_values=current)
     if request.method == "POST" and form.is_valid():
         changed = {m: v for m, v in form.cleaned_data.items() if v is not None and v != current.get(m)}
         try:
             with transaction.atomic():
                 for metric, value in changed.items():
-                    services.target_set(actor=request.user, org=org, year=year, metric=metric, value=value)
+                    target_services.target_set(actor=request.user, org=org, year=year, metric=metric, value=value)
         except OutOfScope:
             raise Http404
         except DomainError as exc:
@@ -210,4 +220,4 @@ def progress_public(request):
     form = ProgressFilterForm(request.GET or None)
     form.is_valid()
     year = getattr(form, "cleaned_data", {}).get("year") or timezone.localdate().year
-    return render(request, "progress/index.html", {"data": selectors.progress_public(year), "form": form, "year": year})
+    return render(request, "progress/index.html", {"data": progress_selectors.progress_public(year), "form": form, "year": year})

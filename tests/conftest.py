@@ -1,4 +1,5 @@
-"""Shared fixtures: the Hebei tree, administrator accounts by role, applicants made through services."""
+"""Shared fixtures: the Hebei tree, administrator accounts by role, applicants, applications and members made
+through services."""
 
 import itertools
 import os
@@ -6,17 +7,20 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
+from django.utils import timezone
 
-from members.validators import id_number_check_digit
+from kexie.validators import id_number_check_digit
 from orgs import permissions
 from orgs.models import Org
-from orgs.services import orgs_load_csv
+from orgs.services.tree import orgs_load_csv
 
 HEBEI_CSV = Path(settings.BASE_DIR) / "orgs" / "data" / "hebei_orgs.csv"
 PASSWORD = "Test-pass-2026"
 
 _serial = itertools.count(1)
+# Far from the serials tests/conftest.py hands out, so bulk members never collide with applicants.
+_bulk_serial = itertools.count(500_000)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -89,7 +93,6 @@ def make_user(db, django_user_model):
 @pytest.fixture
 def make_admin(make_user):
     """An administrator account granted on the given org (through the permission policy)."""
-
     def make(org: Org, username: str | None = None):
         user = make_user(username)
         permissions.grant_administer(user, org)
@@ -152,7 +155,7 @@ def valid_id_number(n: int, birth: str = "19800101") -> str:
 def make_applicant(make_user):
     """A registered applicant with a complete profile and one award, created through the services."""
     from members.models import Award, Person
-    from members.services import person_profile_save
+    from members.services.people import person_profile_save
 
     def make(
         name: str = "张三",
@@ -180,6 +183,78 @@ def make_applicant(make_user):
         if award_level:
             Award.objects.create(person=person, name="科技进步奖", level=award_level, year=2024, issuer="河北省人民政府")
         return person
+
+    return make
+
+
+@pytest.fixture
+def consented(db):
+    from members.services.consent import consent_give
+
+    def give(user):
+        return consent_give(user=user)
+
+    return give
+
+
+@pytest.fixture
+def applicant(make_applicant, consented):
+    """A signed-up applicant with consent, a complete profile and a provincial award."""
+    person = make_applicant("李四")
+    consented(person.user)
+    return person
+
+
+@pytest.fixture
+def applicant_client(client, applicant):
+    client.force_login(applicant.user)
+    return client
+
+
+@pytest.fixture
+def submit(make_applicant):
+    """submit(org, name=..., **profile) → a submitted Application of a fresh applicant."""
+    from approvals.services import application_submit
+
+    def make(org, name: str = "张三", *, explanation: str = "", **profile):
+        person = make_applicant(name, **profile)
+        return application_submit(person=person, org=org, explanation=explanation, declaration_accepted=True)
+
+    return make
+
+
+@pytest.fixture
+def make_members():
+    """`n` active members of `org`, written in bulk the way the census commit writes them."""
+    from members.crypto import encrypt_id_number, id_number_blind_index
+    from members.models import Membership, Person
+    from members.services.numbers import member_numbers_reserve
+    from kexie.validators import mask_id_number
+
+    def make(org, n: int, *, grade: str = Membership.Grade.ORDINARY, status: str = Membership.Status.ACTIVE):
+        serials = [next(_bulk_serial) for _ in range(n)]
+        people = []
+        for s in serials:
+            id_number = valid_id_number(s)
+            people.append(
+                Person(
+                    name=f"成员{s}",
+                    id_number_encrypted=encrypt_id_number(id_number),
+                    id_number_index=id_number_blind_index(id_number),
+                    id_number_masked=mask_id_number(id_number),
+                    mobile=f"136{s:08d}",
+                    employer="某单位",
+                )
+            )
+        with transaction.atomic():
+            people = Person.objects.bulk_create(people)
+            numbers = member_numbers_reserve(org=org, year=timezone.localdate().year, count=n)
+            return Membership.objects.bulk_create(
+                [
+                    Membership(person=p, org=org, level=org.level, number=num, grade=grade, status=status, joined_on=timezone.localdate())
+                    for p, num in zip(people, numbers)
+                ]
+            )
 
     return make
 

@@ -3,8 +3,8 @@
 from datetime import timedelta
 from pathlib import Path
 
-import environ
 from celery.schedules import crontab
+import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "members",
     "orgs",
     "approvals",
+    # Only for its `generate_load` management command (bench/loadgen.py); it has no models or project URLs.
+    "bench",
 ]
 
 MIDDLEWARE = [
@@ -44,7 +46,7 @@ MIDDLEWARE = [
     "kexie.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After the message middleware: the idle logout tells the user why they must sign in again.
-    "kexie.middleware.AdminIdleTimeoutMiddleware",
+    "orgs.middleware.AdminIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Axes must be last so it sees the final authentication result.
     "axes.middleware.AxesMiddleware",
@@ -62,7 +64,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "kexie.context_processors.roles",
+                "orgs.context_processors.roles",
             ],
             # Project-wide template tags that belong to no app (kexie/ is not an installed app).
             "libraries": {"form_errors": "kexie.templatetags.form_errors"},
@@ -127,7 +129,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8
-# Administrators are logged out after this much inactivity (kexie.middleware.AdminIdleTimeoutMiddleware).
+# Administrators are logged out after this much inactivity (orgs.middleware.AdminIdleTimeoutMiddleware).
 ADMIN_IDLE_TIMEOUT = timedelta(minutes=30)
 
 # --- ID numbers at rest ----------------------------------------------------------------------------------
@@ -160,14 +162,12 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
-# Task modules outside the `tasks.py` that autodiscovery finds.
-CELERY_IMPORTS = ["members.lifecycle_tasks"]
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "deliver-pending-notices": {"task": "members.tasks.notices_deliver_pending", "schedule": 60.0},
     # Progress: recount orgs marked by decisions since the last run; a nightly full recount is the safety net.
-    "progress-recompute-dirty": {"task": "orgs.tasks.progress_recompute_dirty", "schedule": 300.0},
-    "progress-recompute-all": {"task": "orgs.tasks.progress_recompute_all", "schedule": crontab(hour=2, minute=30)},
+    "progress-recompute-dirty": {"task": "approvals.tasks.progress_recompute_dirty", "schedule": 300.0},
+    "progress-recompute-all": {"task": "approvals.tasks.progress_recompute_all", "schedule": crontab(hour=2, minute=30)},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

@@ -146,7 +146,7 @@ def test_detail_shows_masked_id_checklist_explanation_and_history(client, admin_
 @pytest.mark.django_db
 @pytest.mark.parametrize("status", ["", "submitted"])
 def test_the_newest_per_org_page_holds_exactly_the_rows_of_the_plain_query(city_admin, city, county_a, county_b, submit, status):
-    from approvals import selectors
+    from approvals.selectors import review as selectors
 
     people = [submit(org, f"申请人{org.pk}-{i:02d}") for i in range(24) for org in (city, county_a, county_b)]
     # Ties on submitted_at (ordered by id) and decided rows mixed in, unevenly over the three orgs.

@@ -15,16 +15,16 @@ def test_members_list_is_scoped_searchable_and_offers_recommendation(client, adm
     for name, org, reviewer in (("本县会员", county_a, admin_a), ("邻县会员", county_b, admin_b)):
         memberships[name] = services.application_approve(application=submit(org, name), reviewer=reviewer)
     client.force_login(admin_a)
-    client.get(reverse("lifecycle:member_list"))
+    client.get(reverse("console_members:member_list"))
     with django_assert_max_num_queries(14):
-        response = client.get(reverse("lifecycle:member_list"))
+        response = client.get(reverse("console_members:member_list"))
     body = response.content.decode()
     assert "本县会员" in body and "邻县会员" not in body
-    assert reverse("lifecycle:member_detail", args=[memberships["本县会员"].pk]) in body
-    assert client.get(reverse("lifecycle:member_list"), {"q": "不存在"}).context["page"].paginator.count == 0
-    assert client.get(reverse("lifecycle:member_list"), {"org": county_b.pk}).status_code == 404
+    assert reverse("console_members:member_detail", args=[memberships["本县会员"].pk]) in body
+    assert client.get(reverse("console_members:member_list"), {"q": "不存在"}).context["page"].paginator.count == 0
+    assert client.get(reverse("console_members:member_list"), {"org": county_b.pk}).status_code == 404
     # Recommending upward is one of the per-member actions on the detail page.
-    detail = client.get(reverse("lifecycle:member_detail", args=[memberships["本县会员"].pk])).content.decode()
+    detail = client.get(reverse("console_members:member_detail", args=[memberships["本县会员"].pk])).content.decode()
     assert "推荐到上级" in detail and reverse("approvals:member_recommend", args=[memberships["本县会员"].pk]) in detail
 
 
@@ -91,6 +91,6 @@ def test_staff_cannot_recommend(client, staff, admin_a, county_a, submit):
     membership = services.application_approve(application=submit(county_a, "员工无权"), reviewer=admin_a)
     client.force_login(staff)
     assert client.get(reverse("approvals:member_recommend", args=[membership.pk])).status_code == 404
-    assert "员工无权" in client.get(reverse("lifecycle:member_list"), {"subtree": "on"}).content.decode()
-    detail = client.get(reverse("lifecycle:member_detail", args=[membership.pk])).content.decode()
+    assert "员工无权" in client.get(reverse("console_members:member_list"), {"subtree": "on"}).content.decode()
+    detail = client.get(reverse("console_members:member_detail", args=[membership.pk])).content.decode()
     assert "员工无权" in detail and "推荐到上级" not in detail

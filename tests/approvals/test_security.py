@@ -58,14 +58,14 @@ def test_a_forged_forwarded_for_header_does_not_escape_the_lockout(admin_a):
 def test_admin_is_signed_out_after_30_idle_minutes(client, admin_a):
     assert login_via_form(client, "admin_a")
     start = 1_800_000_000.0
-    with mock.patch("kexie.middleware.time.time", return_value=start):
+    with mock.patch("orgs.middleware.time.time", return_value=start):
         assert client.get(reverse("approvals:queue")).status_code == 200
-    with mock.patch("kexie.middleware.time.time", return_value=start + 29 * 60):
+    with mock.patch("orgs.middleware.time.time", return_value=start + 29 * 60):
         assert client.get(reverse("approvals:queue")).status_code == 200
     # 29 minutes later counts from the last request, not from sign-in.
-    with mock.patch("kexie.middleware.time.time", return_value=start + 29 * 60 + 29 * 60):
+    with mock.patch("orgs.middleware.time.time", return_value=start + 29 * 60 + 29 * 60):
         assert client.get(reverse("approvals:queue")).status_code == 200
-    with mock.patch("kexie.middleware.time.time", return_value=start + 58 * 60 + 31 * 60):
+    with mock.patch("orgs.middleware.time.time", return_value=start + 58 * 60 + 31 * 60):
         response = client.get(reverse("approvals:queue"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
     assert "_auth_user_id" not in client.session
@@ -76,9 +76,9 @@ def test_admin_is_signed_out_after_30_idle_minutes(client, admin_a):
 def test_applicants_are_not_subject_to_the_admin_idle_timeout(client, make_applicant):
     person = make_applicant("申请人")
     assert login_via_form(client, person.user.username)
-    with mock.patch("kexie.middleware.time.time", return_value=1_800_000_000.0):
+    with mock.patch("orgs.middleware.time.time", return_value=1_800_000_000.0):
         client.get(reverse("members:me"))
-    with mock.patch("kexie.middleware.time.time", return_value=1_800_000_000.0 + 3600):
+    with mock.patch("orgs.middleware.time.time", return_value=1_800_000_000.0 + 3600):
         assert client.get(reverse("members:me")).status_code == 200
 
 
@@ -96,11 +96,11 @@ def test_console_pages_within_a_minute_do_not_rewrite_the_session(client, admin_
 
     assert login_via_form(client, "admin_a")
     start = 1_800_000_000.0
-    with mock.patch("kexie.middleware.time.time", return_value=start):
+    with mock.patch("orgs.middleware.time.time", return_value=start):
         client.get(reverse("approvals:queue"))
-    with mock.patch("kexie.middleware.time.time", return_value=start + 30), CaptureQueriesContext(connection) as seen:
+    with mock.patch("orgs.middleware.time.time", return_value=start + 30), CaptureQueriesContext(connection) as seen:
         assert client.get(reverse("approvals:queue")).status_code == 200
     assert not [q for q in seen.captured_queries if q["sql"].startswith("UPDATE") and "django_session" in q["sql"]]
-    with mock.patch("kexie.middleware.time.time", return_value=start + 90), CaptureQueriesContext(connection) as seen:
+    with mock.patch("orgs.middleware.time.time", return_value=start + 90), CaptureQueriesContext(connection) as seen:
         assert client.get(reverse("approvals:queue")).status_code == 200
     assert [q for q in seen.captured_queries if q["sql"].startswith("UPDATE") and "django_session" in q["sql"]]

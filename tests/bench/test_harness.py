@@ -19,7 +19,7 @@ def test_the_bare_view_needs_a_signed_in_user(client, county_a):
 
 
 def test_the_submit_benchmark_posts_what_the_applicant_page_accepts(client, make_applicant, county_a):
-    from members.services import consent_give
+    from members.services.consent import consent_give
 
     person = make_applicant("李四")
     consent_give(user=person.user)  # generated applicants have consented too

@@ -6,15 +6,15 @@ from collections import Counter
 import pytest
 from django.core.management import call_command
 
-from approvals.loadgen import PERIOD_START
+from approvals import progress
 from approvals.models import Application
 from bench.benchmarks import progress_sql_aggregate
-from orgs import progress
+from bench.loadgen import PERIOD_START
 from orgs.models import Org
 
 
 def _sql_totals(year: int) -> Counter:
-    """(org_id, key) totals from the SQL rows, folded with the definitions in orgs/progress.py."""
+    """(org_id, key) totals from the SQL rows, folded with the computation in approvals/progress.py."""
     final = {"approved", "rejected", "withdrawn"}
     totals: Counter = Counter()
     for source, org_id, status, first, second, n in progress_sql_aggregate(year):

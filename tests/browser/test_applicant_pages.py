@@ -10,9 +10,9 @@ from openpyxl import load_workbook
 
 from approvals import services
 from members.crypto import decrypt_id_number
-from members.lifecycle_services import fee_set
 from members.models import Award, Membership, Notice
-from members.services import consent_give
+from members.services.consent import consent_give
+from members.services.fees import fee_set
 from orgs.models import Org
 from tests.browser.conftest import login
 from tests.conftest import PASSWORD

@@ -4,7 +4,7 @@ from members.models import Membership
 from orgs.models import Org
 from tests.browser.conftest import login, screenshot
 from tests.conftest import PASSWORD, valid_id_number
-from tests.lifecycle.conftest import census_row, csv_upload
+from tests.members.conftest import census_row, csv_upload
 
 
 @pytest.mark.browser

@@ -5,12 +5,12 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from members import census as census_services
 from members.models import CensusRow, Membership
+from members.services import census as census_services
 from orgs.models import Org
 from tests.browser.conftest import login
 from tests.conftest import PASSWORD, valid_id_number
-from tests.lifecycle.conftest import census_row, csv_upload
+from tests.members.conftest import census_row, csv_upload
 
 
 @pytest.mark.browser

@@ -6,7 +6,8 @@ import pytest
 from openpyxl import load_workbook
 
 from approvals import services as approvals
-from orgs import services
+from approvals.progress import progress_recompute_all
+from orgs.services.targets import targets_seed
 from tests.browser.conftest import DESKTOP, login, screenshot
 from tests.conftest import PASSWORD
 
@@ -18,8 +19,8 @@ def test_staff_drill_down_to_a_county_and_export(new_page, live_server, hebei, c
     for name, org in [("赵一", county_a), ("钱二", county_a), ("孙三", city)]:
         application = approvals.application_submit(person=make_applicant(name), org=org, declaration_accepted=True)
         approvals.application_approve(application=application, reviewer=province_admin)
-    services.targets_seed(year=2026)
-    services.progress_recompute_all(years=[2026])
+    targets_seed(year=2026)
+    progress_recompute_all(years=[2026])
 
     page = new_page(viewport=DESKTOP)
     login(page, live_server, "staff", PASSWORD)

@@ -6,12 +6,11 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from kexie.validators import USCC_CHECKSUM_WARNING
 from members.models import FeePayment, Membership
-from members.validators import USCC_CHECKSUM_WARNING
 from orgs.models import Org
 from tests.browser.conftest import login, screenshot
 from tests.conftest import PASSWORD
-from tests.lifecycle.conftest import make_members  # noqa: F401  (fixture)
 
 BAD_USCC = "91110000600037341M"  # well-formed, but the GB 32100 check character should be L
 

@@ -5,8 +5,8 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from approvals import services
+from approvals.progress import progress_recompute_all
 from orgs.models import AuditEvent, Org, Target
-from orgs.services import progress_recompute_all
 from tests.browser.conftest import DESKTOP, login, screenshot
 from tests.conftest import PASSWORD
 

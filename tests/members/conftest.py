@@ -1,7 +1,11 @@
+"""Fixtures of the members tests: rate limits reset, files to upload, members in bulk and census files."""
+
+import csv
 import io
 
 import pytest
 from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.conftest import valid_id_number
 
@@ -12,30 +16,6 @@ def _fresh_rate_limits():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def consented(db):
-    from members.services import consent_give
-
-    def give(user):
-        return consent_give(user=user)
-
-    return give
-
-
-@pytest.fixture
-def applicant(make_applicant, consented):
-    """A signed-up applicant with consent, a complete profile and a provincial award."""
-    person = make_applicant("李四")
-    consented(person.user)
-    return person
-
-
-@pytest.fixture
-def applicant_client(client, applicant):
-    client.force_login(applicant.user)
-    return client
 
 
 def png_bytes(size=(4, 4)) -> bytes:
@@ -53,4 +33,43 @@ def known_id(person) -> str:
     return decrypt_id_number(person.id_number_encrypted)
 
 
-__all__ = ["png_bytes", "known_id", "valid_id_number"]
+CENSUS_HEADER = ["姓名", "身份证号", "手机号码", "工作单位", "学历", "职称", "会员等级", "邮箱"]
+
+
+def census_row(n: int, **overrides) -> list[str]:
+    values = {
+        "姓名": f"会员{n}",
+        "身份证号": valid_id_number(n),
+        "手机号码": f"137{n:08d}",
+        "工作单位": "石家庄某研究院",
+        "学历": "本科",
+        "职称": "中级",
+        "会员等级": "普通会员",
+        "邮箱": f"m{n}@example.com",
+    }
+    values.update(overrides)
+    return [values[c] for c in CENSUS_HEADER]
+
+
+def csv_upload(rows: list[list[str]], *, name: str = "名单.csv", encoding: str = "utf-8-sig", header=CENSUS_HEADER):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return SimpleUploadedFile(name, buffer.getvalue().encode(encoding), content_type="text/csv")
+
+
+def xlsx_upload(rows: list[list], *, name: str = "名单.xlsx", header=CENSUS_HEADER):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return SimpleUploadedFile(name, buffer.getvalue())
+
+
+__all__ = ["png_bytes", "known_id", "valid_id_number", "census_row", "csv_upload", "xlsx_upload"]

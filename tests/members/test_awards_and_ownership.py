@@ -71,8 +71,8 @@ def test_another_persons_application_is_404_everywhere(applicant, make_applicant
     application = application_submit(person=applicant, org=county_a, declaration_accepted=True)
     other = make_applicant("他人")
     client.force_login(other.user)
-    for name in ("members:application_detail", "members:application_resubmit"):
+    for name in ("applications:application_detail", "applications:application_resubmit"):
         assert client.get(reverse(name, args=[application.pk])).status_code == 404
-    assert client.post(reverse("members:application_withdraw", args=[application.pk])).status_code == 404
+    assert client.post(reverse("applications:application_withdraw", args=[application.pk])).status_code == 404
     application.refresh_from_db()
     assert application.status == Application.Status.SUBMITTED

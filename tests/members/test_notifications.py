@@ -79,7 +79,7 @@ def test_a_dead_broker_does_not_fail_the_submission_and_the_sweep_sends_the_noti
 
     started = time.monotonic()
     with django_capture_on_commit_callbacks(execute=True):
-        response = applicant_client.post(reverse("members:apply", args=[county_a.pk]), {"declaration": "on"})
+        response = applicant_client.post(reverse("applications:apply", args=[county_a.pk]), {"declaration": "on"})
     elapsed = time.monotonic() - started
     assert response.status_code == 302
     assert elapsed < 10, f"submission took {elapsed:.1f}s with the broker down"
@@ -101,7 +101,7 @@ def test_the_outbox_sweep_is_on_the_beat_schedule():
 
 
 def test_notices_are_listed_and_marked_read_only_for_their_owner(applicant_client, applicant, make_user):
-    from members.services import notice_create
+    from members.services.notices import notice_create
 
     mine = notice_create(user=applicant.user, title="我的通知")
     theirs = notice_create(user=make_user(), title="别人的通知")

@@ -32,10 +32,10 @@ def test_no_applicant_page_or_download_shows_the_full_id_number(applicant_client
     application_return(application=returned, reviewer=admin_a, comment="请补充")
     application_submit(person=applicant, org=city, declaration_accepted=True)
     urls = [
-        reverse("members:me"), reverse("members:profile"), reverse("members:consent"), reverse("members:org_choose"),
-        reverse("members:org_choose") + "?q=井陉", reverse("members:apply", args=[county_a.pk]),
-        reverse("members:application_list"), reverse("members:application_detail", args=[returned.pk]),
-        reverse("members:application_resubmit", args=[returned.pk]), reverse("members:data"),
+        reverse("members:me"), reverse("members:profile"), reverse("members:consent"), reverse("applications:org_choose"),
+        reverse("applications:org_choose") + "?q=井陉", reverse("applications:apply", args=[county_a.pk]),
+        reverse("applications:application_list"), reverse("applications:application_detail", args=[returned.pk]),
+        reverse("applications:application_resubmit", args=[returned.pk]), reverse("members:data"),
         reverse("members:account_delete"), reverse("members:notice_list"), reverse("members:award_create"),
         reverse("members:award_edit", args=[award.pk]),
     ]
@@ -77,7 +77,7 @@ def test_the_json_download_holds_everything_on_the_data_page(applicant_client, a
 def test_the_excel_download_neutralises_formula_looking_cells(applicant_client, applicant):
     from openpyxl import load_workbook
 
-    from members.services import person_profile_save
+    from members.services.people import person_profile_save
 
     person_profile_save(user=applicant.user, employer="=HYPERLINK(\"http://evil\")", discipline="+1+1")
     Award.objects.create(person=applicant, name="@SUM(A1)", level="county", year=2020, issuer="-2")

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from members.models import Consent, Person
-from members.services import CONSENT_VERSION
+from members.services.consent import CONSENT_VERSION
 from tests.conftest import valid_id_number
 
 pytestmark = pytest.mark.django_db
@@ -151,7 +151,7 @@ def test_withdrawing_consent_keeps_the_id_number_of_a_decided_membership(applica
     assert membership.status == "active"
     assert 'name="id_number"' not in client.get(reverse("members:profile")).content.decode()
     # Without consent a new application is not accepted.
-    response = client.post(reverse("members:apply", args=[county_a.parent_id]), {"declaration": "on"})
+    response = client.post(reverse("applications:apply", args=[county_a.parent_id]), {"declaration": "on"})
     assert response.status_code == 200 and "授权" in response.content.decode()
 
 

@@ -3,9 +3,9 @@
 import pytest
 from django.core.management import call_command
 
-from approvals.services import profile_missing_fields
 from members.models import Person
-from members.services import consent_live
+from members.services.consent import consent_live
+from members.services.people import profile_missing_fields
 
 
 @pytest.mark.django_db

@@ -3,7 +3,7 @@ import shutil
 import pytest
 
 from orgs.models import Org
-from orgs.services import orgs_load_csv
+from orgs.services.tree import orgs_load_csv
 from tests.conftest import HEBEI_CSV
 
 

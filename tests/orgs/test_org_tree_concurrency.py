@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from orgs.models import Org
-from orgs.services import org_create
+from orgs.services.tree import org_create
 
 
 @pytest.mark.postgres

@@ -8,10 +8,11 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from approvals import services as approvals
+from approvals.progress import progress_recompute_all
 from members.models import Membership
-from orgs import services
 from orgs.exports import safe_cell
 from orgs.models import AuditEvent, Org
+from orgs.services.targets import targets_seed
 
 
 @pytest.fixture
@@ -26,8 +27,8 @@ def progress_data(hebei, county_a, county_b, other_county, city, make_applicant,
     pending = make_applicant("吴己")
     approvals.application_submit(person=pending, org=county_a, declaration_accepted=True)
     people.append(pending)
-    services.targets_seed(year=2026)
-    services.progress_recompute_all(years=[2026])
+    targets_seed(year=2026)
+    progress_recompute_all(years=[2026])
     cache.delete("progress:public:2026")
     return people
 
@@ -151,7 +152,7 @@ def test_the_public_page_shows_city_and_county_aggregates_without_personal_data(
 @pytest.mark.django_db
 def test_the_public_page_is_served_from_the_cache(client, progress_data, django_assert_max_num_queries):
     client.get(reverse("progress:index") + "?year=2026")
-    services.progress_recompute_all(years=[2026])
+    progress_recompute_all(years=[2026])
     with django_assert_max_num_queries(2):
         response = client.get(reverse("progress:index") + "?year=2026")
     assert response.status_code == 200

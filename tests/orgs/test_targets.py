@@ -4,9 +4,10 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from approvals.progress import progress_recompute_all, progress_recompute_dirty
 from kexie.errors import DomainError, OutOfScope
-from orgs import services
 from orgs.models import AuditEvent, Org, Target
+from orgs.services.targets import target_set
 from tests.conftest import login_via_form
 
 
@@ -33,8 +34,8 @@ def test_seed_targets_sets_the_documented_defaults_and_is_idempotent(hebei, city
 
 @pytest.mark.django_db
 def test_the_city_administrator_sets_a_county_target_and_it_is_audited(county_a, city_admin):
-    target = services.target_set(actor=city_admin, org=county_a, year=2026, metric="new_members", value=95)
-    services.target_set(actor=city_admin, org=county_a, year=2026, metric="new_members", value=100)
+    target = target_set(actor=city_admin, org=county_a, year=2026, metric="new_members", value=95)
+    target_set(actor=city_admin, org=county_a, year=2026, metric="new_members", value=100)
     target.refresh_from_db()
     assert target.value == 100
     events = list(AuditEvent.objects.for_object(target).values_list("action", "data"))
@@ -48,18 +49,18 @@ def test_the_city_administrator_sets_a_county_target_and_it_is_audited(county_a,
 def test_an_administrator_cannot_set_its_own_or_a_siblings_target(county_a, county_b, admin_a, other_city_admin):
     for actor, org in [(admin_a, county_a), (admin_a, county_b), (other_city_admin, county_a)]:
         with pytest.raises(OutOfScope):
-            services.target_set(actor=actor, org=org, year=2026, metric="new_members", value=10)
+            target_set(actor=actor, org=org, year=2026, metric="new_members", value=10)
     assert not Target.objects.exists()
 
 
 @pytest.mark.django_db
 def test_bad_target_values_are_refused_in_chinese(county_a, city_admin, hebei, province_admin):
     with pytest.raises(DomainError, match="整数"):
-        services.target_set(actor=city_admin, org=county_a, year=2026, metric="new_members", value=-1)
+        target_set(actor=city_admin, org=county_a, year=2026, metric="new_members", value=-1)
     with pytest.raises(DomainError, match="不适用"):
-        services.target_set(actor=city_admin, org=county_a, year=2026, metric="member_growth_pct", value=15)
+        target_set(actor=city_admin, org=county_a, year=2026, metric="member_growth_pct", value=15)
     with pytest.raises(DomainError, match="年度"):
-        services.target_set(actor=city_admin, org=county_a, year=1999, metric="new_members", value=10)
+        target_set(actor=city_admin, org=county_a, year=1999, metric="new_members", value=10)
     assert not Target.objects.exists()
 
 
@@ -96,11 +97,11 @@ def test_the_target_list_shows_only_orgs_below_the_administrator(client, city, c
 def test_a_target_change_schedules_a_recompute_of_its_org(county_a, city_admin, django_capture_on_commit_callbacks):
     from orgs.models import ProgressDirtyMark, ProgressSnapshot
 
-    services.progress_recompute_all(years=[2026])
+    progress_recompute_all(years=[2026])
     with django_capture_on_commit_callbacks(execute=True):
-        services.target_set(actor=city_admin, org=county_a, year=2026, metric="new_members", value=50)
+        target_set(actor=city_admin, org=county_a, year=2026, metric="new_members", value=50)
     # Eager Celery ran the debounced job at once (or the mark waits for the next run).
-    services.progress_recompute_dirty()
+    progress_recompute_dirty()
     assert not ProgressDirtyMark.objects.exists()
     snapshot = ProgressSnapshot.objects.get(org=county_a, year=2026, scope="subtree")
     assert snapshot.completion == {"new_members": {"target": 50, "actual": 0, "ratio": 0.0}}

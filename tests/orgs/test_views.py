@@ -3,8 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from orgs import selectors
 from orgs.models import AuditEvent, Org
+from orgs.selectors.accounts import admin_accounts_manageable_by
+from orgs.selectors.scope import orgs_managed_by, orgs_visible_to
 from tests.conftest import login_via_form
 
 
@@ -20,7 +21,7 @@ def test_login_page_is_chinese(client):
 def test_org_tree_lists_only_the_admins_subtree(client, city_admin, city, other_city, django_assert_max_num_queries):
     client.force_login(city_admin)
     with django_assert_max_num_queries(12):
-        response = client.get(reverse("orgs:tree"))
+        response = client.get(reverse("approvals:org_tree"))
     body = response.content.decode()
     assert city.name in body
     assert other_city.name not in body
@@ -32,14 +33,14 @@ def test_org_tree_lists_only_the_admins_subtree(client, city_admin, city, other_
 def test_org_tree_query_count_does_not_grow_with_the_tree(client, province_admin, django_assert_max_num_queries):
     client.force_login(province_admin)
     with django_assert_max_num_queries(12):
-        response = client.get(reverse("orgs:tree"))
+        response = client.get(reverse("approvals:org_tree"))
     assert len(response.context["orgs"]) == 253
 
 
 @pytest.mark.django_db
 def test_an_applicant_gets_404_on_the_console(client, make_applicant):
     client.force_login(make_applicant().user)
-    assert client.get(reverse("orgs:tree")).status_code == 404
+    assert client.get(reverse("approvals:org_tree")).status_code == 404
     assert client.get(reverse("orgs:account_list")).status_code == 404
 
 
@@ -55,7 +56,7 @@ def test_city_admin_creates_a_county_admin_who_can_log_in(client, city_admin, co
 
     account = get_user_model().objects.get(username="jx_admin")
     assert account.mobile == "13800138001"
-    assert list(selectors.orgs_managed_by(account)) == list(Org.objects.in_subtree(county_a))
+    assert list(orgs_managed_by(account)) == list(Org.objects.in_subtree(county_a))
     event = AuditEvent.objects.get(action="admin_account.create")
     assert event.actor == city_admin and event.object_id == str(account.pk) and event.org == county_a
     client.logout()
@@ -71,7 +72,7 @@ def test_creating_an_admin_outside_the_subtree_is_404_and_writes_nothing(client,
     )
     # The org is not among the form's choices: the form refuses it, nothing is created.
     assert response.status_code == 200
-    assert "intruder" not in [u.username for u in selectors.admin_accounts_manageable_by(city_admin)]
+    assert "intruder" not in [u.username for u in admin_accounts_manageable_by(city_admin)]
     from django.contrib.auth import get_user_model
 
     assert not get_user_model().objects.filter(username="intruder").exists()
@@ -132,8 +133,8 @@ def test_province_admin_creates_staff_who_read_the_whole_province(client, provin
 
     staff = get_user_model().objects.get(username="xuehui")
     assert staff.get_department_display() == "学会学术部"
-    assert selectors.orgs_visible_to(staff).count() == 253
-    assert not selectors.orgs_managed_by(staff).exists()
+    assert orgs_visible_to(staff).count() == 253
+    assert not orgs_managed_by(staff).exists()
 
 
 @pytest.mark.django_db
@@ -148,7 +149,7 @@ def test_a_city_admin_cannot_create_staff(client, city_admin):
 
 @pytest.mark.django_db
 def test_audit_rows_cannot_be_edited_or_deleted(city_admin, county_a):
-    from orgs.services import audit_record
+    from orgs.services.audit import audit_record
 
     event = audit_record(actor=city_admin, action="test.action", obj=county_a, org=county_a)
     event.comment = "changed"

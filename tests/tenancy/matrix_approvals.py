@@ -6,6 +6,9 @@ from django.urls import reverse
 from tests.tenancy.base import MANAGERS, READERS, Case
 
 
+YEAR = 2026
+
+
 def extend_context(ctx, request):
     from approvals import services
     from members.models import Award
@@ -52,11 +55,6 @@ SCOPED = [
         READERS,
     ),
     Case(
-        "approvals:member_certificate",
-        _get("approvals:member_certificate", lambda c: c["review_membership"].pk),
-        READERS,
-    ),
-    Case(
         "approvals:decide",
         lambda ctx: (
             reverse("approvals:decide", args=[ctx["review_application"].pk]),
@@ -77,6 +75,9 @@ SCOPED = [
         ),
         MANAGERS,
     ),
+    # The annual report (年报) of county A.
+    Case("approvals:report", _get("approvals:report", lambda c: c["county_a"].pk, lambda c: YEAR), READERS),
+    Case("approvals:report_xlsx", _get("approvals:report_xlsx", lambda c: c["county_a"].pk, lambda c: YEAR), READERS),
     Case(
         "approvals:member_recommend",
         lambda ctx: (
@@ -88,7 +89,11 @@ SCOPED = [
 ]
 
 UNSCOPED = {
-    "certificates:download": "own data: the signed-in member's own certificate, 404 for anyone else's "
-    "(tests/approvals/test_certificates.py)",
-    "certificates:verify": "public verification page reached by a signed token (tests/approvals/test_certificates.py)",
+    # The applicant's application pages act only on the signed-in person's own applications.
+    "applications:org_choose": "public list of organisations (names, levels, kinds only)",
+    "applications:apply": "any active organisation may be applied to; creates only the user's own application",
+    "applications:application_list": "own applications",
+    "applications:application_detail": "own application; another person's id is 404 (tests/members/test_ownership.py)",
+    "applications:application_resubmit": "own application; another person's id is 404 (tests/members/test_ownership.py)",
+    "applications:application_withdraw": "own application; another person's id is 404 (tests/members/test_ownership.py)",
 }

@@ -21,7 +21,7 @@ UNSCOPED = {
     "password_change": "own account",
     "password_change_done": "own account",
     # Lists: their contents are scoped by orgs.selectors; tests/orgs/test_views.py proves no leak.
-    "orgs:tree": "scoped list (tests/orgs/test_views.py)",
+    "approvals:org_tree": "scoped list (tests/orgs/test_views.py)",
     "orgs:account_list": "scoped list (tests/orgs/test_views.py)",
     "orgs:account_create": "form; the org choices are scoped and a tampered org is 404 (tests/orgs/test_views.py)",
     "orgs:staff_create": "province administrators only (tests/orgs/test_views.py)",

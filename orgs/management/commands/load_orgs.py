@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from kexie.errors import DomainError
-from orgs.services import orgs_load_csv
+from orgs.services.tree import orgs_load_csv
 
 DEFAULT_CSV = Path(settings.BASE_DIR) / "orgs" / "data" / "hebei_orgs.csv"
 

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from kexie.errors import DomainError
-from orgs.services import targets_seed
+from orgs.services.targets import targets_seed
 
 
 class Command(BaseCommand):

@@ -1,0 +1,93 @@
+"""Signal receivers of approvals, connected in ApprovalsConfig.ready(). Through them approvals takes part in
+what the lower layers do (progress recounts, a person's data and account deletion, members' pages) without
+orgs or members importing approvals."""
+
+import logging
+
+from django.core.cache import cache
+from django.dispatch import receiver
+
+from approvals import progress, tasks
+from approvals.forms import RecommendForm
+from approvals.models import Application
+from approvals.selectors.applicant import applications_data, applications_of
+from approvals.services import application_withdraw
+from approvals.signals import application_decided
+from members import signals as member_signals
+from orgs.services.progress import progress_schedule
+from orgs.signals import progress_dirty
+
+logger = logging.getLogger(__name__)
+
+
+# --- progress -------------------------------------------------------------------------------------------------
+
+
+@receiver(application_decided, dispatch_uid="approvals.progress_schedule")
+def schedule_progress_recompute(sender, org_id: int, **kwargs) -> None:
+    progress_schedule(org_ids=[org_id])
+
+
+@receiver(progress_dirty, dispatch_uid="approvals.progress_recount_enqueue")
+def progress_recount_enqueue(sender, org_ids, **kwargs) -> None:
+    """One recount per debounce window however many orgs are marked; a dead broker leaves the marks for the
+    periodic run."""
+    if not cache.add(progress.PROGRESS_SCHEDULED_CACHE_KEY, 1, timeout=progress.PROGRESS_DEBOUNCE_SECONDS):
+        return
+    try:
+        tasks.progress_recompute_dirty.apply_async(countdown=progress.PROGRESS_DEBOUNCE_SECONDS)
+    except Exception:  # noqa: BLE001 - broker down: the marks stay and the beat run picks them up
+        logger.warning("progress recompute not enqueued; the periodic run will pick the marks up")
+
+
+# --- a person's applications in members' data rights -----------------------------------------------------------
+
+
+@receiver(member_signals.person_leaving, dispatch_uid="approvals.withdraw_open_applications")
+def withdraw_open_applications(sender, person, **kwargs) -> int:
+    """Deleting an account withdraws the person's open applications through the state machine."""
+    withdrawn = 0
+    for application in Application.objects.filter(person=person).open():
+        application_withdraw(application=application, person=person)
+        withdrawn += 1
+    return withdrawn
+
+
+_RECORDS = {
+    "open": lambda applications: applications.open(),
+    "decided": lambda applications: applications.exclude(status=Application.Status.WITHDRAWN),
+    "any": lambda applications: applications,
+}
+
+
+@receiver(member_signals.person_records_exist, dispatch_uid="approvals.application_records_exist")
+def application_records_exist(sender, person, question: str, **kwargs) -> bool:
+    return _RECORDS[question](Application.objects.filter(person=person)).exists()
+
+
+@receiver(member_signals.person_data_collected, dispatch_uid="approvals.person_data_applications")
+def person_data_applications(sender, person, **kwargs) -> dict:
+    return {"applications": applications_data(person)}
+
+
+# --- members' pages -------------------------------------------------------------------------------------------
+
+
+@receiver(member_signals.home_page_shown, dispatch_uid="approvals.home_page_applications")
+def home_page_applications(sender, person, **kwargs) -> dict:
+    return {"applications": list(applications_of(person)[:5])}
+
+
+@receiver(member_signals.account_delete_page_shown, dispatch_uid="approvals.account_delete_page_applications")
+def account_delete_page_applications(sender, person, **kwargs) -> dict:
+    applications = list(applications_of(person))
+    return {
+        "open_applications": [a for a in applications if a.is_open],
+        "decided_applications": [a for a in applications if a.status in ("approved", "rejected")],
+    }
+
+
+@receiver(member_signals.member_page_shown, dispatch_uid="approvals.member_page_recommend_form")
+def member_page_recommend_form(sender, membership, user, **kwargs) -> dict:
+    """The member's page offers the recommendation form; approvals:member_recommend handles its submission."""
+    return {"recommend_form": RecommendForm(auto_id="id_%s")}

@@ -1,0 +1,19 @@
+"""Celery entry points of approvals: the progress recounts. They take ids (or nothing) and call
+approvals.progress."""
+
+from celery import shared_task
+
+from approvals import progress
+
+
+@shared_task(name="approvals.tasks.progress_recompute_dirty")
+def progress_recompute_dirty() -> bool:
+    """Periodic and debounced: recount orgs marked since the last run. False when another run held the lock;
+    its marks stay and the next run takes them."""
+    return progress.progress_recompute_dirty()
+
+
+@shared_task(name="approvals.tasks.progress_recompute_all")
+def progress_recompute_all(year: int | None = None) -> bool:
+    """Nightly safety net: a full recount also covers changes no signal announced (e.g. membership lapses)."""
+    return progress.progress_recompute_all(years=[year] if year else None)

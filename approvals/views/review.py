@@ -1,0 +1,240 @@
+"""The review console: queue, detail, decisions, recommendations, evidence downloads and the queue export."""
+
+import mimetypes
+from pathlib import Path
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+from django.views.decorators.http import require_GET, require_POST
+
+from approvals import services
+from approvals.forms import BatchApproveForm, DecisionForm, QueueFilterForm, RecommendForm
+from approvals.models import Application
+from approvals.selectors import review as selectors
+from kexie.errors import DomainError, OutOfScope
+from kexie.excel import filters_for_audit
+from members.selectors.directory import membership_managed_or_404
+from orgs.decorators import console_required
+from orgs.selectors.scope import list_scope_org_or_404, orgs_managed_by, orgs_visible_to
+
+
+PAGE_SIZE = 25
+
+ACTION_LABELS = {
+    "application.submit": _l("提交申请"),
+    "application.resubmit": _l("修改后重新提交"),
+    "application.withdraw": _l("撤回申请"),
+    "application.approve": _l("批准"),
+    "application.return": _l("退回修改"),
+    "application.reject": _l("不予通过"),
+    "recommendation.create": _l("组织推荐"),
+}
+
+_NON_FILTER_PARAMS = {"page"}
+
+
+def _filter_data(request, default: dict):
+    """The GET filters, or the default view when the page is opened without any filter."""
+    if set(request.GET) - _NON_FILTER_PARAMS:
+        return request.GET
+    return default
+
+
+def _queue_form(request) -> QueueFilterForm:
+    form = QueueFilterForm(
+        _filter_data(request, {"status": Application.Status.SUBMITTED}),
+        orgs=orgs_visible_to(request.user),
+    )
+    if not form.is_valid() and "org" in form.errors:
+        raise Http404  # a tampered org id outside the subtree looks like a missing page
+    return form
+
+
+@console_required
+@require_GET
+def queue(request):
+    form = _queue_form(request)
+    applications = (
+        selectors.ReviewQueue(request.user, **form.selector_kwargs()) if form.is_valid() else Application.objects.none()
+    )
+    page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
+    managed = set(orgs_managed_by(request.user).values_list("pk", flat=True))
+    for application in page:
+        application.can_decide = application.org_id in managed and application.status == Application.Status.SUBMITTED
+    context = {"form": form, "page": page, "can_batch": any(a.can_decide for a in page)}
+    return render(request, "approvals/queue.html", context)
+
+
+@console_required
+@require_GET
+def queue_export(request):
+    form = _queue_form(request)
+    if not form.is_valid():
+        messages.error(request, _("筛选条件有误，请修改后再导出"))
+        return redirect("approvals:queue")
+    kwargs = form.selector_kwargs()
+    scope_org = list_scope_org_or_404(request.user, kwargs["org"])
+    content = services.applications_export(
+        actor=request.user,
+        applications=selectors.applications_for_review(request.user, **kwargs),
+        scope_org=scope_org,
+        filters=filters_for_audit(form.cleaned_data),
+    )
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    filename = f"审核队列-{timezone.localdate():%Y%m%d}.csv"
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    return response
+
+
+def _detail_context(request, application: Application, *, decision_form=None, recommend_form=None) -> dict:
+    can_decide = selectors.can_decide(request.user, application)
+    history = list(selectors.application_history(application))
+    for event in history:
+        event.label = ACTION_LABELS.get(event.action, event.action)
+    return {
+        "application": application,
+        "person": application.person,
+        "awards": application.person.awards.all(),
+        "history": history,
+        "membership": selectors.application_membership(application),
+        "can_decide": can_decide,
+        "can_recommend": selectors.can_recommend(request.user, application),
+        "decision_form": decision_form or DecisionForm(meets_criteria=application.meets_criteria),
+        "recommend_form": recommend_form or RecommendForm(),
+    }
+
+
+@console_required
+@require_GET
+def detail(request, application_id: int):
+    application = selectors.application_visible_or_404(request.user, application_id)
+    return render(request, "approvals/detail.html", _detail_context(request, application))
+
+
+@console_required
+@require_POST
+def decide(request, application_id: int):
+    application = selectors.application_managed_or_404(request.user, application_id)
+    form = DecisionForm(request.POST, meets_criteria=application.meets_criteria)
+    if not form.is_valid():
+        context = _detail_context(request, application, decision_form=form)
+        return render(request, "approvals/detail.html", context, status=400)
+    data = form.cleaned_data
+    try:
+        if data["decision"] == DecisionForm.APPROVE:
+            membership = services.application_approve(
+                application=application,
+                reviewer=request.user,
+                comment=data["comment"],
+                override_reason=data.get("override_reason", ""),
+            )
+            messages.success(
+                request, _("已批准，会员编号 %(number)s") % {"number": membership.number}
+            )
+        elif data["decision"] == DecisionForm.RETURN:
+            services.application_return(application=application, reviewer=request.user, comment=data["comment"])
+            messages.success(request, _("已退回申请人修改"))
+        else:
+            services.application_reject(application=application, reviewer=request.user, comment=data["comment"])
+            messages.success(request, _("已作出不予通过的决定"))
+    except OutOfScope:
+        raise Http404
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("approvals:detail", application.pk)
+
+
+@console_required
+@require_POST
+def batch_approve(request):
+    form = BatchApproveForm(request.POST)
+    if not form.is_valid():
+        for error in form.non_field_errors():
+            messages.error(request, error)
+        return redirect("approvals:queue")
+    applications = selectors.applications_managed_or_404(request.user, form.cleaned_data["ids"])
+    approved, errors = services.applications_approve_batch(
+        application_ids=[a.pk for a in applications], reviewer=request.user, comment=form.cleaned_data["comment"]
+    )
+    if approved:
+        messages.success(request, _("已批准 %(n)d 条申请") % {"n": approved})
+    for error in errors:
+        messages.error(request, error)
+    return redirect("approvals:queue")
+
+
+def _recommend(request, *, template_context: dict, person, from_org, source_membership=None, source_application=None):
+    form = RecommendForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            recommendation = services.recommendation_create(
+                actor=request.user,
+                from_org=from_org,
+                person=person,
+                opinion=form.cleaned_data["opinion"],
+                source_membership=source_membership,
+                source_application=source_application,
+            )
+        except OutOfScope:
+            raise Http404
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                _("已将 %(name)s 推荐至“%(org)s”") % {"name": person.name, "org": recommendation.to_org.name},
+            )
+            return None
+    return render(
+        request,
+        "approvals/recommend.html",
+        {**template_context, "form": form, "person": person, "from_org": from_org, "to_org": from_org.parent},
+    )
+
+
+@console_required
+def recommend_application(request, application_id: int):
+    application = selectors.application_managed_or_404(request.user, application_id)
+    response = _recommend(
+        request,
+        template_context={"application": application, "back_url": "approvals:detail", "back_id": application.pk},
+        person=application.person,
+        from_org=application.org,
+        source_application=application,
+    )
+    return response or redirect("approvals:detail", application.pk)
+
+
+@console_required
+@require_GET
+def evidence_download(request, application_id: int, award_id: int):
+    application = selectors.application_visible_or_404(request.user, application_id)
+    award = selectors.award_of_application_or_404(application, award_id)
+    try:
+        handle = services.award_evidence_open(actor=request.user, application=application, award=award)
+    except DomainError:
+        raise Http404
+    suffix = Path(award.evidence.name).suffix.lower()
+    content_type = mimetypes.guess_type(f"x{suffix}")[0] or "application/octet-stream"
+    return FileResponse(
+        handle, as_attachment=True, filename=f"证明材料-{award.pk}{suffix}", content_type=content_type
+    )
+
+
+@console_required
+def member_recommend(request, membership_id: int):
+    membership = membership_managed_or_404(request.user, membership_id)
+    response = _recommend(
+        request,
+        template_context={"membership": membership},
+        person=membership.person,
+        from_org=membership.org,
+        source_membership=membership,
+    )
+    return response or redirect("console_members:member_detail", membership.pk)

@@ -1,0 +1,86 @@
+"""Writes on people: registering an account and saving one's profile (the only place an ID number is
+validated, encrypted, blind-indexed and masked)."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from kexie.errors import DomainError
+from members.crypto import encrypt_id_number, id_number_blind_index
+from members.models import Person
+from kexie.validators import (
+    id_number_birth_date,
+    id_number_gender,
+    mask_id_number,
+    validate_id_number,
+    validate_mobile,
+)
+from orgs.services.audit import audit_record
+
+
+PROFILE_FIELDS = (
+    "name", "gender", "birth_date", "mobile", "email", "employer", "discipline",
+    "education", "title", "is_rural_expert", "is_popsci_leader",
+)
+
+
+def person_profile_save(*, user, id_number: str | None = None, **fields) -> Person:
+    """Create or update the signed-in user's profile. `id_number` (plain text) is validated, encrypted,
+    blind-indexed and masked here and nowhere else."""
+    unknown = set(fields) - set(PROFILE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown profile fields: {sorted(unknown)}")
+    with transaction.atomic():
+        person = Person.objects.select_for_update().filter(user=user).first() or Person(user=user)
+        for name, value in fields.items():
+            setattr(person, name, value)
+        if id_number:
+            id_number = validate_id_number(id_number)
+            index = id_number_blind_index(id_number)
+            if Person.objects.filter(id_number_index=index).exclude(pk=person.pk).exists():
+                raise DomainError(_("该身份证号码已被其他账号使用；如有疑问请联系所申请组织的管理员"))
+            person.id_number_encrypted = encrypt_id_number(id_number)
+            person.id_number_index = index
+            person.id_number_masked = mask_id_number(id_number)
+            person.birth_date = person.birth_date or id_number_birth_date(id_number)
+            person.gender = person.gender or id_number_gender(id_number)
+        created = person.pk is None
+        person.save()
+        audit_record(
+            actor=user,
+            action="person.create" if created else "person.update",
+            obj=person,
+            data={"fields": sorted(fields), "id_number_changed": bool(id_number)},
+        )
+    return person
+
+
+def user_register(*, mobile: str, password: str, email: str = ""):
+    """Create an applicant account; the normalised mobile number is the username."""
+    User = get_user_model()
+    mobile = validate_mobile(mobile)
+    user = User(username=mobile, mobile=mobile, email=(email or "").strip())
+    validate_password(password, user=user)
+    with transaction.atomic():
+        if User.objects.filter(username=mobile).exists() or User.objects.filter(mobile=mobile).exists():
+            raise DomainError(_("该手机号码已注册，请直接登录"))
+        user.set_password(password)
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            # Two registrations of the same number racing: the unique index decides, the loser is told.
+            raise DomainError(_("该手机号码已注册，请直接登录"))
+        audit_record(actor=user, action="user.register", obj=user)
+    return user
+
+
+# Fields an application needs; the profile page and the application pages list the missing ones.
+
+
+REQUIRED_PROFILE_FIELDS = ("name", "id_number_index", "mobile", "employer", "education", "title")
+
+
+def profile_missing_fields(person: Person) -> list[str]:
+    return [str(Person._meta.get_field(f).verbose_name) for f in REQUIRED_PROFILE_FIELDS if not getattr(person, f)]

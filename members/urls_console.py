@@ -1,0 +1,32 @@
+"""Console pages of members: the member directory and a member's page, unit members, fees and the census."""
+
+from django.urls import path
+
+from members.views import census, certificates, directory, fees, units
+
+app_name = "console_members"
+
+urlpatterns = [
+    path("lifecycle/", directory.home, name="home"),
+    path("members/", directory.member_list, name="member_list"),
+    path("members/export.xlsx", directory.member_export, name="member_export"),
+    path("orgs/<int:org_id>/units/", units.unit_list, name="units"),
+    path("orgs/<int:org_id>/units/new/", units.unit_create, name="unit_create"),
+    path("orgs/<int:org_id>/fees/", fees.fee_list, name="fees"),
+    path("orgs/<int:org_id>/fees/set/", fees.fee_set, name="fee_set"),
+    path("orgs/<int:org_id>/census/", census.census_list, name="census"),
+    path("orgs/<int:org_id>/census/upload/", census.census_upload, name="census_upload"),
+    path("memberships/<int:membership_id>/", directory.member_detail, name="member_detail"),
+    path("memberships/<int:membership_id>/grade/", directory.member_grade, name="member_grade"),
+    path("memberships/<int:membership_id>/unit/", directory.member_unit, name="member_unit"),
+    path("memberships/<int:membership_id>/fee/", directory.member_fee, name="member_fee"),
+    path("memberships/<int:membership_id>/status/", directory.member_status, name="member_status"),
+    path("memberships/<int:membership_id>/transfer/", directory.member_transfer, name="member_transfer"),
+    path(
+        "memberships/<int:membership_id>/certificate.pdf", certificates.member_certificate, name="member_certificate"
+    ),
+    path("census/<int:census_id>/", census.census_detail, name="census_detail"),
+    path("census/<int:census_id>/status/", census.census_status, name="census_status"),
+    path("census/<int:census_id>/commit/", census.census_commit, name="census_commit"),
+    path("census/<int:census_id>/errors/", census.census_errors, name="census_errors"),
+]

@@ -1,0 +1,162 @@
+"""The census in the console (upload, preview, commit, error report) and the public re-registration page
+reached from an invitation."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kexie.errors import DomainError, OutOfScope
+from kexie.excel import csv_attachment, xlsx_response
+from members.forms.census import CensusUploadForm, ClaimForm
+from members.models import CensusImport
+from members.selectors.census import (
+    census_campaign_progress,
+    census_error_rows,
+    census_imports_of,
+    census_managed_or_404,
+    census_visible_or_404,
+)
+from members.services import census as census_services
+from orgs.decorators import console_required
+from orgs.selectors.scope import can_manage_org, org_managed_or_404, org_visible_or_404
+
+PAGE_SIZE = 50
+
+
+@console_required
+def census_list(request, org_id: int):
+    org = org_visible_or_404(request.user, org_id)
+    page = Paginator(census_imports_of(org), 20).get_page(request.GET.get("page"))
+    context = {
+        "org": org,
+        "page": page,
+        "progress": census_campaign_progress(org),
+        "form": CensusUploadForm(),
+        "can_manage": can_manage_org(request.user, org),
+    }
+    return render(request, "lifecycle/census_list.html", context)
+
+
+@console_required
+def census_upload(request, org_id: int):
+    org = org_managed_or_404(request.user, org_id)
+    form = CensusUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            census = census_services.census_import_create(actor=request.user, org=org, file=form.cleaned_data["file"])
+        except OutOfScope:
+            raise Http404
+        except DomainError as exc:
+            form.add_error("file", exc.message)
+        else:
+            return redirect("console_members:census_detail", census.pk)
+    return render(request, "lifecycle/census_upload.html", {"org": org, "form": form})
+
+
+@console_required
+def census_detail(request, census_id: int):
+    census = census_visible_or_404(request.user, census_id)
+    show = request.GET.get("show", "errors" if census.error_rows else "all")
+    rows = census.rows.order_by("row_number")
+    if show == "errors":
+        rows = census_error_rows(census)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "census": census,
+        "org": census.org,
+        "page": page,
+        "show": show,
+        "busy": census.status in (CensusImport.Status.VALIDATING, CensusImport.Status.COMMITTING),
+        "can_manage": can_manage_org(request.user, census.org),
+        "progress": census_campaign_progress(census.org) if census.status == CensusImport.Status.COMMITTED else [],
+    }
+    return render(request, "lifecycle/census_detail.html", context)
+
+
+@console_required
+def census_status(request, census_id: int):
+    census = census_visible_or_404(request.user, census_id)
+    progress = census_services.census_progress_get(census.pk) or {}
+    busy = census.status in (CensusImport.Status.VALIDATING, CensusImport.Status.COMMITTING)
+    return JsonResponse(
+        {
+            "status": census.status,
+            "status_display": census.get_status_display(),
+            "phase": progress.get("phase", ""),
+            "processed": progress.get("processed", 0),
+            "total": progress.get("total", census.total_rows),
+            "valid_rows": census.valid_rows,
+            "error_rows": census.error_rows,
+            "imported_rows": census.imported_rows,
+            "done": not busy,
+            "message": census.message,
+        }
+    )
+
+
+@console_required
+@require_POST
+def census_commit(request, census_id: int):
+    census = census_managed_or_404(request.user, census_id)
+    try:
+        census_services.census_commit_start(actor=request.user, census=census)
+    except OutOfScope:
+        raise Http404
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("console_members:census_detail", census.pk)
+
+
+@console_required
+def census_errors(request, census_id: int):
+    census = census_visible_or_404(request.user, census_id)
+    fmt = "csv" if request.GET.get("format") == "csv" else "xlsx"
+    content = census_services.census_errors_export(
+        actor=request.user, census=census, error_rows=census_error_rows(census), fmt=fmt
+    )
+    filename = f"{census.org.name}-普查错误报告-{census.pk}.{fmt}"
+    return csv_attachment(filename, content) if fmt == "csv" else xlsx_response(filename, content)
+
+
+def claim(request, token: str):
+    row = census_services.census_row_for_token(token)
+    if row is None:
+        raise Http404
+    if row.claimed_at is not None:
+        return render(request, "lifecycle/claim_done.html", {"row": row, "already": True})
+    person = row.membership.person
+    initial = {
+        "name": person.name,
+        "mobile": person.mobile,
+        "email": person.email,
+        "employer": person.employer,
+        "education": person.education,
+        "title": person.title,
+    }
+    form = ClaimForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = census_services.census_claim(
+                token=token,
+                id_number=data["id_number"],
+                password=data["password1"],
+                mobile=data["mobile"],
+                name=data["name"],
+                employer=data["employer"],
+                education=data["education"],
+                title=data["title"],
+                email=data["email"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("重新登记已完成，您的会员资格已恢复有效"))
+            return redirect(reverse("members:me_fees"))
+    return render(request, "lifecycle/claim.html", {"row": row, "form": form, "org": row.membership.org})

@@ -1,0 +1,57 @@
+"""Member certificates: the console download, the member's own download and the public verification page."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET
+
+from kexie.errors import DomainError
+from members.certificates import mask_name, membership_id_from_token
+from members.selectors.certificates import membership_by_id, membership_of_user_or_404
+from members.selectors.directory import membership_visible_or_404
+from members.services.certificates import certificate_render
+from orgs.decorators import console_required
+
+
+@console_required
+@require_GET
+def member_certificate(request, membership_id: int):
+    membership = membership_visible_or_404(request.user, membership_id)
+    return _certificate_response(request, membership)
+
+
+def _certificate_response(request, membership) -> HttpResponse:
+    try:
+        content = certificate_render(actor=request.user, membership=membership)
+    except DomainError:
+        raise Http404
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=False, filename=f"会员证-{membership.number}.pdf"
+    )
+    return response
+
+
+@login_required
+@require_GET
+def my_certificate(request, membership_id: int):
+    membership = membership_of_user_or_404(request.user, membership_id)
+    return _certificate_response(request, membership)
+
+
+@require_GET
+def certificate_verify(request, token: str):
+    membership_id = membership_id_from_token(token)
+    membership = membership_by_id(membership_id) if membership_id else None
+    if membership is None:
+        return render(request, "approvals/verify.html", {"found": False}, status=404)
+    context = {
+        "found": True,
+        "masked_name": mask_name(membership.person.name),
+        "number": membership.number,
+        "org": membership.org,
+        "is_valid": membership.status == membership.Status.ACTIVE,
+        "status": membership.get_status_display(),
+    }
+    return render(request, "approvals/verify.html", context)

@@ -1,0 +1,220 @@
+"""The applicant's own pages: registration, consent, the home page, profile and awards. Every object is
+fetched through members.selectors from the signed-in user's own person, so another person's id answers 404."""
+
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kexie.errors import DomainError
+from kexie.ratelimit import REGISTRATION, limit_posts
+from kexie.redirects import next_url
+from members.forms.people import AwardForm, ProfileForm, RegistrationForm
+from members.models import Person
+from members.selectors.people import award_of_or_404, awards_of, memberships_of, notices_for, person_for
+from members.services import awards, consent as consent_services, people
+from members.services.data_rights import person_id_number_needed
+from members.signals import home_page_shown, page_context
+
+
+def _error_text(exc: ValidationError) -> list[str]:
+    return [str(m) for m in exc.messages]
+
+
+@limit_posts(REGISTRATION)
+def register(request):
+    if request.user.is_authenticated:
+        return redirect("members:me")
+    form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = people.user_register(
+                mobile=form.cleaned_data["mobile"],
+                password=form.cleaned_data["password"],
+                email=form.cleaned_data["email"],
+            )
+        except ValidationError as exc:
+            for message in _error_text(exc):
+                form.add_error("password", message)
+        except DomainError as exc:
+            form.add_error("mobile", exc.message)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("注册成功。请先阅读个人信息授权说明。"))
+            return redirect("members:consent")
+    return render(request, "members/register.html", {"form": form})
+
+
+@login_required
+def consent(request):
+    live = consent_services.consent_live(request.user)
+    if request.method == "POST":
+        consent_services.consent_give(user=request.user)
+        messages.success(request, _("已记录您的授权，现在可以填写身份证号码。"))
+        return redirect(next_url(request, reverse("members:profile")))
+    person = person_for(request.user)
+    return render(
+        request,
+        "members/consent.html",
+        {
+            "consent": live,
+            "version": consent_services.CONSENT_VERSION,
+            "history": request.user.consent_set.order_by("-given_at"),
+            "id_number_needed": person is not None and person_id_number_needed(person),
+            "next": next_url(request, ""),
+        },
+    )
+
+
+@login_required
+@require_POST
+def consent_withdraw(request):
+    try:
+        consent_services.consent_withdraw(user=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已撤回授权。重新授权之前，系统不会再接收或使用您的身份证号码。"))
+    return redirect("members:consent")
+
+
+@login_required
+def me(request):
+    person = person_for(request.user)
+    notices = notices_for(request.user)
+    return render(
+        request,
+        "members/me.html",
+        {
+            "person": person,
+            "consent": consent_services.consent_live(request.user),
+            "missing": people.profile_missing_fields(person) if person else [],
+            "awards_count": awards_of(person).count(),
+            "memberships": list(memberships_of(person)),
+            "notices": list(notices[:5]),
+            "unread": notices.filter(read_at__isnull=True).count(),
+            # The latest applications come from approvals.
+            **page_context(home_page_shown, Person, person=person),
+        },
+    )
+
+
+@login_required
+def profile(request):
+    person = person_for(request.user)
+    consented = consent_services.consent_live(request.user) is not None
+    has_id = bool(person and person.id_number_index)
+    initial = {} if person else {"mobile": request.user.mobile or "", "email": request.user.email}
+    form = ProfileForm(
+        request.POST or None,
+        instance=person,
+        initial=initial,
+        id_number_allowed=consented,
+        has_id_number=has_id,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = people.person_profile_save(
+                user=request.user,
+                id_number=form.cleaned_data.get("id_number") or None,
+                **form.profile_fields(),
+            )
+        except ValidationError as exc:
+            for message in _error_text(exc):
+                form.add_error("id_number" if "id_number" in form.fields else None, message)
+        except DomainError as exc:
+            form.add_error("id_number" if "id_number" in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("个人资料已保存。"))
+            return redirect(next_url(request, reverse("members:profile")))
+    return render(
+        request,
+        "members/profile.html",
+        {
+            "form": form,
+            "person": person,
+            "consented": consented,
+            "awards": awards_of(person),
+            "missing": people.profile_missing_fields(person) if person else [],
+            "next": next_url(request, ""),
+        },
+    )
+
+
+def _person_or_redirect(request):
+    person = person_for(request.user)
+    if person is None:
+        messages.info(request, _("请先填写并保存个人资料。"))
+    return person
+
+
+@login_required
+def award_create(request):
+    person = _person_or_redirect(request)
+    if person is None:
+        return redirect("members:profile")
+    return _award_form(request, person, None)
+
+
+@login_required
+def award_edit(request, pk):
+    person = person_for(request.user)
+    return _award_form(request, person, award_of_or_404(person, pk))
+
+
+def _award_form(request, person, award):
+    form = AwardForm(request.POST or None, request.FILES or None, instance=award)
+    if request.method == "POST" and form.is_valid():
+        try:
+            awards.award_save(
+                person=person,
+                award=award,
+                evidence=form.cleaned_data.get("evidence"),
+                remove_evidence=form.cleaned_data.get("remove_evidence", False),
+                **form.award_fields(),
+            )
+        except ValidationError as exc:
+            for message in _error_text(exc):
+                form.add_error("evidence", message)
+        else:
+            messages.success(request, _("奖励与荣誉已保存。"))
+            return redirect(next_url(request, reverse("members:profile") + "#awards"))
+    return render(request, "members/award_form.html", {"form": form, "award": award, "next": next_url(request, "")})
+
+
+@login_required
+@require_POST
+def award_delete(request, pk):
+    person = person_for(request.user)
+    award = award_of_or_404(person, pk)
+    awards.award_delete(person=person, award=award)
+    messages.success(request, _("已删除“%(name)s”。") % {"name": award.name})
+    return redirect(reverse("members:profile") + "#awards")
+
+
+CONTENT_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+
+
+@login_required
+def award_evidence(request, pk):
+    award = award_of_or_404(person_for(request.user), pk)
+    if not award.evidence:
+        raise Http404
+    suffix = Path(award.evidence.name).suffix.lower()
+    try:
+        handle = award.evidence.open("rb")
+    except FileNotFoundError:
+        raise Http404
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"evidence-{award.pk}{suffix}",
+        content_type=CONTENT_TYPES.get(suffix, "application/octet-stream"),
+    )

@@ -1,0 +1,72 @@
+"""The tenancy scope: which organisations a user may see or act on. Every list, detail, count, export and
+task that touches people starts here."""
+
+from functools import reduce
+from operator import or_
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from orgs import permissions
+from orgs.models import Org
+
+
+def _subtrees_of(roots: list[Org]) -> QuerySet[Org]:
+    if not roots:
+        return Org.objects.none()
+    return Org.objects.filter(
+        reduce(or_, (Q(tree_id=r.tree_id, lft__gte=r.lft, rght__lte=r.rght) for r in roots))
+    )
+
+
+def orgs_visible_to(user) -> QuerySet[Org]:
+    """Orgs the user may read: granted orgs (administer or view) and all their descendants."""
+    return _subtrees_of(list(permissions.orgs_granted(user, manage=False).only("tree_id", "lft", "rght")))
+
+
+def orgs_granted_directly(user) -> QuerySet[Org]:
+    """Orgs the user holds a grant on, without their descendants: a list's scope before "include the subtree"."""
+    return Org.objects.filter(pk__in=permissions.orgs_granted(user, manage=False).values("pk"))
+
+
+def orgs_managed_by(user) -> QuerySet[Org]:
+    """Orgs the user may act on: orgs it administers and all their descendants."""
+    return _subtrees_of(list(permissions.orgs_granted(user, manage=True).only("tree_id", "lft", "rght")))
+
+
+def orgs_below_managed(user) -> QuerySet[Org]:
+    """Orgs strictly below the administered ones: where this user may create administrator accounts."""
+    roots = list(permissions.orgs_granted(user, manage=True).only("tree_id", "lft", "rght"))
+    if not roots:
+        return Org.objects.none()
+    return Org.objects.filter(
+        reduce(or_, (Q(tree_id=r.tree_id, lft__gt=r.lft, rght__lt=r.rght) for r in roots))
+    )
+
+
+def org_visible_or_404(user, org_id) -> Org:
+    """Out of scope and nonexistent look the same."""
+    try:
+        return orgs_visible_to(user).get(pk=org_id)
+    except (Org.DoesNotExist, ValueError, TypeError):
+        raise Http404
+
+
+def org_managed_or_404(user, org_id) -> Org:
+    try:
+        return orgs_managed_by(user).get(pk=org_id)
+    except (Org.DoesNotExist, ValueError, TypeError):
+        raise Http404
+
+
+def list_scope_org_or_404(user, org: Org | None) -> Org:
+    """The org a filtered list or export is about: the chosen one, else the first the user is granted directly."""
+    scope = org or orgs_granted_directly(user).order_by("tree_id", "lft").first()
+    if scope is None:
+        raise Http404
+    return scope
+
+
+def can_manage_org(user, org: Org) -> bool:
+    """Whether the user may act on `org` (pages show or hide their forms by this; services check again)."""
+    return user.is_superuser or orgs_managed_by(user).filter(pk=org.pk).exists()
