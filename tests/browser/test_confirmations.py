@@ -5,13 +5,13 @@ import pytest
 
 from approvals import services as approvals
 from approvals.models import Application
-from members import census as census_services
 from members.models import Consent, Membership
-from members.services import consent_give
+from members.services import census as census_services
+from members.services.consent import consent_give
 from orgs.models import Org
 from tests.browser.conftest import DESKTOP, PHONE, login
 from tests.conftest import PASSWORD
-from tests.lifecycle.conftest import census_row, csv_upload
+from tests.members.conftest import census_row, csv_upload
 
 
 def _confirmed(page, click, *, expect: str) -> str:

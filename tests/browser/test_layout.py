@@ -7,9 +7,10 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from approvals import services as approvals
+from approvals.progress import progress_recompute_all
 from members.models import Membership
-from orgs import services as orgs
 from orgs.models import Org
+from orgs.services.targets import targets_seed
 from tests.browser.conftest import DESKTOP, PHONE, login, screenshot
 from tests.browser.layout import assert_focus_visible, assert_page_layout
 from tests.conftest import PASSWORD
@@ -33,8 +34,8 @@ def journeys(hebei, make_admin, make_staff, make_applicant):
     approvals.recommendation_create(actor=county_admin, from_org=county, person=people[0], source_membership=memberships[0],
                                     opinion="长期从事基层科普工作，成绩突出，在本县农业技术推广中作出重要贡献")
     approvals.application_reject(application=applications[3], reviewer=county_admin, comment="奖励不属于科技类奖励")
-    orgs.targets_seed(year=year)
-    orgs.progress_recompute_all(years=[year])
+    targets_seed(year=year)
+    progress_recompute_all(years=[year])
     cache.clear()
     return {
         "year": year,
