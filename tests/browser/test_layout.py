@@ -191,3 +191,30 @@ def test_public_progress_is_readable_on_a_phone(new_page, live_server, journeys)
     rows = page.locator("#public-progress tbody tr").count()
     assert height < rows * 60 + 1500, f"{rows} rows make the page {height}px tall: some rows wrap"
     assert_page_layout(page)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_each_role_sees_only_the_pages_it_can_use_and_staff_are_marked_read_only(new_page, live_server, hebei,
+                                                                               make_admin, make_staff):
+    city = Org.objects.get(name="石家庄市科学技术协会")
+    county = next(o for o in Org.objects.filter(parent=city, kind="kexie", level="county").order_by("code")
+                  if o.is_leaf_node())
+    make_admin(city, "nav_city")
+    make_admin(county, "nav_county")
+    make_staff(username="nav_staff")
+    everyone = ["组织", "审核", "会员", "普查", "发展进度"]
+    for username, menu, read_only in (
+        ("nav_city", everyone + ["目标", "账号管理"], False),
+        ("nav_county", everyone, False),
+        ("nav_staff", everyone, True),
+    ):
+        page = new_page(viewport=PHONE)
+        login(page, live_server, username, PASSWORD)
+        links = page.get_by_role("banner").get_by_role("navigation").get_by_role("link").all_inner_texts()
+        assert links[: len(menu) + 1] == menu + ["修改密码"], (username, links)
+        badge = page.get_by_role("banner").locator(".badge.readonly")
+        assert badge.count() == (1 if read_only else 0), username
+        if read_only:
+            assert badge.inner_text() == "只读"
+        assert_page_layout(page)
