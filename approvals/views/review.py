@@ -10,7 +10,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET, require_POST
 
 from approvals import services
@@ -25,16 +24,6 @@ from orgs.selectors.scope import list_scope_org_or_404, orgs_managed_by, orgs_vi
 
 
 PAGE_SIZE = 25
-
-ACTION_LABELS = {
-    "application.submit": _l("提交申请"),
-    "application.resubmit": _l("修改后重新提交"),
-    "application.withdraw": _l("撤回申请"),
-    "application.approve": _l("批准"),
-    "application.return": _l("退回修改"),
-    "application.reject": _l("不予通过"),
-    "recommendation.create": _l("组织推荐"),
-}
 
 _NON_FILTER_PARAMS = {"page"}
 
@@ -95,8 +84,6 @@ def queue_export(request):
 def _detail_context(request, application: Application, *, decision_form=None, recommend_form=None) -> dict:
     can_decide = selectors.can_decide(request.user, application)
     history = list(selectors.application_history(application))
-    for event in history:
-        event.label = ACTION_LABELS.get(event.action, event.action)
     return {
         "application": application,
         "person": application.person,
