@@ -5,10 +5,9 @@ from pathlib import Path
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -17,7 +16,8 @@ from approvals.forms import BatchApproveForm, DecisionForm, QueueFilterForm, Rec
 from approvals.models import Application
 from approvals.selectors import review as selectors
 from kexie.errors import DomainError, OutOfScope
-from kexie.excel import filters_for_audit
+from kexie.downloads import attachment
+from kexie.excel import csv_attachment, filters_for_audit
 from members.selectors.directory import membership_managed_or_404
 from orgs.decorators import console_required
 from orgs.selectors.scope import list_scope_org_or_404, orgs_managed_by, orgs_visible_to
@@ -75,10 +75,7 @@ def queue_export(request):
         scope_org=scope_org,
         filters=filters_for_audit(form.cleaned_data),
     )
-    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
-    filename = f"审核队列-{timezone.localdate():%Y%m%d}.csv"
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
-    return response
+    return csv_attachment(f"{scope_org.name}-审核队列-{timezone.localdate():%Y%m%d}.csv", content)
 
 
 def _detail_context(request, application: Application, *, decision_form=None, recommend_form=None) -> dict:
@@ -209,9 +206,8 @@ def evidence_download(request, application_id: int, award_id: int):
         raise Http404
     suffix = Path(award.evidence.name).suffix.lower()
     content_type = mimetypes.guess_type(f"x{suffix}")[0] or "application/octet-stream"
-    return FileResponse(
-        handle, as_attachment=True, filename=f"证明材料-{award.pk}{suffix}", content_type=content_type
-    )
+    filename = f"{application.person.name}-证明材料-{award.name}{suffix}"
+    return attachment(FileResponse(handle, content_type=content_type), filename)
 
 
 @console_required
