@@ -192,8 +192,9 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 TRUSTED_PROXY_COUNT = AXES_IPWARE_PROXY_COUNT
 
 # --- Site -----------------------------------------------------------------------------------------------
-# Absolute base used in certificate QR codes and emails.
-SITE_URL = env("KEXIE_SITE_URL", default="http://127.0.0.1:8000")
+# Public base address for certificate QR codes and invitation texts (kexie.site.site_url). Unset, certificates
+# use the address the request came to; background jobs (census invitations) need it set.
+SITE_URL = env("KEXIE_SITE_URL", default="")
 
 LOGGING = {
     "version": 1,

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from kexie.downloads import file_download
 from kexie.errors import DomainError
+from kexie.site import site_url
 from members.certificates import mask_name, membership_id_from_token
 from members.selectors.certificates import membership_by_id, membership_of_user_or_404
 from members.selectors.directory import membership_visible_or_404
@@ -23,7 +24,7 @@ def member_certificate(request, membership_id: int):
 
 def _certificate_response(request, membership) -> HttpResponse:
     try:
-        content = certificate_render(actor=request.user, membership=membership)
+        content = certificate_render(actor=request.user, membership=membership, site=site_url(request))
     except DomainError:
         raise Http404
     # Inline: the browser shows the certificate and offers to save it under this name.
