@@ -94,7 +94,7 @@ def test_every_roles_main_pages_keep_words_whole_labelled_and_legible(new_page, 
         admin.goto(base + "/console/members/")
         screenshot(admin, "member-directory")
         admin.goto(base + "/console/review/?subtree=on&status=")
-        screenshot(admin, "review-queue")
+        screenshot(admin, "review-queue-subtree")
 
     staff = new_page(viewport=viewport)
     login(staff, live_server, "layout_staff", PASSWORD)
@@ -158,6 +158,7 @@ def test_org_tree_collapses_expands_by_level_and_searches(new_page, live_server,
     shown = set(visible.locator("td:first-child a").all_inner_texts())
     expected = {o.name for m in matches for o in m.get_ancestors(include_self=True)}
     assert shown == expected
+    screenshot(page, f"console-org-tree-search-{'phone' if viewport is PHONE else 'desktop'}")
     page.get_by_role("searchbox", name="按名称查找组织").fill("不存在的组织")
     assert page.locator("[data-tree-status]").inner_text() == "没有名称包含“不存在的组织”的结果"
     assert visible.count() == 0
