@@ -9,7 +9,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from approvals import services
 from approvals.forms import BatchApproveForm, DecisionForm, QueueFilterForm, RecommendForm
@@ -183,6 +183,7 @@ def _recommend(request, *, template_context: dict, person, from_org, source_memb
 
 
 @console_required
+@require_http_methods(["GET", "POST"])
 def recommend_application(request, application_id: int):
     application = selectors.application_managed_or_404(request.user, application_id)
     response = _recommend(
@@ -211,6 +212,7 @@ def evidence_download(request, application_id: int, award_id: int):
 
 
 @console_required
+@require_http_methods(["GET", "POST"])
 def member_recommend(request, membership_id: int):
     membership = membership_managed_or_404(request.user, membership_id)
     response = _recommend(

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
 from kexie.downloads import file_download
 from members import exports
@@ -17,6 +18,7 @@ from members.signals import account_delete_page_shown, page_context
 
 
 @login_required
+@require_GET
 def my_data(request):
     return render(request, "members/data.html", {"data": person_data(request.user)})
 
@@ -35,16 +37,19 @@ def _export(request, fmt: str):
 
 
 @login_required
+@require_GET
 def my_data_json(request):
     return _export(request, "json")
 
 
 @login_required
+@require_GET
 def my_data_xlsx(request):
     return _export(request, "xlsx")
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def account_delete(request):
     person = person_for(request.user)
     error = ""

@@ -11,7 +11,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kexie.downloads import attachment
 from kexie.errors import DomainError
@@ -30,6 +30,7 @@ def _error_text(exc: ValidationError) -> list[str]:
 
 
 @limit_posts(REGISTRATION)
+@require_http_methods(["GET", "POST"])
 def register(request):
     if request.user.is_authenticated:
         return redirect("members:me")
@@ -54,6 +55,7 @@ def register(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def consent(request):
     live = consent_services.consent_live(request.user)
     if request.method == "POST":
@@ -87,6 +89,7 @@ def consent_withdraw(request):
 
 
 @login_required
+@require_GET
 def me(request):
     person = person_for(request.user)
     notices = notices_for(request.user)
@@ -108,6 +111,7 @@ def me(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def profile(request):
     person = person_for(request.user)
     consented = consent_services.consent_live(request.user) is not None
@@ -157,6 +161,7 @@ def _person_or_redirect(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def award_create(request):
     person = _person_or_redirect(request)
     if person is None:
@@ -165,6 +170,7 @@ def award_create(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def award_edit(request, pk):
     person = person_for(request.user)
     return _award_form(request, person, award_of_or_404(person, pk))
@@ -204,6 +210,7 @@ CONTENT_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "imag
 
 
 @login_required
+@require_GET
 def award_evidence(request, pk):
     award = award_of_or_404(person_for(request.user), pk)
     if not award.evidence:
