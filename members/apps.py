@@ -26,6 +26,7 @@ AUDIT_ACTIONS = {
     "census.upload": _("上传普查名单"),
     "census.commit": _("导入普查名单"),
     "census.reregister": _("完成重新登记"),
+    "census.retry": _("重试普查名单处理"),
     "certificate.download": _("下载会员证"),
     "export.members": _("导出会员名册"),
     "export.census_errors": _("下载普查错误报告"),
