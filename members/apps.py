@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 AUDIT_ACTIONS = {
     "user.register": _("注册账号"),
     "user.delete": _("注销账号"),
+    "api_session.open": _("接口登录"),
+    "api_session.revoke": _("接口退出登录"),
     "person.create": _("填写个人资料"),
     "person.update": _("修改个人资料"),
     "person.export": _("下载本人数据"),
