@@ -90,3 +90,10 @@ class TargetForm(forms.Form):
                     "max_value": _("目标值不能超过 %(limit_value)s"),
                 },
             )
+
+
+class HandlingDaysForm(forms.Form):
+    days = forms.IntegerField(
+        label=_("办理时限（工作日）"), min_value=1, max_value=120, required=False,
+        help_text=_("留空则沿用上级组织的办理时限；对本组织及未单独设置的下级组织生效"),
+    )

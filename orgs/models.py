@@ -42,6 +42,10 @@ class Org(MPTTModel):
         "self", verbose_name=_("上级组织"), on_delete=models.PROTECT, null=True, blank=True, related_name="children"
     )
     is_active = models.BooleanField(_("接受申请"), default=True)
+    # Empty: the nearest ancestor's limit applies, and at the root KEXIE_HANDLING_DAYS_DEFAULT.
+    handling_days = models.PositiveSmallIntegerField(
+        _("办理时限（工作日）"), null=True, blank=True, help_text=_("为空时沿用上级组织的办理时限")
+    )
     external_id = models.CharField(
         _("外部编号"), max_length=32, unique=True, null=True, blank=True, help_text=_("导入文件中的编号")
     )

@@ -239,6 +239,10 @@ CELERY_BEAT_SCHEDULE = {
     # Progress: recount orgs marked by decisions since the last run; a nightly full recount is the safety net.
     "progress-recompute-dirty": {"task": "approvals.tasks.progress_recompute_dirty", "schedule": 300.0},
     "progress-recompute-all": {"task": "approvals.tasks.progress_recompute_all", "schedule": crontab(hour=2, minute=30)},
+    # 办理时限 reminders: hourly is enough for a count of working days, and a re-run sends nothing twice.
+    "deadlines-remind": {"task": "approvals.tasks.deadlines_remind", "schedule": crontab(minute=10)},
+    # 会籍年度: renewal reminders, 待续期 after the grace period, lapse after N years; nightly, idempotent.
+    "membership-year-sweep": {"task": "members.tasks.membership_year_sweep", "schedule": crontab(hour=1, minute=30)},
     # Census jobs: re-send validations and commits whose message or worker was lost; delete old uploads.
     "census-jobs-resend": {"task": "members.tasks.census_jobs_resend", "schedule": 60.0},
     "census-uploads-purge": {"task": "members.tasks.census_uploads_purge", "schedule": crontab(hour=3, minute=10)},
@@ -345,6 +349,21 @@ LOGIN_CHALLENGE_DOUBLING = 5
 # at most 0.3 s at the start and 5 s at the cap (half that on average; an older phone takes longer).
 LOGIN_CHALLENGE_BASE_WORK = 20_000
 LOGIN_CHALLENGE_MAX_WORK = 320_000
+
+# --- Membership rules -----------------------------------------------------------------------------------
+# 办理时限: working days an organisation has to decide an application unless the level above sets another.
+KEXIE_HANDLING_DAYS_DEFAULT = env.int("KEXIE_HANDLING_DAYS_DEFAULT", default=15)
+# Overdue by more than this many working days, the organisation above is told (督办).
+KEXIE_ESCALATION_WORKDAYS = env.int("KEXIE_ESCALATION_WORKDAYS", default=5)
+
+# 会籍年度: the renewal window for year Y, (month, day) it opens in Y-1 and (month, day) it closes in Y,
+# unless an organisation sets its own.
+KEXIE_RENEWAL_WINDOW = ((11, 1), (3, 31))
+# Reminder this many days before the window closes; 待续期 this many days after it closed.
+KEXIE_RENEWAL_REMINDER_DAYS = env.int("KEXIE_RENEWAL_REMINDER_DAYS", default=30)
+KEXIE_RENEWAL_GRACE_DAYS = env.int("KEXIE_RENEWAL_GRACE_DAYS", default=30)
+# A membership not renewed for this many consecutive years lapses (已失效).
+KEXIE_LAPSE_AFTER_YEARS = env.int("KEXIE_LAPSE_AFTER_YEARS", default=2)
 
 # --- Site -----------------------------------------------------------------------------------------------
 # Public base address for certificate QR codes and invitation texts (kexie.site.site_url). Unset, certificates

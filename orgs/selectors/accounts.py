@@ -45,3 +45,8 @@ def admin_accounts_manageable_by(user):
         for account in staff:
             account.org_names = [account.get_department_display()]
     return accounts + staff
+
+
+def administrators_to_notify(org: Org) -> list:
+    """Active administrator accounts granted on this org itself: who receives its reminders."""
+    return list(permissions.administrators_of(org).filter(is_active=True).order_by("pk"))

@@ -11,6 +11,12 @@ SCOPED = [
     Case("orgs:detail", lambda ctx: (reverse("orgs:detail", args=[ctx["county_a"].pk]), None), READERS),
     # Only administrators strictly above county A manage its accounts.
     Case("orgs:account_set_active", _set_active, frozenset({"city_admin", "province_admin"})),
+    # The level above sets an organisation's handling time limit.
+    Case(
+        "orgs:handling_days",
+        lambda ctx: (reverse("orgs:handling_days", args=[ctx["county_a"].pk]), {"days": "12"}),
+        frozenset({"city_admin", "province_admin"}),
+    ),
 ]
 
 UNSCOPED = {
