@@ -15,4 +15,8 @@ urlpatterns = [
     path("dashboard/export/", views.progress_dashboard_export, name="dashboard_export"),
     path("targets/", views.target_list, name="target_list"),
     path("targets/<int:org_id>/<int:year>/", views.target_edit, name="target_edit"),
+    path("webhooks/", views.webhook_list, name="webhook_list"),
+    path("webhooks/<int:endpoint_id>/", views.webhook_detail, name="webhook_detail"),
+    path("webhooks/<int:endpoint_id>/revoke/", views.webhook_revoke, name="webhook_revoke"),
+    path("webhooks/deliveries/<int:delivery_id>/redeliver/", views.webhook_redeliver, name="webhook_redeliver"),
 ]

@@ -246,6 +246,8 @@ CELERY_BEAT_SCHEDULE = {
     # Census jobs: re-send validations and commits whose message or worker was lost; delete old uploads.
     "census-jobs-resend": {"task": "members.tasks.census_jobs_resend", "schedule": 60.0},
     "census-uploads-purge": {"task": "members.tasks.census_uploads_purge", "schedule": crontab(hour=3, minute=10)},
+    # Webhooks: send deliveries that are due (retries with backoff, and first attempts whose message was lost).
+    "webhook-deliveries-resend": {"task": "orgs.tasks.webhook_deliveries_resend", "schedule": 60.0},
 }
 
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -259,6 +261,23 @@ CENSUS_JOB_MAX_ATTEMPTS = env.int("CENSUS_JOB_MAX_ATTEMPTS", default=5)
 # Uploaded lists hold full ID numbers: deleted right after the commit, or this many days after an upload
 # that was never committed.
 CENSUS_UPLOAD_RETENTION_DAYS = env.int("CENSUS_UPLOAD_RETENTION_DAYS", default=7)
+
+# --- Webhooks (orgs.services.webhooks) --------------------------------------------------------------------
+# Fernet keys of the endpoints' signing secrets at rest (first encrypts, all decrypt). By default the ID number
+# keys; a ring of its own lets the two rotate separately.
+WEBHOOK_SECRET_KEYS = env.list("WEBHOOK_SECRET_KEYS", default=ID_NUMBER_ENCRYPTION_KEYS)
+# Failed deliveries are retried with exponential backoff (base doubling up to the cap) for this long after the
+# event, the last attempt at the end of the window; then the delivery is marked failed.
+WEBHOOK_RETRY_WINDOW = timedelta(hours=24)
+WEBHOOK_BACKOFF_BASE = timedelta(seconds=30)
+WEBHOOK_BACKOFF_MAX = timedelta(hours=1)
+# A worker owns a delivery it claimed for this long; longer than the connect and read timeouts together
+# (kexie/outbound.py), so a live attempt is never sent twice and one lost with its worker is retried after it.
+WEBHOOK_CLAIM_SECONDS = 120
+# SSRF guard: endpoints must be https:// and resolve to public addresses. Development and tests allow a
+# receiver on this machine: plain http:// to a loopback address, and private or loopback targets.
+WEBHOOK_ALLOW_HTTP_LOOPBACK = env.bool("WEBHOOK_ALLOW_HTTP_LOOPBACK", default=False)
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
 
 # --- REST API (/api/v1/) -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -310,6 +329,7 @@ SPECTACULAR_SETTINGS = {
         "MembershipStatusEnum": "members.models.Membership.Status",
         "OrgLevelEnum": "orgs.models.Org.Level",
         "AwardLevelEnum": "members.models.AwardLevel",
+        "WebhookEventEnum": "orgs.models.WebhookEndpoint.Event",
     },
 }
 # Lifetimes of the mini-program's bearer tokens (members.services.api_sessions).

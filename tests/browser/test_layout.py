@@ -208,8 +208,8 @@ def test_each_role_sees_only_the_pages_it_can_use_and_staff_are_marked_read_only
     make_staff(username="nav_staff")
     everyone = ["组织", "审核", "会员", "普查", "发展进度"]
     for username, menu, read_only in (
-        ("nav_city", everyone + ["目标", "账号管理"], False),
-        ("nav_county", everyone, False),
+        ("nav_city", everyone + ["目标", "账号管理", "Webhook 推送"], False),
+        ("nav_county", everyone + ["Webhook 推送"], False),
         ("nav_staff", everyone, True),
     ):
         page = new_page(viewport=PHONE)
