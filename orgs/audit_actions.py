@@ -19,6 +19,9 @@ ORG_ACTIONS = {
     "target.seed": _("设置默认年度目标"),
     "export.dashboard": _("导出发展进度"),
     "org.handling_days": _("修改审核办结时限"),
+    "webhook.create": _("登记 Webhook 推送端点"),
+    "webhook.revoke": _("停用 Webhook 推送端点"),
+    "webhook.redeliver": _("重新推送 Webhook 事件"),
     "service_token.create": _("创建接口访问令牌"),
     "service_token.revoke": _("吊销接口访问令牌"),
 }
