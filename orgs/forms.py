@@ -94,6 +94,31 @@ class TargetForm(forms.Form):
             )
 
 
+class TwoFactorTokenForm(forms.Form):
+    token = forms.CharField(
+        label=_("验证码"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+        help_text=_("身份验证器上当前显示的 6 位数字；手机不在身边时可输入一个恢复码"),
+    )
+
+
+class TwoFactorVerifyForm(TwoFactorTokenForm):
+    remember = forms.BooleanField(required=False)
+
+    def __init__(self, *args, remember_hours: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["remember"].label = _("在此浏览器上 %(hours)s 小时内不再询问（公用电脑请勿勾选）") % {
+            "hours": remember_hours
+        }
+
+
+class TwoFactorSetupForm(TwoFactorTokenForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["token"].help_text = _("扫描二维码后，输入身份验证器显示的 6 位数字")
+
+
 class WebhookEndpointForm(forms.Form):
     org = forms.ModelChoiceField(
         label=_("组织"), queryset=Org.objects.none(), help_text=_("该组织及其全部下级组织的事件都会推送到此地址")

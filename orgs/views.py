@@ -86,6 +86,9 @@ def org_handling_days(request, org_id: int):
 def account_list(request):
     accounts = account_selectors.admin_accounts_manageable_by(request.user)
     page = Paginator(accounts, 50).get_page(request.GET.get("page"))
+    enrolled = account_selectors.accounts_with_two_factor([a.pk for a in page])
+    for account in page:
+        account.two_factor_enabled = account.pk in enrolled
     context = {
         "page": page,
         "can_create": orgs_below_managed(request.user).exists() or request.user.is_superuser,
@@ -142,24 +145,31 @@ def staff_create(request):
     )
 
 
-@console_required
-@require_POST
-def account_set_active(request, user_id: int, active: int):
+def account_action(request, user_id: int, act, success_message: str):
+    """Run an account service on another account: out of scope answers 404, the same as a missing account."""
     account = User.objects.filter(pk=user_id).first()
     if account is None:
         raise Http404
     try:
-        account_services.admin_account_set_active(actor=request.user, account=account, active=bool(active))
+        act(actor=request.user, account=account)
     except OutOfScope:
         raise Http404
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(
-            request,
-            (_("已启用账号 %(username)s") if active else _("已停用账号 %(username)s")) % {"username": account.username},
-        )
+        messages.success(request, success_message % {"username": account.username})
     return redirect("orgs:account_list")
+
+
+@console_required
+@require_POST
+def account_set_active(request, user_id: int, active: int):
+    return account_action(
+        request,
+        user_id,
+        lambda **kw: account_services.admin_account_set_active(active=bool(active), **kw),
+        _("已启用账号 %(username)s") if active else _("已停用账号 %(username)s"),
+    )
 
 
 # --- progress: dashboards, targets, export -------------------------------------------------------------

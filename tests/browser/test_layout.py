@@ -215,7 +215,7 @@ def test_each_role_sees_only_the_pages_it_can_use_and_staff_are_marked_read_only
         page = new_page(viewport=PHONE)
         login(page, live_server, username, PASSWORD)
         links = page.get_by_role("banner").get_by_role("navigation").get_by_role("link").all_inner_texts()
-        assert links[: len(menu) + 1] == menu + ["修改密码"], (username, links)
+        assert links[: len(menu) + 2] == menu + ["双因素认证", "修改密码"], (username, links)
         badge = page.get_by_role("banner").locator(".badge.readonly")
         assert badge.count() == (1 if read_only else 0), username
         if read_only:

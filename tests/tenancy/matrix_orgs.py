@@ -21,10 +21,16 @@ def _set_active(ctx):
     return reverse("orgs:account_set_active", args=[ctx["county_a_admin2"].pk, 0]), {}
 
 
+def _two_factor_reset(ctx):
+    return reverse("orgs:account_two_factor_reset", args=[ctx["county_a_admin2"].pk]), {}
+
+
 SCOPED = [
     Case("orgs:detail", lambda ctx: (reverse("orgs:detail", args=[ctx["county_a"].pk]), None), READERS),
     # Only administrators strictly above county A manage its accounts.
     Case("orgs:account_set_active", _set_active, frozenset({"city_admin", "province_admin"})),
+    # The same for resetting a lost authenticator (audited).
+    Case("orgs:account_two_factor_reset", _two_factor_reset, frozenset({"city_admin", "province_admin"})),
     # Webhooks are managed, not read: provincial staff do not see them either.
     Case("orgs:webhook_detail", lambda ctx: (reverse("orgs:webhook_detail", args=[ctx["webhook_endpoint"].pk]), None), MANAGERS),
     Case("orgs:webhook_revoke", lambda ctx: (reverse("orgs:webhook_revoke", args=[ctx["webhook_endpoint"].pk]), {}), MANAGERS),
@@ -55,6 +61,11 @@ UNSCOPED = {
     "orgs:account_create": "form; the org choices are scoped and a tampered org is 404 (tests/orgs/test_views.py)",
     "orgs:staff_create": "province administrators only (tests/orgs/test_views.py)",
     "members:me": "own data",
+    # One's own second factor (console users only; others get 404 from console_required).
+    "orgs:two_factor": "own account",
+    "orgs:two_factor_setup": "own account",
+    "orgs:two_factor_verify": "own account",
+    "orgs:two_factor_codes_regenerate": "own account",
     "orgs:webhook_list": "scoped list and form: endpoints and org choices of the actor's subtree only; an org "
     "outside it is refused (tests/orgs/test_webhook_pages.py)",
 }
