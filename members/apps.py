@@ -5,6 +5,9 @@ from django.utils.translation import gettext_lazy as _
 AUDIT_ACTIONS = {
     "user.register": _("注册账号"),
     "user.delete": _("注销账号"),
+    "user.email_verify": _("验证电子邮箱"),
+    "user.mobile_change": _("更换手机号码"),
+    "user.password_reset": _("找回密码"),
     "api_session.open": _("接口登录"),
     "api_session.revoke": _("接口退出登录"),
     "person.create": _("填写个人资料"),
