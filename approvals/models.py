@@ -11,6 +11,17 @@ class ApplicationQuerySet(models.QuerySet):
     def in_orgs(self, orgs: models.QuerySet) -> "ApplicationQuerySet":
         return self.filter(org__in=orgs)
 
+    def resubmitted(self) -> "ApplicationQuerySet":
+        """Awaiting review again after a return: returning sets `decided_by`, and resubmitting keeps it."""
+        return self.filter(RESUBMITTED)
+
+    def first_submissions(self) -> "ApplicationQuerySet":
+        """Everything but `resubmitted()`: never returned, or already decided again."""
+        return self.exclude(RESUBMITTED)
+
+
+RESUBMITTED = Q(status="submitted", decided_by__isnull=False)
+
 
 class Application(models.Model):
     """A person's request to become an individual member of one organisation.

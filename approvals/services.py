@@ -110,6 +110,8 @@ def application_resubmit(*, application: Application, person: Person, explanatio
             application.explanation = explanation.strip()
         application.submitted_at = timezone.now()
         _eligibility_snapshot(application)
+        # decided_by and decision_comment stay: they are the return being answered, which marks the
+        # application as resubmitted (Application.objects.resubmitted()) until the next decision.
         application.save(update_fields=["status", "explanation", "submitted_at", "eligibility", "meets_criteria", "updated_at"])
         audit_record(actor=person.user, action="application.resubmit", obj=application, org=application.org)
         notice_create(

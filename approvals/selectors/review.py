@@ -13,6 +13,11 @@ from orgs.models import AuditEvent, Org
 
 
 QUEUE_ORDER = ("-submitted_at", "-id")
+OLDEST_FIRST = ("submitted_at", "id")
+
+# Where an application comes from, as the queue filters it. "resubmitted" (sent back and submitted again)
+# is left out of the other two, so with status "submitted" the three split the work without overlap.
+SOURCES = ("self", "recommended", "resubmitted")
 
 QUEUE_RELATED = (
     "person",
@@ -40,7 +45,12 @@ def _review_filters(
     submitted_to: date | None = None,
     eligible: bool | None = None,
     search: str = "",
+    source: str = "",
 ) -> QuerySet[Application]:
+    if source == "resubmitted":
+        qs = qs.resubmitted()
+    elif source in ("self", "recommended"):
+        qs = qs.first_submissions().filter(recommendation__isnull=source == "self")
     if status:
         qs = qs.filter(status=status)
     if level:
@@ -58,16 +68,17 @@ def _review_filters(
 
 
 def applications_for_review(
-    user, *, org: Org | None = None, include_subtree: bool = False, **filters
+    user, *, org: Org | None = None, include_subtree: bool = False, oldest_first: bool = False, **filters
 ) -> QuerySet[Application]:
     """Applications (self-submitted and recommended) visible to the user, filtered as the queue asks."""
     qs = Application.objects.filter(org__in=review_scope(user, org=org, include_subtree=include_subtree))
-    return _review_filters(qs, **filters).select_related(*QUEUE_RELATED).order_by(*QUEUE_ORDER)
+    order = OLDEST_FIRST if oldest_first else QUEUE_ORDER
+    return _review_filters(qs, **filters).select_related(*QUEUE_RELATED).order_by(*order)
 
 
 class ReviewQueue:
     """The queue's rows as the paginator reads them: `count()` of the whole filtered set, and a page as the
-    newest rows of each org in scope merged (PostgreSQL).
+    first rows (newest, or oldest when asked) of each org in scope merged (PostgreSQL).
 
     Sorting a city's whole subtree (tens of thousands of rows) to show 25 is what made the plain query slow;
     each org's newest rows come presorted from its index, so page p reads at most p × 25 rows per org.
@@ -75,13 +86,16 @@ class ReviewQueue:
     """
     ordered = True
 
-    def __init__(self, user, *, org: Org | None = None, include_subtree: bool = False, **filters):
+    def __init__(
+        self, user, *, org: Org | None = None, include_subtree: bool = False, oldest_first: bool = False, **filters
+    ):
         self.scope = review_scope(user, org=org, include_subtree=include_subtree)
+        self.order = OLDEST_FIRST if oldest_first else QUEUE_ORDER
         self.per_org = _review_filters(Application.objects.all(), **filters)
         self.queryset = (
             _review_filters(Application.objects.filter(org__in=self.scope), **filters)
             .select_related(*QUEUE_RELATED)
-            .order_by(*QUEUE_ORDER)
+            .order_by(*self.order)
         )
 
     def count(self) -> int:
@@ -95,7 +109,7 @@ class ReviewQueue:
             return self.queryset[k]
         from django.contrib.postgres.expressions import ArraySubquery
 
-        newest = self.per_org.filter(org_id=OuterRef("pk")).order_by(*QUEUE_ORDER).values("pk")[: k.stop]
+        newest = self.per_org.filter(org_id=OuterRef("pk")).order_by(*self.order).values("pk")[: k.stop]
         candidates = self.scope.annotate(
             application_id=Func(ArraySubquery(newest), function="unnest", output_field=BigIntegerField())
         ).values("application_id")
@@ -103,9 +117,9 @@ class ReviewQueue:
         # with their related objects are a second query by id: planning the seven-table join around the
         # subquery cost more than running both.
         ids = list(
-            Application.objects.filter(pk__in=candidates).order_by(*QUEUE_ORDER).values_list("pk", flat=True)[k]
+            Application.objects.filter(pk__in=candidates).order_by(*self.order).values_list("pk", flat=True)[k]
         )
-        return list(Application.objects.filter(pk__in=ids).select_related(*QUEUE_RELATED).order_by(*QUEUE_ORDER))
+        return list(Application.objects.filter(pk__in=ids).select_related(*QUEUE_RELATED).order_by(*self.order))
 
 
 def application_visible_or_404(user, application_id) -> Application:

@@ -2,9 +2,9 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
-from members.models import Fee, FeePayment, Membership
+from members.models import Fee, FeeInstructions, FeePayment, Membership
 from members.services.memberships import LIVE_STATUSES
 from orgs.models import Org
 
@@ -50,6 +50,10 @@ class FeeLine:
     payment: FeePayment | None
 
     @property
+    def is_owing(self) -> bool:
+        return self.payment is None and self.fee is not None and not self.fee.is_waived
+
+    @property
     def status(self) -> str:
         if self.payment:
             return self.payment.get_kind_display()
@@ -78,3 +82,39 @@ def fees_of_person(person, *, this_year: int) -> list[FeeLine]:
             if fee or payment:
                 lines.append(FeeLine(membership=m, year=year, fee=fee, payment=payment))
     return lines
+
+
+# --- an organisation's fee roster: who owes what for a year -------------------------------------------------
+
+ROSTER_STATES = ("due", "paid", "exempt", "free")
+
+
+def fee_roster(org: Org, *, year: int, state: str = "", search: str = "") -> QuerySet[Membership]:
+    """The organisation's active members who had joined by `year`, each with `fee_amount` (their category's fee
+    that year; None when none is set) and `payment_kind`, `payment_amount`, `payment_paid_on` (None when nothing
+    is recorded). `state`: "due" (a fee and nothing recorded), "paid", "exempt", "free" (no fee or zero)."""
+    fee = Fee.objects.filter(org=OuterRef("org"), category=OuterRef("category"), year=year)
+    payment = FeePayment.objects.filter(membership=OuterRef("pk"), year=year)
+    rows = Membership.objects.filter(org=org, status=Membership.Status.ACTIVE, joined_on__year__lte=year).annotate(
+        fee_amount=Subquery(fee.values("amount")[:1]),
+        payment_kind=Subquery(payment.values("kind")[:1]),
+        payment_amount=Subquery(payment.values("amount")[:1]),
+        payment_paid_on=Subquery(payment.values("paid_on")[:1]),
+    )
+    if state == "due":
+        rows = rows.filter(fee_amount__gt=0, payment_kind__isnull=True)
+    elif state in ("paid", "exempt"):
+        rows = rows.filter(payment_kind=state)
+    elif state == "free":
+        rows = rows.filter(Q(fee_amount__isnull=True) | Q(fee_amount=0), payment_kind__isnull=True)
+    search = search.strip()
+    if search:
+        rows = rows.filter(
+            Q(person__name__icontains=search) | Q(person__mobile__contains=search) | Q(number__icontains=search)
+        )
+    return rows.select_related("person").order_by("number", "id")
+
+
+def fee_instructions_of(org_ids) -> dict[int, FeeInstructions]:
+    """How to pay, by organisation id, for the organisations that have written it down."""
+    return {i.org_id: i for i in FeeInstructions.objects.filter(org_id__in=list(org_ids))}

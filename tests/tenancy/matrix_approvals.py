@@ -89,6 +89,7 @@ SCOPED = [
 ]
 
 UNSCOPED = {
+    "approvals:workbench": "scoped lists of the user's own organisations (tests/approvals/test_workbench.py)",
     # The applicant's application pages act only on the signed-in person's own applications.
     "applications:org_choose": "public list of organisations (names, levels, kinds only)",
     "applications:apply": "any active organisation may be applied to; creates only the user's own application",
