@@ -13,7 +13,7 @@ class OrgChoiceField(forms.ModelChoiceField):
 class _ScopedFilterForm(forms.Form):
     org = OrgChoiceField(label=_("组织"), queryset=Org.objects.none(), required=False, empty_label=_("本组织"))
     subtree = forms.BooleanField(label=_("含下级组织"), required=False)
-    q = forms.CharField(label=_("姓名或手机号"), required=False, max_length=50)
+    q = forms.CharField(label=_("姓名、手机号或申请编号"), required=False, max_length=50)
 
     def __init__(self, *args, orgs, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,17 +1,21 @@
 """The application state machine: submit, resubmit, withdraw, approve, return, reject, recommend."""
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from approvals.eligibility import all_met, criteria_as_json, eligibility_check
+from approvals.evidence import SIGNATURE_BYTES, evidence_content_type
 from approvals.models import Application, Recommendation
+from approvals.snapshots import application_snapshot, snapshot_changes
 from kexie.errors import DomainError, OutOfScope
 from members.models import Membership, Person
 from members.services.memberships import membership_grant
 from members.services.notices import notice_create
 from members.services.people import profile_missing_fields
-from orgs.models import Org
+from orgs.models import AuditEvent, Org
 from orgs.selectors.scope import orgs_managed_by
 from orgs.services.audit import audit_record
 
@@ -90,8 +94,12 @@ def application_submit(*, person: Person, org: Org, explanation: str = "", decla
         notice_create(
             user=person.user,
             title=_("您的入会申请已提交"),
-            body=_("您向“%(org)s”提交的个人会员申请已收到，请等待审核。") % {"org": org.name},
-            link=f"/me/applications/{application.pk}/",
+            body=_(
+                "您向“%(org)s”提交的个人会员申请已收到，申请编号 %(reference)s。“%(org)s”一般在 %(days)s 个工作日内"
+                "审核，结果将通过通知告知您；如需修改，审核人员会退回并写明意见。"
+            )
+            % {"org": org.name, "reference": application.reference, "days": settings.APPLICATION_REVIEW_WORKING_DAYS},
+            link=reverse("applications:application_detail", args=[application.pk]),
         )
         _schedule_progress(org.pk)
     return application
@@ -113,7 +121,13 @@ def application_resubmit(*, application: Application, person: Person, explanatio
         # decided_by and decision_comment stay: they are the return being answered, which marks the
         # application as resubmitted (Application.objects.resubmitted()) until the next decision.
         application.save(update_fields=["status", "explanation", "submitted_at", "eligibility", "meets_criteria", "updated_at"])
-        audit_record(actor=person.user, action="application.resubmit", obj=application, org=application.org)
+        audit_record(
+            actor=person.user,
+            action="application.resubmit",
+            obj=application,
+            org=application.org,
+            data={"changes": _changes_since_return(application)},
+        )
         notice_create(
             user=person.user,
             title=_("您的入会申请已重新提交"),
@@ -122,6 +136,17 @@ def application_resubmit(*, application: Application, person: Person, explanatio
         )
         _schedule_progress(application.org_id)
     return application
+
+
+def _changes_since_return(application: Application) -> list[dict] | None:
+    """What changed since the latest return, or None when that return kept no snapshot to compare with."""
+    returned = (
+        AuditEvent.objects.for_object(application).filter(action="application.return").order_by("-at", "-id").first()
+    )
+    before = (returned.data or {}).get("snapshot") if returned else None
+    if before is None:
+        return None
+    return snapshot_changes(before, application_snapshot(application))
 
 
 def application_withdraw(*, application: Application, person: Person) -> Application:
@@ -171,15 +196,19 @@ def application_approve(
         notice_create(
             user=application.person.user,
             title=_("您的入会申请已批准"),
-            body=_("您已成为“%(org)s”个人会员，会员编号 %(number)s。")
+            body=_(
+                "您已成为“%(org)s”个人会员，会员编号 %(number)s。会员证（PDF）可在“我的会员证”页面查看和下载。"
+            )
             % {"org": application.org.name, "number": membership.number},
-            link="/me/applications/",
+            link=reverse("members:membership", args=[membership.pk]),
         )
         _schedule_progress(application.org_id)
     return membership
 
 
-def _decide_with_comment(*, application, reviewer, status: str, comment: str, action: str, title: str, body: str):
+def _decide_with_comment(
+    *, application, reviewer, status: str, comment: str, action: str, title: str, body: str, data=None
+):
     if not comment.strip():
         raise DomainError(_("请填写意见"))
     with transaction.atomic():
@@ -190,7 +219,14 @@ def _decide_with_comment(*, application, reviewer, status: str, comment: str, ac
         application.decision_comment = comment.strip()
         application.decided_at = timezone.now() if status == Application.Status.REJECTED else None
         application.save(update_fields=["status", "decided_at", "decided_by", "decision_comment", "updated_at"])
-        audit_record(actor=reviewer, action=action, obj=application, org=application.org, comment=comment.strip())
+        audit_record(
+            actor=reviewer,
+            action=action,
+            obj=application,
+            org=application.org,
+            comment=comment.strip(),
+            data=data(application) if data else None,
+        )
         notice_create(
             user=application.person.user,
             title=title,
@@ -208,6 +244,8 @@ def application_return(*, application: Application, reviewer, comment: str) -> A
         status=Application.Status.RETURNED,
         comment=comment,
         action="application.return",
+        # What the reviewer saw: the resubmission is compared with it (approvals.snapshots).
+        data=lambda locked: {"snapshot": application_snapshot(locked)},
         title=_("您的入会申请被退回修改"),
         body=_("“%(org)s”退回了您的申请，请按以下意见修改后重新提交：%(comment)s"),
     )
@@ -334,6 +372,28 @@ def award_evidence_open(*, actor, application: Application, award):
             data={"application": application.pk, "person": award.person_id},
         )
         return award.evidence.open("rb")
+
+
+def award_evidence_preview_open(*, actor, application: Application, award):
+    """Open an evidence file to be shown inline: only a PDF or image whose first bytes match its type. Audited as
+    the download is (evidence.download, marked inline), before any byte leaves. Returns (file, content type)."""
+    if not award.evidence:
+        raise DomainError(_("该奖项没有上传证明材料"))
+    handle = award.evidence.open("rb")
+    content_type = evidence_content_type(award.evidence.name, handle.read(SIGNATURE_BYTES))
+    if content_type is None:
+        handle.close()
+        raise DomainError(_("该证明材料不能在页面中预览，请下载后查看"))
+    handle.seek(0)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="evidence.download",
+            obj=award,
+            org=application.org,
+            data={"application": application.pk, "person": award.person_id, "inline": True},
+        )
+    return handle, content_type
 
 
 def applications_export(*, actor, applications, scope_org: Org, filters: dict) -> bytes:

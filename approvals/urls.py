@@ -21,6 +21,11 @@ urlpatterns = [
         review.evidence_download,
         name="evidence_download",
     ),
+    path(
+        "review/<int:application_id>/awards/<int:award_id>/evidence/view",
+        review.evidence_view,
+        name="evidence_view",
+    ),
     # Recommending a member, reached from the member's page (members/urls_console.py).
     path("memberships/<int:membership_id>/recommend/", review.member_recommend, name="member_recommend"),
     path("orgs/<int:org_id>/report/<int:year>/", reports.report, name="report"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from members.views import census, data_rights, fees, notices, people
+from members.views import census, certificates, data_rights, fees, notices, people
 
 app_name = "members"
 
@@ -23,6 +23,7 @@ urlpatterns = [
     path("me/notices/", notices.notice_list, name="notice_list"),
     path("me/notices/read/", notices.notice_read, name="notice_read"),
     path("me/fees/", fees.me_fees, name="me_fees"),
+    path("me/memberships/<int:membership_id>/", certificates.my_membership, name="membership"),
     # The re-registration page reached from a census invitation (no login).
     path("rereg/<str:token>/", census.claim, name="claim"),
 ]

@@ -1,13 +1,16 @@
 """Scoped reads for the review console: the queue, one application, memberships, history."""
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.db import connection
 from django.db.models import BigIntegerField, Func, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
-from approvals.models import Application
+from approvals.models import REFERENCE, Application, Recommendation
 from members.models import Award, Membership
+from members.services.memberships import LIVE_STATUSES
 from orgs.selectors.scope import orgs_granted_directly, orgs_managed_by, orgs_visible_to
 from orgs.models import AuditEvent, Org
 
@@ -62,7 +65,10 @@ def _review_filters(
     if eligible is not None:
         qs = qs.filter(meets_criteria=eligible)
     search = search.strip()
-    if search:
+    reference = REFERENCE.match(search)
+    if reference:
+        qs = qs.filter(pk=int(reference.group(1)))
+    elif search:
         qs = qs.filter(Q(person__name__icontains=search) | Q(person__mobile__contains=search))
     return qs
 
@@ -176,9 +182,36 @@ def can_decide(user, application: Application) -> bool:
     )
 
 
-def can_recommend(user, application: Application) -> bool:
-    return (
-        application.is_open
-        and application.org.parent_id is not None
-        and orgs_managed_by(user).filter(pk=application.org_id).exists()
+@dataclass(frozen=True)
+class RecommendationState:
+    """Whether an organisation can recommend a person to its parent now, and the recommendation it already made."""
+
+    to_org: Org
+    made: Recommendation | None
+    # Why no recommendation can be made now ("" when one can).
+    blocked: str = ""
+
+    @property
+    def possible(self) -> bool:
+        return not self.blocked
+
+
+def recommendation_state(user, *, org: Org, person, source_open: bool) -> RecommendationState | None:
+    """The recommendation section of a review or member page; None where the user cannot recommend from `org`
+    at all (not their organisation, the top of the tree, or a source that is no longer open or active)."""
+    if org.parent_id is None or not source_open or not orgs_managed_by(user).filter(pk=org.pk).exists():
+        return None
+    made = (
+        Recommendation.objects.filter(person=person, from_org=org, to_org_id=org.parent_id)
+        .select_related("to_org", "recommended_by", "application")
+        .order_by("-created_at", "-id")
+        .first()
     )
+    to_org = org.parent
+    blocked = ""
+    if Membership.objects.filter(person=person, org_id=org.parent_id, status__in=LIVE_STATUSES).exists():
+        blocked = _("该人员已是“%(org)s”的会员，无需推荐") % {"org": to_org.name}
+    elif Application.objects.filter(person=person, org_id=org.parent_id).open().exists():
+        blocked = _("该人员在“%(org)s”已有正在审核的申请，无需重复推荐") % {"org": to_org.name}
+    return RecommendationState(to_org=to_org, made=made, blocked=blocked)
+

@@ -11,12 +11,15 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from approvals import services
 from approvals.forms import BatchApproveForm, DecisionForm, QueueFilterForm, RecommendForm
+from approvals.evidence import evidence_preview_kind
 from approvals.models import Application
 from approvals.selectors import review as selectors
+from kexie.downloads import attachment
 from kexie.errors import DomainError, OutOfScope
 from kexie.excel import filters_for_audit
 from members.selectors.directory import membership_managed_or_404
@@ -97,14 +100,27 @@ def _detail_context(request, application: Application, *, decision_form=None, re
     history = list(selectors.application_history(application))
     for event in history:
         event.label = ACTION_LABELS.get(event.action, event.action)
+    awards = list(application.person.awards.all())
+    for award in awards:
+        award.preview = evidence_preview_kind(award.evidence.name) if award.evidence else ""
+    resubmitted = next((e for e in reversed(history) if e.action == "application.resubmit"), None)
+    returned = next((e for e in reversed(history) if e.action == "application.return"), None)
+    recommendation = selectors.recommendation_state(
+        request.user, org=application.org, person=application.person, source_open=application.is_open
+    )
     return {
         "application": application,
         "person": application.person,
-        "awards": application.person.awards.all(),
+        "awards": awards,
+        "previews": [a for a in awards if a.preview],
         "history": history,
         "membership": selectors.application_membership(application),
         "can_decide": can_decide,
-        "can_recommend": selectors.can_recommend(request.user, application),
+        # The latest resubmission, with the return it answered and what the applicant changed.
+        "resubmission": resubmitted,
+        "resubmission_return": returned,
+        "resubmission_changes": (resubmitted.data or {}).get("changes") if resubmitted else None,
+        "recommendation": recommendation,
         "decision_form": decision_form or DecisionForm(meets_criteria=application.meets_criteria),
         "recommend_form": recommend_form or RecommendForm(),
     }
@@ -225,6 +241,31 @@ def evidence_download(request, application_id: int, award_id: int):
     return FileResponse(
         handle, as_attachment=True, filename=f"证明材料-{award.pk}{suffix}", content_type=content_type
     )
+
+
+@console_required
+@require_GET
+@xframe_options_sameorigin
+def evidence_view(request, application_id: int, award_id: int):
+    """The evidence file shown in the page (PDF or image) rather than saved: the same scope check and audit as
+    the download, only for file types a browser displays safely, and only framed by this site's own pages."""
+    application = selectors.application_visible_or_404(request.user, application_id)
+    award = selectors.award_of_application_or_404(application, award_id)
+    kind = evidence_preview_kind(award.evidence.name) if award.evidence else ""
+    if not kind:
+        raise Http404
+    try:
+        handle, content_type = services.award_evidence_preview_open(actor=request.user, application=application, award=award)
+    except DomainError:
+        raise Http404
+    suffix = Path(award.evidence.name).suffix.lower()
+    response = FileResponse(handle, content_type=content_type)
+    attachment(response, f"证明材料-{award.pk}{suffix}", inline=True)
+    response["X-Content-Type-Options"] = "nosniff"
+    # Personal documents: never kept by a shared cache or the browser's disk cache.
+    response["Cache-Control"] = "private, no-store"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
 
 
 @console_required

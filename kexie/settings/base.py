@@ -194,6 +194,8 @@ TRUSTED_PROXY_COUNT = AXES_IPWARE_PROXY_COUNT
 # --- Site -----------------------------------------------------------------------------------------------
 # Absolute base used in certificate QR codes and emails.
 SITE_URL = env("KEXIE_SITE_URL", default="http://127.0.0.1:8000")
+# What an applicant is told after submitting: the working days an organisation usually takes to decide.
+APPLICATION_REVIEW_WORKING_DAYS = env.int("KEXIE_REVIEW_WORKING_DAYS", default=15)
 
 LOGGING = {
     "version": 1,

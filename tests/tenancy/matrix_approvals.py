@@ -55,6 +55,15 @@ SCOPED = [
         READERS,
     ),
     Case(
+        "approvals:evidence_view",
+        _get(
+            "approvals:evidence_view",
+            lambda c: c["review_application"].pk,
+            lambda c: c["review_award"].pk,
+        ),
+        READERS,
+    ),
+    Case(
         "approvals:decide",
         lambda ctx: (
             reverse("approvals:decide", args=[ctx["review_application"].pk]),

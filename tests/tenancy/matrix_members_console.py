@@ -109,6 +109,7 @@ UNSCOPED = {
     "certificates:verify": "public verification page reached by a signed token (tests/members/test_certificates.py)",
 
     "members:me_fees": "own data",
+    "members:membership": "own data: the signed-in member's own card, 404 for anyone else's (tests/members/test_applicant_home.py)",
     "console_members:census_template": "the empty upload template (columns and an example row), no data",
     "members:claim": "public re-registration page; the secret token and the ID number identify the person",
 }
