@@ -1,4 +1,24 @@
-from kexie.request_context import client_ip_from, reset_client_ip, set_client_ip
+from kexie.client_address import client_address, peer_is_trusted_proxy
+from kexie.request_context import reset_client_ip, set_client_ip
+
+
+class ProxyHeadersMiddleware:
+    """Forwarded headers count only when the socket peer is a trusted proxy (settings.TRUSTED_PROXIES).
+
+    First in the stack: SecurityMiddleware's HTTPS redirect, secure cookies and HSTS read X-Forwarded-Proto
+    through SECURE_PROXY_SSL_HEADER, which would otherwise believe any client that sends it.
+    """
+
+    FORWARDED = ("HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PORT", "HTTP_FORWARDED")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not peer_is_trusted_proxy(request):
+            for name in self.FORWARDED:
+                request.META.pop(name, None)
+        return self.get_response(request)
 
 
 class AuditContextMiddleware:
@@ -6,7 +26,7 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = set_client_ip(client_ip_from(request))
+        token = set_client_ip(client_address(request))
         try:
             return self.get_response(request)
         finally:

@@ -1,27 +1,33 @@
-"""Per-client-IP rate limits kept in Django's cache (Redis in production, so all web processes share them)."""
+"""Rate limits per client address (kexie.client_address) or per key, kept in Django's cache.
+
+The cache is Redis in production, so all web processes share the counts.
+"""
 
 from functools import wraps
 
 from django.core.cache import cache
 from django.shortcuts import render
 
-from kexie.request_context import client_ip_from
+from kexie.client_address import client_address
 
 
 class RateLimit:
-    """At most `limit` hits per `window` seconds for one scope and client IP (a fixed window)."""
+    """At most `limit` hits per `window` seconds for one scope and subject (a fixed window).
+
+    The subject is the client address for the request methods; the login challenge counts usernames.
+    """
 
     def __init__(self, scope: str, limit: int, window: int):
         self.scope, self.limit, self.window = scope, limit, window
 
-    def _key(self, request) -> str:
-        return f"ratelimit:{self.scope}:{client_ip_from(request) or 'unknown'}"
+    def _key(self, subject: str) -> str:
+        return f"ratelimit:{self.scope}:{subject}"
 
-    def exceeded(self, request) -> bool:
-        return (cache.get(self._key(request)) or 0) >= self.limit
+    def count_for(self, subject: str) -> int:
+        return cache.get(self._key(subject)) or 0
 
-    def hit(self, request) -> int:
-        key = self._key(request)
+    def hit_for(self, subject: str) -> int:
+        key = self._key(subject)
         # add() sets the expiry only when the window starts; incr() then keeps it.
         if cache.add(key, 1, self.window):
             return 1
@@ -30,6 +36,15 @@ class RateLimit:
         except ValueError:  # expired between add() and incr()
             cache.add(key, 1, self.window)
             return 1
+
+    def _subject(self, request) -> str:
+        return client_address(request) or "unknown"
+
+    def exceeded(self, request) -> bool:
+        return self.count_for(self._subject(request)) >= self.limit
+
+    def hit(self, request) -> int:
+        return self.hit_for(self._subject(request))
 
     def too_many(self, request):
         minutes = max(1, self.window // 60)

@@ -2,20 +2,7 @@
 
 from contextvars import ContextVar
 
-from django.conf import settings
-
 _client_ip: ContextVar[str | None] = ContextVar("client_ip", default=None)
-
-
-def client_ip_from(request) -> str | None:
-    # Only trust X-Forwarded-For as far as the number of proxies we actually run behind.
-    proxies = settings.TRUSTED_PROXY_COUNT
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if proxies and forwarded:
-        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
-        if len(hops) >= proxies:
-            return hops[-proxies]
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def set_client_ip(ip: str | None):

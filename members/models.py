@@ -400,7 +400,8 @@ class CensusImport(models.Model):
         FAILED = "failed", _("处理失败")
 
     org = models.ForeignKey("orgs.Org", verbose_name=_("组织"), on_delete=models.PROTECT, related_name="census_imports")
-    file = models.FileField(_("文件"), upload_to=census_file_path)
+    # Emptied once the import is committed or abandoned (CENSUS_UPLOAD_RETENTION_DAYS): it holds full ID numbers.
+    file = models.FileField(_("文件"), upload_to=census_file_path, blank=True)
     original_name = models.CharField(_("文件名"), max_length=200)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.VALIDATING)
     total_rows = models.PositiveIntegerField(_("总行数"), default=0)
@@ -413,6 +414,12 @@ class CensusImport(models.Model):
     )
     created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
     committed_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
+    # The record of the background job (the outbox): how often the current job was sent, when last, and the
+    # last sign of life of a running one. The sweep and 重新处理 decide from these what is due.
+    attempts = models.PositiveIntegerField(_("处理次数"), default=0)
+    job_sent_at = models.DateTimeField(_("任务发出时间"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("最近进展时间"), null=True, blank=True)
+    file_deleted_at = models.DateTimeField(_("原始文件删除时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("普查导入")

@@ -46,3 +46,15 @@ def census_commit(census_id: int) -> int:
 )
 def census_invitations_email(census_id: int) -> int:
     return census.census_invitations_email(census_id=census_id)
+
+
+@shared_task(name="members.tasks.census_jobs_resend")
+def census_jobs_resend() -> int:
+    """Outbox sweep: send again census validations and commits whose message or worker was lost."""
+    return census.census_jobs_resend()
+
+
+@shared_task(name="members.tasks.census_uploads_purge")
+def census_uploads_purge() -> int:
+    """Daily: delete uploaded census files past their retention (they hold full ID numbers)."""
+    return census.census_uploads_purge()

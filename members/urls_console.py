@@ -35,5 +35,6 @@ urlpatterns = [
     path("census/<int:census_id>/", census.census_detail, name="census_detail"),
     path("census/<int:census_id>/status/", census.census_status, name="census_status"),
     path("census/<int:census_id>/commit/", census.census_commit, name="census_commit"),
+    path("census/<int:census_id>/retry/", census.census_retry, name="census_retry"),
     path("census/<int:census_id>/errors/", census.census_errors, name="census_errors"),
 ]

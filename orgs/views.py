@@ -3,14 +3,15 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from kexie.errors import DomainError, OutOfScope
+from kexie.excel import xlsx_response
 from orgs.decorators import console_required
 from orgs.forms import AdminAccountForm, ProgressFilterForm, StaffAccountForm, TargetForm
 from orgs.models import Target
@@ -25,6 +26,7 @@ from orgs.services.progress import dashboard_export
 User = get_user_model()
 
 
+@require_safe
 def home(request):
     """Landing page for visitors; signed-in users go to their own workspace."""
     user = request.user
@@ -36,6 +38,7 @@ def home(request):
 
 
 @console_required
+@require_GET
 def org_detail(request, org_id: int):
     org = org_visible_or_404(request.user, org_id)
     children = orgs_visible_to(request.user).filter(parent=org).order_by("code")
@@ -50,6 +53,7 @@ def org_detail(request, org_id: int):
 
 
 @console_required
+@require_GET
 def account_list(request):
     accounts = account_selectors.admin_accounts_manageable_by(request.user)
     page = Paginator(accounts, 50).get_page(request.GET.get("page"))
@@ -79,6 +83,7 @@ def _account_form_page(request, form, *, create, success_message, title: str):
 
 
 @console_required
+@require_http_methods(["GET", "POST"])
 def account_create(request):
     orgs = orgs_below_managed(request.user).order_by("tree_id", "lft")
     if not orgs.exists():
@@ -95,6 +100,7 @@ def account_create(request):
 
 
 @console_required
+@require_http_methods(["GET", "POST"])
 def staff_create(request):
     if not account_selectors.is_province_administrator(request.user):
         raise Http404
@@ -141,6 +147,7 @@ def _dashboard_filters(request) -> tuple[ProgressFilterForm, int, str, int | Non
 
 
 @console_required
+@require_GET
 def progress_dashboard(request):
     form, year, kind, org_id = _dashboard_filters(request)
     dashboard = progress_selectors.progress_dashboard(request.user, year=year, org_id=org_id, kind=kind)
@@ -163,19 +170,16 @@ def progress_dashboard(request):
 
 
 @console_required
+@require_GET
 def progress_dashboard_export(request):
     _form, year, kind, org_id = _dashboard_filters(request)
     dashboard = progress_selectors.progress_dashboard(request.user, year=year, org_id=org_id, kind=kind)
     content = dashboard_export(actor=request.user, dashboard=dashboard, year=year, kind=kind)
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    filename = f"progress-{dashboard.root.code}-{year}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return xlsx_response(f"{dashboard.root.name}-{year}年度发展进度.xlsx", content)
 
 
 @console_required
+@require_GET
 def target_list(request):
     form, year, kind, _org = _dashboard_filters(request)
     orgs = progress_selectors.targets_settable_by(request.user)
@@ -191,6 +195,7 @@ def target_list(request):
 
 
 @console_required
+@require_http_methods(["GET", "POST"])
 def target_edit(request, org_id: int, year: int):
     org = progress_selectors.targets_settable_by(request.user).filter(pk=org_id).first()
     if org is None or year not in target_services.YEAR_RANGE:
@@ -215,6 +220,7 @@ def target_edit(request, org_id: int, year: int):
     return render(request, "orgs/dashboard_target_form.html", {"form": form, "org": org, "year": year})
 
 
+@require_safe
 def progress_public(request):
     """动态公布申报情况: no login; aggregates by city and county only, read from a short-lived cache."""
     form = ProgressFilterForm(request.GET or None)

@@ -33,6 +33,27 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="需要 Redis 与真实 Celery worker（REDIS_URL）"))
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Rate limits and failed-login counters live in the cache, which outlives a test: each test starts at zero."""
+    from django.core.cache import cache
+
+    redis = getattr(getattr(cache, "_cache", None), "get_client", None)
+    if redis is None:
+        cache.clear()
+    else:
+        from redis.exceptions import RedisError
+
+        # Only the counters: on Redis the cache database may also hold the Celery broker's queues.
+        try:
+            client = redis(write=True)
+            keys = list(client.scan_iter(match=cache.make_key("ratelimit:*")))
+            if keys:
+                client.delete(*keys)
+        except RedisError:
+            pass  # Redis is down (the fault tests): there are no counters to clear.
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the Hebei tree once; plain db tests roll back to it, transactional tests reload it."""

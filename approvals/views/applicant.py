@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from approvals.eligibility import all_met, eligibility_check
 from approvals.forms import ApplicationForm, OrgSearchForm, ResubmitForm
@@ -31,6 +31,7 @@ PAGE_SIZE = 20
 
 
 @login_required
+@require_GET
 def org_choose(request):
     form = OrgSearchForm(request.GET or None)
     query = form.cleaned_data["q"].strip() if form.is_valid() else ""
@@ -47,6 +48,7 @@ def org_choose(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def apply(request, org_id):
     org = org_accepting_or_404(org_id)
     person = person_for(request.user)
@@ -89,6 +91,7 @@ def apply(request, org_id):
 
 
 @login_required
+@require_GET
 def application_list(request):
     person = person_for(request.user)
     page = Paginator(applications_of(person), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -96,6 +99,7 @@ def application_list(request):
 
 
 @login_required
+@require_GET
 def application_detail(request, pk):
     person = person_for(request.user)
     application = application_of_or_404(person, pk)
@@ -111,6 +115,7 @@ def application_detail(request, pk):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def application_resubmit_view(request, pk):
     person = person_for(request.user)
     application = application_of_or_404(person, pk)

@@ -2,6 +2,7 @@
 
 from django.http import Http404
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from approvals.selectors.reports import annual_report
 from approvals.services import annual_report_export
@@ -18,11 +19,13 @@ def _report_for(request, org_id: int, year: int):
 
 
 @console_required
+@require_GET
 def report(request, org_id: int, year: int):
     return render(request, "lifecycle/report.html", {"r": _report_for(request, org_id, year), "org_id": org_id})
 
 
 @console_required
+@require_GET
 def report_xlsx(request, org_id: int, year: int):
     r = _report_for(request, org_id, year)
     content = annual_report_export(actor=request.user, report=r)

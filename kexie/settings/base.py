@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -18,7 +19,8 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with kexie's AdminSite: its login goes through the same checks as the site's.
+    "kexie.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -36,7 +38,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: forwarded headers from anyone but the trusted proxy are dropped before anything reads them.
+    "kexie.middleware.ProxyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -77,6 +83,8 @@ WSGI_APPLICATION = "kexie.wsgi.application"
 # SQLite by default so a fresh clone runs with nothing but python3; DATABASE_URL selects PostgreSQL.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# A connection kept across requests (CONN_MAX_AGE) is checked first, so a restarted PostgreSQL costs no error.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Background threads and the dev server share the file; wait instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -121,12 +129,41 @@ MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media"))
 # Evidence files hold personal data: they are never served from MEDIA_URL, only through scoped views.
 MEDIA_URL = "/media-not-served/"
 
+STORAGES = {
+    # Removes a partly written upload when the disk is full, so no fragment of a census list stays behind.
+    "default": {"BACKEND": "kexie.storage.UploadStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 # Uploaded evidence is capped at 5 MB by the validator; this keeps larger bodies out of memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# No inline script or style anywhere: page code is in static/js, styles in static/css (django-csp).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Browser features the system never uses are switched off for every page (django-permissions-policy).
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer", "camera", "display-capture", "geolocation", "gyroscope", "hid", "magnetometer",
+        "microphone", "midi", "payment", "serial", "usb", "xr-spatial-tracking",
+    )
+}
+SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8
 # Administrators are logged out after this much inactivity (orgs.middleware.AdminIdleTimeoutMiddleware).
@@ -142,7 +179,16 @@ ID_NUMBER_INDEX_KEY = env("ID_NUMBER_INDEX_KEY", default="dev-blind-index-key")
 # --- Caches ---------------------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            # Redis is optional at run time: when it is unreachable every cache call answers as a miss and
+            # logs (kexie/cache.py), so rate limits, debounces and page caches allow instead of failing.
+            "BACKEND": "kexie.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            # Short socket timeouts: a hung Redis may cost a request half a second, never a worker's timeout.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5, "RETRY_AFTER": 2},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kexie"}}
 
@@ -160,7 +206,28 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 # A dead broker must not hang a web request: fail fast and let the outbox sweep deliver later.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+# The longest job (a census commit of MAX_ROWS rows) is capped by the hard time limit; Redis redelivers an
+# unacknowledged message only after the visibility timeout, which is longer, so a live job never runs twice.
+# A job lost with a dead worker is re-sent sooner by the database sweep (CENSUS_JOB_STALL_SECONDS).
+CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
+CELERY_TASK_TIME_LIMIT = 30 * 60
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 45 * 60,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+if REDIS_URL:
+    # kombu's Redis transport with the fix that keeps a worker alive through a broker outage (kexie/broker.py).
+    CELERY_BROKER_TRANSPORT = "kexie.broker:Transport"
+# Workers wait for the broker for ever, at startup and after losing it, instead of exiting.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# A late-acknowledged task whose message can no longer be acknowledged is stopped (prefork) rather than
+# finished and then run again; every job is idempotent and its status row lets the sweep resume it.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
@@ -168,8 +235,22 @@ CELERY_BEAT_SCHEDULE = {
     # Progress: recount orgs marked by decisions since the last run; a nightly full recount is the safety net.
     "progress-recompute-dirty": {"task": "approvals.tasks.progress_recompute_dirty", "schedule": 300.0},
     "progress-recompute-all": {"task": "approvals.tasks.progress_recompute_all", "schedule": crontab(hour=2, minute=30)},
+    # Census jobs: re-send validations and commits whose message or worker was lost; delete old uploads.
+    "census-jobs-resend": {"task": "members.tasks.census_jobs_resend", "schedule": 60.0},
+    "census-uploads-purge": {"task": "members.tasks.census_uploads_purge", "schedule": crontab(hour=3, minute=10)},
 }
+
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Census jobs and uploads -------------------------------------------------------------------------------
+# A census validation or commit with no sign of life for this long counts as stuck: the page offers 重新处理
+# and the sweep sends it again (a 60,000-row commit reports progress every 500 rows, well within this).
+CENSUS_JOB_STALL_SECONDS = env.int("CENSUS_JOB_STALL_SECONDS", default=300)
+# Automatic re-sends of one job before only 重新处理 sends it (a job that kills its worker must not loop).
+CENSUS_JOB_MAX_ATTEMPTS = env.int("CENSUS_JOB_MAX_ATTEMPTS", default=5)
+# Uploaded lists hold full ID numbers: deleted right after the commit, or this many days after an upload
+# that was never committed.
+CENSUS_UPLOAD_RETENTION_DAYS = env.int("CENSUS_UPLOAD_RETENTION_DAYS", default=7)
 
 # --- Email ----------------------------------------------------------------------------------------------
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -186,14 +267,29 @@ AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-# Behind a reverse proxy set AXES_IPWARE_PROXY_COUNT=1 so the client IP comes from X-Forwarded-For.
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0)
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
-TRUSTED_PROXY_COUNT = AXES_IPWARE_PROXY_COUNT
+# The lockout keys on the address kexie.client_address decides, the same one rate limits and audit rows use.
+AXES_CLIENT_IP_CALLABLE = "kexie.client_address.client_address"
+
+# --- Client address and the reverse proxy ---------------------------------------------------------------
+# Addresses or networks of the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed. Empty:
+# no proxy, the socket peer is the client and forwarded headers are ignored (see kexie/client_address.py).
+TRUSTED_PROXIES = env.list("KEXIE_TRUSTED_PROXIES", default=[])
+
+# --- Failed logins per username, across addresses (kexie/login_challenge.py) -----------------------------
+# After this many failures for one username within the window, every further attempt for it needs the
+# browser's proof of work; the work doubles every LOGIN_CHALLENGE_DOUBLING further failures, up to the cap.
+LOGIN_CHALLENGE_AFTER = env.int("KEXIE_LOGIN_CHALLENGE_AFTER", default=10)
+LOGIN_CHALLENGE_WINDOW = 60 * 60
+LOGIN_CHALLENGE_DOUBLING = 5
+# Numbers the browser may have to hash: headless Chromium measured about 64,000 SHA-256 a second here, so
+# at most 0.3 s at the start and 5 s at the cap (half that on average; an older phone takes longer).
+LOGIN_CHALLENGE_BASE_WORK = 20_000
+LOGIN_CHALLENGE_MAX_WORK = 320_000
 
 # --- Site -----------------------------------------------------------------------------------------------
-# Absolute base used in certificate QR codes and emails.
-SITE_URL = env("KEXIE_SITE_URL", default="http://127.0.0.1:8000")
+# Public base address for certificate QR codes and invitation texts (kexie.site.site_url). Unset, certificates
+# use the address the request came to; background jobs (census invitations) need it set.
+SITE_URL = env("KEXIE_SITE_URL", default="")
 # What an applicant is told after submitting: the working days an organisation usually takes to decide.
 APPLICATION_REVIEW_WORKING_DAYS = env.int("KEXIE_REVIEW_WORKING_DAYS", default=15)
 

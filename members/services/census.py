@@ -8,9 +8,12 @@ counts written inside it would stay invisible to the polling page until the very
 
 import csv
 import io
+import logging
 import secrets
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -20,12 +23,14 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kexie.celery import task_send
+from kexie.celery import task_send_on_commit
 from kexie.errors import DomainError, OutOfScope
+from kexie.site import site_url
 from members.crypto import decrypt_id_number, encrypt_id_number, id_number_blind_index
 from members.exports import census_errors_file, census_people_workbook, census_template_workbook
 from members.models import CensusImport, CensusRow, Membership, Person
@@ -71,6 +76,16 @@ MAX_ROWS = 100_000
 # Rows per bulk INSERT: large enough to keep round trips few, small enough for SQLite's variable limit.
 BATCH = 500
 PROGRESS_TTL = 60 * 60 * 6
+
+BUSY_STATUSES = (CensusImport.Status.VALIDATING, CensusImport.Status.COMMITTING)
+CENSUS_VALIDATE_TASK = "members.tasks.census_validate"
+CENSUS_COMMIT_TASK = "members.tasks.census_commit"
+CENSUS_INVITATIONS_TASK = "members.tasks.census_invitations_email"
+CENSUS_JOBS_RESEND_TASK = "members.tasks.census_jobs_resend"
+CENSUS_UPLOADS_PURGE_TASK = "members.tasks.census_uploads_purge"
+JOB_TASKS = {CensusImport.Status.VALIDATING: CENSUS_VALIDATE_TASK, CensusImport.Status.COMMITTING: CENSUS_COMMIT_TASK}
+
+logger = logging.getLogger(__name__)
 
 EDUCATION_WORDS = {
     **{label: value for value, label in Person.Education.choices},
@@ -245,7 +260,8 @@ def _progress_key(census_id: int) -> str:
 
 
 def census_progress_set(census_id: int, *, phase: str, processed: int, total: int) -> None:
-    cache.set(_progress_key(census_id), {"phase": phase, "processed": processed, "total": total}, PROGRESS_TTL)
+    progress = {"phase": phase, "processed": processed, "total": total, "at": time.time()}
+    cache.set(_progress_key(census_id), progress, PROGRESS_TTL)
 
 
 def census_progress_get(census_id: int) -> dict | None:
@@ -263,14 +279,123 @@ def census_import_create(*, actor, org: Org, file) -> CensusImport:
     with transaction.atomic():
         if not actor.is_superuser and not orgs_managed_by(actor).filter(pk=org.pk).exists():
             raise OutOfScope()
-        census = CensusImport.objects.create(org=org, file=file, original_name=Path(file.name).name[:200], uploaded_by=actor)
+        census = CensusImport.objects.create(
+            org=org,
+            file=file,
+            original_name=Path(file.name).name[:200],
+            uploaded_by=actor,
+            attempts=1,
+            job_sent_at=timezone.now(),
+        )
         audit_record(actor=actor, action="census.upload", obj=census, org=org, data={"file": census.original_name})
-        transaction.on_commit(lambda: census_enqueue("census_validate", census.pk))
+        census_job_send(census)
     return census
 
 
-def census_enqueue(task_name: str, census_id: int) -> None:
-    task_send(f"members.tasks.{task_name}", census_id)
+# --- the job record: send, sweep, retry ------------------------------------------------------------------------
+
+
+def census_job_send(census: CensusImport) -> None:
+    """Wake a worker for the import's current job after commit. The import row (status, attempts, job_sent_at)
+    is the record; if the broker is down the send is logged and the sweep sends it again."""
+    task_send_on_commit(JOB_TASKS[census.status], census.pk)
+
+
+def _census_heartbeat(census_id: int) -> None:
+    CensusImport.objects.filter(pk=census_id).update(heartbeat_at=timezone.now())
+
+
+def census_last_activity(census: CensusImport) -> datetime:
+    """The last sign of life of the import's job: sent, started, or a progress count (kept in the cache)."""
+    moments = [m for m in (census.job_sent_at, census.heartbeat_at) if m] or [census.created_at]
+    progress = census_progress_get(census.pk) or {}
+    if progress.get("at"):
+        moments.append(datetime.fromtimestamp(progress["at"], tz=timezone.get_current_timezone()))
+    return max(moments)
+
+
+def census_job_stalled(census: CensusImport) -> bool:
+    """A validation or commit that has shown no sign of life for CENSUS_JOB_STALL_SECONDS: its message was lost
+    or its worker died. The page then offers 重新处理 and the sweep sends it again."""
+    if census.status not in BUSY_STATUSES:
+        return False
+    idle = (timezone.now() - census_last_activity(census)).total_seconds()
+    return idle >= settings.CENSUS_JOB_STALL_SECONDS
+
+
+def _census_job_resend(census: CensusImport) -> bool:
+    """Send the job again if nobody did since `census` was read: a conditional UPDATE on status and attempts,
+    so two presses, two administrators or a press and the sweep send one job."""
+    resent = CensusImport.objects.filter(pk=census.pk, status=census.status, attempts=census.attempts).update(
+        attempts=F("attempts") + 1, job_sent_at=timezone.now()
+    )
+    if resent:
+        census_job_send(census)
+    return bool(resent)
+
+
+def census_job_retry(*, actor, census: CensusImport, attempts: int) -> bool:
+    """重新处理: send a stalled job again. `attempts` is what the page showed; False when the job was already
+    sent again since (the second press)."""
+    with transaction.atomic():
+        if not actor.is_superuser and not orgs_managed_by(actor).filter(pk=census.org_id).exists():
+            raise OutOfScope()
+        census = CensusImport.objects.select_related("org").get(pk=census.pk)
+        if census.status not in BUSY_STATUSES:
+            raise DomainError(_("该名单已处理完毕，无需重新处理"))
+        if census.attempts != attempts:
+            return False
+        if not census_job_stalled(census):
+            raise DomainError(_("该名单仍在处理中，请稍候"))
+        if not _census_job_resend(census):
+            return False
+        audit_record(actor=actor, action="census.retry", obj=census, org=census.org, data={"attempt": attempts + 1})
+    return True
+
+
+def census_jobs_resend() -> int:
+    """Periodic sweep (members.tasks.census_jobs_resend): send again every stalled validation or
+    commit, at most CENSUS_JOB_MAX_ATTEMPTS times in all; after that only 重新处理 sends it."""
+    cutoff = timezone.now() - timedelta(seconds=settings.CENSUS_JOB_STALL_SECONDS)
+    due = CensusImport.objects.filter(
+        Q(job_sent_at__isnull=True) | Q(job_sent_at__lte=cutoff),
+        Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lte=cutoff),
+        status__in=BUSY_STATUSES,
+        attempts__lt=settings.CENSUS_JOB_MAX_ATTEMPTS,
+    ).order_by("pk")
+    sent = 0
+    for census in due:
+        if census_job_stalled(census):
+            with transaction.atomic():
+                sent += _census_job_resend(census)
+    if sent:
+        logger.info("census sweep sent %s stalled job(s) again", sent)
+    return sent
+
+
+# --- uploads are not kept --------------------------------------------------------------------------------------
+
+
+def census_upload_delete(*, census_id: int) -> bool:
+    """Delete an import's uploaded file (it holds full ID numbers); the rows keep what the import needs."""
+    census = CensusImport.objects.get(pk=census_id)
+    name = census.file.name
+    if not name:
+        return False
+    if not CensusImport.objects.filter(pk=census.pk, file=name).update(file="", file_deleted_at=timezone.now()):
+        return False
+    census.file.storage.delete(name)
+    return True
+
+
+def census_uploads_purge() -> int:
+    """Daily: delete the files of committed imports (normally gone already) and of imports abandoned for
+    CENSUS_UPLOAD_RETENTION_DAYS (never committed, or failed). Imports still being processed keep theirs."""
+    cutoff = timezone.now() - timedelta(days=settings.CENSUS_UPLOAD_RETENTION_DAYS)
+    done = Q(status=CensusImport.Status.COMMITTED)
+    abandoned = Q(status__in=(CensusImport.Status.VALIDATED, CensusImport.Status.FAILED), created_at__lt=cutoff)
+    ids = CensusImport.objects.exclude(file="").filter(done | abandoned).values_list("pk", flat=True)
+    return sum(census_upload_delete(census_id=census_id) for census_id in list(ids))
 
 
 def census_validate(*, census_id: int) -> CensusImport:
@@ -279,6 +404,7 @@ def census_validate(*, census_id: int) -> CensusImport:
     census = CensusImport.objects.get(pk=census_id)
     if census.status != CensusImport.Status.VALIDATING:
         return census
+    _census_heartbeat(census.pk)
     try:
         with census.file.open("rb") as fh:
             parsed = list(census_rows_parse(census_file_rows(fh, census.original_name)))
@@ -287,6 +413,7 @@ def census_validate(*, census_id: int) -> CensusImport:
         CensusImport.objects.filter(pk=census.pk).update(status=CensusImport.Status.FAILED, message=str(message))
         census.refresh_from_db()
         return census
+    _census_heartbeat(census.pk)
     try:
         return _census_validate_rows(census, parsed)
     except Exception:
@@ -336,6 +463,10 @@ def _census_validate_rows(census: CensusImport, parsed: list[ParsedRow]) -> Cens
     _fellow_rows_check(census.org, parsed)
 
     with transaction.atomic():
+        # A job sent again while this one ran waits here, then finds the import validated and stops.
+        if CensusImport.objects.select_for_update().get(pk=census.pk).status != CensusImport.Status.VALIDATING:
+            census.refresh_from_db()
+            return census
         CensusRow.objects.filter(census=census).delete()
         batch: list[CensusRow] = []
         for done, row in enumerate(parsed, start=1):
@@ -395,16 +526,19 @@ def census_commit_start(*, actor, census: CensusImport) -> CensusImport:
             raise DomainError(_("名单中没有可导入的有效行"))
         census.status = CensusImport.Status.COMMITTING
         census.message = ""
-        census.save(update_fields=["status", "message"])
+        census.attempts, census.job_sent_at, census.heartbeat_at = 1, timezone.now(), None
+        census.save(update_fields=["status", "message", "attempts", "job_sent_at", "heartbeat_at"])
         audit_record(actor=actor, action="census.commit", obj=census, org=census.org, data={"rows": census.valid_rows})
-        transaction.on_commit(lambda: census_enqueue("census_commit", census.pk))
+        census_job_send(census)
     census_progress_set(census.pk, phase="commit", processed=0, total=census.valid_rows)
     return census
 
 
 def census_commit(*, census_id: int) -> CensusImport:
     """Create the people and their memberships (待重新登记) for every valid row, all in one transaction:
-    either the whole list is in, or nothing is. Idempotent: only an import in 正在导入 is processed."""
+    either the whole list is in, or nothing is. Idempotent: only an import in 正在导入 is processed; a job sent
+    again while one runs waits for the import's row lock and then finds it committed."""
+    _census_heartbeat(census_id)
     try:
         with transaction.atomic():
             census = CensusImport.objects.select_for_update().select_related("org").get(pk=census_id)
@@ -415,7 +549,9 @@ def census_commit(*, census_id: int) -> CensusImport:
             census.imported_rows = imported
             census.committed_at = timezone.now()
             census.save(update_fields=["status", "imported_rows", "committed_at"])
-            transaction.on_commit(lambda: census_enqueue("census_invitations_email", census_id))
+            task_send_on_commit(CENSUS_INVITATIONS_TASK, census_id)
+            # The upload holds full ID numbers; the rows now hold them encrypted.
+            transaction.on_commit(lambda: census_upload_delete(census_id=census_id), robust=True)
             org_id = census.org_id
             transaction.on_commit(lambda: progress_schedule(org_ids=[org_id]))
     except DomainError as exc:
@@ -446,7 +582,7 @@ def _census_commit_rows(census: CensusImport) -> int:
 
     today = timezone.localdate()
     numbers = member_numbers_reserve(org=org, year=today.year, count=len(rows))
-    site = settings.SITE_URL.rstrip("/")
+    site = site_url()
     total = len(rows)
     for start in range(0, total, BATCH):
         chunk = rows[start : start + BATCH]
@@ -634,7 +770,7 @@ def census_invitations_resend(*, actor, org: Org, rows) -> tuple[int, int]:
             actor=actor, action="census.resend", obj=org, org=org, data={"rows": len(ids), "emailed": emailed}
         )
         for census_id in census_ids:
-            transaction.on_commit(lambda census_id=census_id: census_enqueue("census_invitations_email", census_id))
+            task_send_on_commit(CENSUS_INVITATIONS_TASK, census_id)
     return emailed, len(ids) - emailed
 
 

@@ -1,6 +1,7 @@
 """The census in the console (upload, preview, commit, error report) and the public re-registration page
 reached from an invitation."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.paginator import Paginator
@@ -9,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kexie.errors import DomainError, OutOfScope
 from kexie.excel import csv_attachment, filters_for_audit, xlsx_response
@@ -43,6 +44,7 @@ COMMITS_STARTED = "census_commits_started"
 
 
 @console_required
+@require_GET
 def census_list(request, org_id: int):
     org = org_visible_or_404(request.user, org_id)
     page = Paginator(census_imports_of(org), 20).get_page(request.GET.get("page"))
@@ -57,6 +59,7 @@ def census_list(request, org_id: int):
 
 
 @console_required
+@require_http_methods(["GET", "POST"])
 def census_upload(request, org_id: int):
     org = org_managed_or_404(request.user, org_id)
     form = CensusUploadForm(request.POST or None, request.FILES or None)
@@ -87,6 +90,7 @@ def _commit_announce(request, census: CensusImport) -> None:
 
 
 @console_required
+@require_GET
 def census_detail(request, census_id: int):
     census = census_visible_or_404(request.user, census_id)
     _commit_announce(request, census)
@@ -102,6 +106,8 @@ def census_detail(request, census_id: int):
         "page": page,
         "show": show,
         "busy": census.status in (CensusImport.Status.VALIDATING, CensusImport.Status.COMMITTING),
+        "stalled": census_services.census_job_stalled(census),
+        "stall_minutes": max(1, settings.CENSUS_JOB_STALL_SECONDS // 60),
         "can_manage": can_manage_org(request.user, census.org),
         "progress": census_campaign_progress(census.org) if census.status == CensusImport.Status.COMMITTED else [],
         "reach": census_invitation_reach(census) if census.status == CensusImport.Status.COMMITTED else None,
@@ -110,6 +116,7 @@ def census_detail(request, census_id: int):
 
 
 @console_required
+@require_GET
 def census_status(request, census_id: int):
     census = census_visible_or_404(request.user, census_id)
     progress = census_services.census_progress_get(census.pk) or {}
@@ -126,8 +133,33 @@ def census_status(request, census_id: int):
             "imported_rows": census.imported_rows,
             "done": not busy,
             "message": census.message,
+            "stalled": census_services.census_job_stalled(census),
+            "attempts": census.attempts,
         }
     )
+
+
+@console_required
+@require_POST
+def census_retry(request, census_id: int):
+    """重新处理 a job that stopped progressing; pressing twice sends one job."""
+    census = census_managed_or_404(request.user, census_id)
+    try:
+        attempts = int(request.POST.get("attempts", ""))
+    except ValueError:
+        attempts = -1
+    try:
+        sent = census_services.census_job_retry(actor=request.user, census=census, attempts=attempts)
+    except OutOfScope:
+        raise Http404
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        if sent:
+            messages.success(request, _("已重新开始处理，请稍候"))
+        else:
+            messages.info(request, _("该名单已在重新处理，请稍候"))
+    return redirect("console_members:census_detail", census.pk)
 
 
 @console_required
@@ -146,6 +178,7 @@ def census_commit(request, census_id: int):
 
 
 @console_required
+@require_GET
 def census_errors(request, census_id: int):
     census = census_visible_or_404(request.user, census_id)
     fmt = "csv" if request.GET.get("format") == "csv" else "xlsx"
@@ -157,6 +190,7 @@ def census_errors(request, census_id: int):
 
 
 @console_required
+@require_GET
 def census_template(request):
     """The member list to fill in (no personal data: the columns and an example row)."""
     return xlsx_response("会员名单模板.xlsx", census_services.census_template())
@@ -170,6 +204,7 @@ def _people_form(request, org, data) -> CensusPeopleFilterForm:
 
 
 @console_required
+@require_GET
 def census_people(request, org_id: int):
     """After the import: the imported people and their re-registration, filtered, exported, invited again."""
     org = org_visible_or_404(request.user, org_id)
@@ -190,6 +225,7 @@ def census_people(request, org_id: int):
 
 
 @console_required
+@require_GET
 def census_people_export(request, org_id: int):
     org = org_visible_or_404(request.user, org_id)
     form = _people_form(request, org, request.GET)
@@ -233,6 +269,7 @@ def census_resend(request, org_id: int):
     return redirect(back)
 
 
+@require_http_methods(["GET", "POST"])
 def claim(request, token: str):
     row = census_services.census_row_for_token(token)
     if row is None:

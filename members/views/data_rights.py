@@ -3,10 +3,12 @@
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
+from kexie.downloads import file_download
 from members import exports
 from members.models import Person
 from members.selectors.data_rights import person_data
@@ -16,6 +18,7 @@ from members.signals import account_delete_page_shown, page_context
 
 
 @login_required
+@require_GET
 def my_data(request):
     return render(request, "members/data.html", {"data": person_data(request.user)})
 
@@ -28,23 +31,25 @@ def _export(request, fmt: str):
     else:
         body = exports.person_data_xlsx(data)
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="my-data.{fmt}"'
+    response = file_download(body, filename=f"我的数据-{timezone.localdate():%Y%m%d}.{fmt}", content_type=content_type)
     response["Cache-Control"] = "no-store"
     return response
 
 
 @login_required
+@require_GET
 def my_data_json(request):
     return _export(request, "json")
 
 
 @login_required
+@require_GET
 def my_data_xlsx(request):
     return _export(request, "xlsx")
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def account_delete(request):
     person = person_for(request.user)
     error = ""

@@ -44,6 +44,7 @@ PAGE_SIZE = 50
 
 
 @console_required
+@require_GET
 def home(request):
     orgs = orgs_visible_to(request.user).order_by("tree_id", "lft")
     query = request.GET.get("q", "").strip()
@@ -149,6 +150,7 @@ def _member_page(request, membership, *, bound: dict | None = None, status: int 
 
 
 @console_required
+@require_GET
 def member_detail(request, membership_id: int):
     membership = membership_visible_or_404(request.user, membership_id)
     return _member_page(request, membership)

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from kexie.errors import DomainError, OutOfScope
 from members.forms.fees import FeeForm, FeeInstructionsForm, FeeRecordForm, FeeRosterFilterForm
@@ -42,6 +42,7 @@ def _fee_page(request, org, *, form=None, instructions_form=None, status: int = 
 
 
 @console_required
+@require_GET
 def fee_list(request, org_id: int):
     return _fee_page(request, org_visible_or_404(request.user, org_id))
 
@@ -142,6 +143,7 @@ def fee_record(request, org_id: int):
 
 
 @login_required
+@require_GET
 def me_fees(request):
     person = getattr(request.user, "person", None)
     lines = fees_of_person(person, this_year=timezone.localdate().year) if person else []

@@ -5,7 +5,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from kexie.redirects import next_url
 from members.selectors.people import notices_for
@@ -15,6 +15,7 @@ PAGE_SIZE = 20
 
 
 @login_required
+@require_GET
 def notice_list(request):
     page = Paginator(notices_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "members/notice_list.html", {"page": page})

@@ -11,8 +11,9 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kexie.downloads import attachment
 from kexie.errors import DomainError
 from kexie.ratelimit import REGISTRATION, limit_posts
 from kexie.redirects import next_url
@@ -37,6 +38,7 @@ def _error_text(exc: ValidationError) -> list[str]:
 
 
 @limit_posts(REGISTRATION)
+@require_http_methods(["GET", "POST"])
 def register(request):
     if request.user.is_authenticated:
         return redirect("members:me")
@@ -61,6 +63,7 @@ def register(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def consent(request):
     live = consent_services.consent_live(request.user)
     if request.method == "POST":
@@ -95,6 +98,7 @@ def consent_withdraw(request):
 
 
 @login_required
+@require_GET
 def me(request):
     """The applicant's home page, which adapts to where they stand: the next step on the way, the application
     being handled, or their membership cards."""
@@ -124,6 +128,7 @@ def me(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def profile(request):
     person = person_for(request.user)
     consented = consent_services.consent_live(request.user) is not None
@@ -174,6 +179,7 @@ def _person_or_redirect(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def award_create(request):
     person = _person_or_redirect(request)
     if person is None:
@@ -182,6 +188,7 @@ def award_create(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def award_edit(request, pk):
     person = person_for(request.user)
     return _award_form(request, person, award_of_or_404(person, pk))
@@ -227,6 +234,7 @@ CONTENT_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "imag
 
 
 @login_required
+@require_GET
 def award_evidence(request, pk):
     award = award_of_or_404(person_for(request.user), pk)
     if not award.evidence:
@@ -236,9 +244,5 @@ def award_evidence(request, pk):
         handle = award.evidence.open("rb")
     except FileNotFoundError:
         raise Http404
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=f"evidence-{award.pk}{suffix}",
-        content_type=CONTENT_TYPES.get(suffix, "application/octet-stream"),
-    )
+    response = FileResponse(handle, content_type=CONTENT_TYPES.get(suffix, "application/octet-stream"))
+    return attachment(response, f"证明材料-{award.name}{suffix}")

@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
 from kexie.errors import DomainError, OutOfScope
 from members.forms.units import UnitMemberForm
@@ -17,6 +18,7 @@ PAGE_SIZE = 50
 
 
 @console_required
+@require_GET
 def unit_list(request, org_id: int):
     org = org_visible_or_404(request.user, org_id)
     page = Paginator(units_of(org), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -24,6 +26,7 @@ def unit_list(request, org_id: int):
 
 
 @console_required
+@require_http_methods(["GET", "POST"])
 def unit_create(request, org_id: int):
     org = org_managed_or_404(request.user, org_id)
     form = UnitMemberForm(request.POST or None)

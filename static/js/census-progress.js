@@ -1,30 +1,18 @@
-/* The census page while a list is being checked or imported: polls the job's status and shows its progress,
- * then reloads the page when the job has finished. The status URL comes from data-status-url on #census-progress.
- */
+/* Census upload: poll the job's status every second, move the progress bar, show the retry button when the job
+   has stalled, reload the page when it is done. */
 (function () {
-  "use strict";
-  var box = document.getElementById("census-progress");
-  if (!box || !box.dataset.statusUrl) {
-    return;
-  }
-  var bar = document.getElementById("census-bar");
-  var count = document.getElementById("census-count");
-
+  var section = document.getElementById("census-progress");
+  var url = section.dataset.statusUrl;
+  var bar = document.getElementById("census-bar"), count = document.getElementById("census-count");
+  var stalled = document.getElementById("census-stalled"), attempts = document.getElementById("census-attempts");
   function poll() {
-    fetch(box.dataset.statusUrl, { credentials: "same-origin" })
-      .then(function (response) { return response.json(); })
-      .then(function (s) {
-        if (s.total) {
-          bar.value = Math.round((100 * s.processed) / s.total);
-        }
-        count.textContent = s.status_display + "：" + s.processed + " / " + (s.total || "?");
-        if (s.done) {
-          window.location.reload();
-        } else {
-          setTimeout(poll, 1000);
-        }
-      })
-      .catch(function () { setTimeout(poll, 3000); });
+    fetch(url, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (s) {
+      if (s.total) { bar.value = Math.round(100 * s.processed / s.total); }
+      count.textContent = s.status_display + "：" + s.processed + " / " + (s.total || "?");
+      stalled.hidden = !s.stalled;
+      if (attempts) { attempts.value = s.attempts; }
+      if (s.done) { window.location.reload(); } else { setTimeout(poll, 1000); }
+    }).catch(function () { setTimeout(poll, 3000); });
   }
   poll();
 })();

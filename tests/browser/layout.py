@@ -5,7 +5,7 @@
 - `assert_error_summary_on_top(page)`: after a failed form, the error summary sits above the page heading and the
   keyboard focus is on the first field in error.
 - `assert_labels_and_contrast(page)`: every form control has a label, and text contrast meets WCAG 2.2 AA
-  (4.5:1, or 3:1 for large text), computed from the styles the browser applied.
+  (4.5:1, or 3:1 for large text; 3:1 for the edge of a text box), computed from the styles the browser applied.
 - `assert_focus_visible(page)`: the keyboard focus ring shows on links, buttons and fields.
 
 Each check runs in the page and returns what failed, so the assertion message names the offending text.
@@ -147,6 +147,18 @@ _LABELS_AND_CONTRAST_JS = r"""
     }
     return layers.reverse().reduce((below, layer) => over(layer, below), { r: 255, g: 255, b: 255, a: 1 });
   };
+  // WCAG 1.4.11: a text box's edge must stand out (3:1) from what surrounds it, or the field is invisible.
+  for (const control of document.querySelectorAll("input, select, textarea")) {
+    if (["hidden", "checkbox", "radio", "submit", "button", "file"].includes(control.type) || !visible(control)) continue;
+    const style = getComputedStyle(control);
+    const edge = parse(style.borderTopColor);
+    const around = background(control.parentElement);
+    if (!edge || !around || parseFloat(style.borderTopWidth) === 0) continue;
+    const measured = ratio(over(edge, around), around);
+    if (measured + 0.005 < 3) {
+      failures.push(`输入框边框对比度 ${measured.toFixed(2)}:1 低于 3:1：${control.tagName.toLowerCase()}#${control.id || control.name}`);
+    }
+  }
   const seen = new Set();
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {

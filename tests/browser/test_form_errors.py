@@ -8,7 +8,7 @@ import pytest
 
 from approvals import services as approvals
 from orgs.models import Org
-from tests.browser.conftest import DESKTOP, PHONE, login
+from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, login
 from tests.browser.layout import assert_error_summary_on_top, assert_labels_and_contrast
 from tests.conftest import PASSWORD
 
@@ -44,6 +44,9 @@ def test_a_failed_decision_is_summarised_on_top_with_the_focus_on_the_reason(new
     assert page.get_by_label("不予通过", exact=True).is_checked()
     assert page.locator("#id_comment").get_attribute("aria-describedby").split()[-1] == "id_comment_error"
     assert_labels_and_contrast(page)
+    if viewport is PHONE:
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(SCREENSHOTS / "review-decision-error-phone.png"))  # the top of the page, as seen
 
     # The summary's link takes the keyboard back to the field.
     page.locator("#id_comment").blur()

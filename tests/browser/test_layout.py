@@ -94,7 +94,7 @@ def test_every_roles_main_pages_keep_words_whole_labelled_and_legible(new_page, 
         admin.goto(base + "/console/members/")
         screenshot(admin, "member-directory")
         admin.goto(base + "/console/review/?subtree=on&status=")
-        screenshot(admin, "review-queue")
+        screenshot(admin, "review-queue-subtree")
 
     staff = new_page(viewport=viewport)
     login(staff, live_server, "layout_staff", PASSWORD)
@@ -158,6 +158,7 @@ def test_org_tree_collapses_expands_by_level_and_searches(new_page, live_server,
     shown = set(visible.locator("td:first-child a").all_inner_texts())
     expected = {o.name for m in matches for o in m.get_ancestors(include_self=True)}
     assert shown == expected
+    screenshot(page, f"console-org-tree-search-{'phone' if viewport is PHONE else 'desktop'}")
     page.get_by_role("searchbox", name="按名称查找组织").fill("不存在的组织")
     assert page.locator("[data-tree-status]").inner_text() == "没有名称包含“不存在的组织”的结果"
     assert visible.count() == 0
@@ -186,8 +187,37 @@ def test_public_progress_is_readable_on_a_phone(new_page, live_server, journeys)
     assert cells[0] == county.name and cells[1:4] == [str(len(NAMES)), "3", "3"]  # received, approved, new members
     assert "落后" in cells[5] or "稍慢" in cells[5] or "正常" in cells[5], "the lag is spelled out beside its colour"
     screenshot(page, "public-progress-phone")
+    # On a phone each row is a card: the name, then the numbers under their column names, no sideways scrolling.
+    assert county_row.locator("td").nth(1).evaluate("td => getComputedStyle(td, '::before').content") == '"收到申请："'
     page.get_by_role("button", name="全部展开").click()
-    height = page.evaluate("document.scrollingElement.scrollHeight")
-    rows = page.locator("#public-progress tbody tr").count()
-    assert height < rows * 60 + 1500, f"{rows} rows make the page {height}px tall: some rows wrap"
+    tallest = page.evaluate("Math.max(...[...document.querySelectorAll('#public-progress tbody tr')]"
+                            ".map((tr) => tr.getBoundingClientRect().height))")
+    assert tallest < 110, f"a row is {tallest}px tall: more than a name and two lines of numbers"
     assert_page_layout(page)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_each_role_sees_only_the_pages_it_can_use_and_staff_are_marked_read_only(new_page, live_server, hebei,
+                                                                               make_admin, make_staff):
+    city = Org.objects.get(name="石家庄市科学技术协会")
+    county = next(o for o in Org.objects.filter(parent=city, kind="kexie", level="county").order_by("code")
+                  if o.is_leaf_node())
+    make_admin(city, "nav_city")
+    make_admin(county, "nav_county")
+    make_staff(username="nav_staff")
+    everyone = ["组织", "审核", "会员", "普查", "发展进度"]
+    for username, menu, read_only in (
+        ("nav_city", everyone + ["目标", "账号管理"], False),
+        ("nav_county", everyone, False),
+        ("nav_staff", everyone, True),
+    ):
+        page = new_page(viewport=PHONE)
+        login(page, live_server, username, PASSWORD)
+        links = page.get_by_role("banner").get_by_role("navigation").get_by_role("link").all_inner_texts()
+        assert links[: len(menu) + 1] == menu + ["修改密码"], (username, links)
+        badge = page.get_by_role("banner").locator(".badge.readonly")
+        assert badge.count() == (1 if read_only else 0), username
+        if read_only:
+            assert badge.inner_text() == "只读"
+        assert_page_layout(page)

@@ -49,12 +49,14 @@ def test_an_unlabelled_input_and_low_contrast_text_are_reported(new_page):
         <p style="color:#222;background:#fff">正文</p>""")
     assert_labels_and_contrast(page)
     page.set_content("""<input id="nolabel" name="q"><p style="color:#aaa;background:#fff">浅灰色文字</p>
+        <input id="faint" aria-label="几乎看不见的输入框" style="border:1px solid #e5e7eb">
         <div style="background:#b71c1c"><span style="color:#fff;opacity:.3">半透明</span></div>""")
     with pytest.raises(AssertionError) as failed:
         assert_labels_and_contrast(page)
     message = str(failed.value)
     assert "输入框没有标签：input#nolabel" in message
     assert "「浅灰色文字」" in message and "「半透明」" in message
+    assert "输入框边框对比度" in message and "input#faint" in message
 
 
 @pytest.mark.browser

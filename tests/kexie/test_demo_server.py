@@ -68,7 +68,9 @@ def demo_server(tmp_path):
 def test_the_demo_runs_with_debug_off_unless_asked():
     env = _run_module().demo_environment("127.0.0.1:8000")
     assert env["DJANGO_DEBUG"] == "0" and env["DJANGO_SETTINGS_MODULE"] == "kexie.settings.local"
-    assert _run_module().demo_environment("0.0.0.0:8000")["DJANGO_ALLOWED_HOSTS"] == "*"
+    assert env["KEXIE_SITE_URL"] == "http://127.0.0.1:8000"
+    everywhere = _run_module().demo_environment("0.0.0.0:8000")
+    assert everywhere["DJANGO_ALLOWED_HOSTS"] == "*" and "KEXIE_SITE_URL" not in everywhere
 
 
 def test_the_demo_shows_the_chinese_404_page_and_serves_styles_and_favicon(demo_server):

@@ -100,6 +100,7 @@ SCOPED = [
     Case("console_members:census_status", _census("census_status"), READERS),
     Case("console_members:census_errors", _census("census_errors"), READERS),
     Case("console_members:census_commit", _census("census_commit", {}), MANAGERS),
+    Case("console_members:census_retry", _census("census_retry", {"attempts": "1"}), MANAGERS),
 ]
 
 UNSCOPED = {

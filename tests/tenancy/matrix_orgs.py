@@ -15,7 +15,8 @@ SCOPED = [
 
 UNSCOPED = {
     "home": "public landing page",
-    "healthz": "liveness probe, no data",
+    "healthz": "health check, no data",
+    "readyz": "readiness probe, no data",
     "login": "authentication",
     "logout": "authentication",
     "password_change": "own account",

@@ -1,0 +1,136 @@
+"""Redis stopped: every request that the database can serve still answers, and nothing it committed is lost.
+
+The cache and the broker live on a throwaway redis-server that each test stops; the shared Redis is untouched.
+"""
+
+import time
+
+import pytest
+from django.core import mail
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+
+from approvals.models import Application
+from members.models import Notice
+from orgs.models import ProgressDirtyMark
+from tests.conftest import PASSWORD
+
+
+def test_the_cache_answers_as_a_miss_while_redis_is_down_and_recovers(redis_everywhere):
+    cache.set("probe", 1)
+    assert cache.get("probe") == 1
+    redis_everywhere.stop()
+    started = time.monotonic()
+    assert cache.get("probe") is None
+    assert cache.get("probe", "fallback") == "fallback"
+    assert cache.add("probe", 2) is True
+    assert cache.incr("probe") == 1
+    assert cache.get_or_set("computed", lambda: "fresh") == "fresh"
+    cache.set("probe", 3)
+    cache.delete("probe")
+    assert time.monotonic() - started < 5
+    redis_everywhere.start()
+    cache.set("probe", 4)
+    assert cache.get("probe") == 4
+
+
+def test_login_and_registration_work_while_redis_is_down(redis_everywhere, make_user):
+    user = make_user("13800138111", mobile="13800138111")
+    redis_everywhere.stop()
+    client = Client(raise_request_exception=False)
+
+    wrong = client.post(reverse("login"), {"username": user.username, "password": "wrong-password"})
+    assert wrong.status_code == 200
+    assert "_auth_user_id" not in client.session
+
+    right = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
+    assert right.status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+    fresh = Client(raise_request_exception=False)
+    registered = fresh.post(
+        reverse("members:register"),
+        {"mobile": "13800139222", "password": "Kexie-2026-ok", "password_confirm": "Kexie-2026-ok"},
+    )
+    assert registered.status_code == 302
+    assert registered["Location"] == reverse("members:consent")
+
+
+def test_submit_answers_while_redis_is_down_and_the_notice_is_sent_once_it_is_back(
+    redis_everywhere, make_applicant, county_a, django_capture_on_commit_callbacks
+):
+    from members.tasks import notices_deliver_pending
+
+    from members.services.consent import consent_give
+
+    person = make_applicant()
+    consent_give(user=person.user)
+    client = Client(raise_request_exception=False)
+    client.force_login(person.user)
+    redis_everywhere.stop()
+
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("applications:apply", args=[county_a.pk]), {"declaration": "on"})
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert time.monotonic() - started < 10
+    application = Application.objects.get(person=person, org=county_a)
+    assert application.status == Application.Status.SUBMITTED
+    notice = Notice.objects.get(user=person.user)
+    assert notice.emailed_at is None and mail.outbox == []
+
+    # The person looks at their applications: the submission is there, no second one is needed.
+    page = client.get(reverse("applications:application_list"))
+    assert page.status_code == 200 and county_a.name in page.content.decode()
+
+    redis_everywhere.start()
+    assert notices_deliver_pending.apply().get() == 1
+    notice.refresh_from_db()
+    assert notice.emailed_at is not None and len(mail.outbox) == 1
+    assert Application.objects.filter(person=person).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("decision", "comment", "status"),
+    [
+        ("approve", "同意", Application.Status.APPROVED),
+        ("reject", "材料与事实不符", Application.Status.REJECTED),
+        ("return", "请补充获奖证书", Application.Status.RETURNED),
+    ],
+)
+def test_a_decision_answers_while_redis_is_down_and_progress_is_marked_for_the_sweep(
+    redis_everywhere, admin_a, county_a, make_applicant, django_capture_on_commit_callbacks, decision, comment, status
+):
+    from approvals.services import application_submit
+
+    person = make_applicant()
+    application = application_submit(person=person, org=county_a, declaration_accepted=True)
+    ProgressDirtyMark.objects.all().delete()
+    client = Client(raise_request_exception=False)
+    client.force_login(admin_a)
+    redis_everywhere.stop()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("approvals:decide", args=[application.pk]), {"decision": decision, "comment": comment}
+        )
+    assert response.status_code == 302, response.content.decode()[:500]
+    application.refresh_from_db()
+    assert application.status == status
+    # The recount is recorded in the database; the periodic run picks it up once Redis is back.
+    assert ProgressDirtyMark.objects.filter(org=county_a).exists()
+
+    # Pressing again tells the reviewer it was already handled, not an error page.
+    again = client.post(
+        reverse("approvals:decide", args=[application.pk]), {"decision": decision, "comment": comment}, follow=True
+    )
+    assert again.status_code == 200
+    assert "已被处理" in again.content.decode()
+
+
+def test_the_public_progress_page_answers_while_redis_is_down(redis_everywhere, hebei):
+    redis_everywhere.stop()
+    response = Client(raise_request_exception=False).get(reverse("progress:index"))
+    assert response.status_code == 200
+    assert "石家庄市" in response.content.decode()
