@@ -23,6 +23,8 @@ from orgs.services.audit import audit_record
 class TransitionError(DomainError):
     """An application was asked to move to a state its current state does not allow."""
     default_message = _("该申请已被处理，当前状态不允许此操作")
+    code = "invalid_transition"
+    http_status = 409
 
 
 def _transition(application: Application, target: str) -> None:

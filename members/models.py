@@ -491,3 +491,29 @@ class CensusRow(models.Model):
         if self.membership.status == Membership.Status.PENDING_REREGISTRATION:
             return "pending"
         return "ended"
+
+
+class ApiSession(models.Model):
+    """One sign-in of the mini-program: a short-lived access token and a longer refresh token, both stored
+    as SHA-256 digests only. Refreshing replaces both; revoking ends the sign-in."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="api_sessions"
+    )
+    access_hash = models.CharField(_("访问令牌摘要"), max_length=64, unique=True)
+    access_expires_at = models.DateTimeField(_("访问令牌到期时间"))
+    refresh_hash = models.CharField(_("刷新令牌摘要"), max_length=64, unique=True)
+    refresh_expires_at = models.DateTimeField(_("刷新令牌到期时间"))
+    created_at = models.DateTimeField(_("登录时间"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("退出时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("移动端登录")
+        verbose_name_plural = _("移动端登录")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def rate_key(self) -> str:
+        return f"bearer:{self.pk}"

@@ -215,3 +215,9 @@ def recommendation_state(user, *, org: Org, person, source_open: bool) -> Recomm
         blocked = _("该人员在“%(org)s”已有正在审核的申请，无需重复推荐") % {"org": to_org.name}
     return RecommendationState(to_org=to_org, made=made, blocked=blocked)
 
+
+
+def can_recommend(user, application: Application) -> bool:
+    """Whether the user can recommend this application's applicant upward now (the API's flag)."""
+    state = recommendation_state(user, org=application.org, person=application.person, source_open=application.is_open)
+    return state is not None and state.possible

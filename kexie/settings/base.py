@@ -30,6 +30,10 @@ INSTALLED_APPS = [
     "guardian",
     "axes",
     "django_celery_beat",
+    "rest_framework",
+    "drf_spectacular",
+    # Swagger UI and Redoc as static files: the API docs load nothing from a CDN.
+    "drf_spectacular_sidecar",
     "members",
     "orgs",
     "approvals",
@@ -251,6 +255,62 @@ CENSUS_JOB_MAX_ATTEMPTS = env.int("CENSUS_JOB_MAX_ATTEMPTS", default=5)
 # Uploaded lists hold full ID numbers: deleted right after the commit, or this many days after an upload
 # that was never committed.
 CENSUS_UPLOAD_RETENTION_DAYS = env.int("CENSUS_UPLOAD_RETENTION_DAYS", default=7)
+
+# --- REST API (/api/v1/) -------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    # Bearer and service tokens use no cookies; the browser's session keeps DRF's CSRF checks. The token
+    # classes come first so that a missing or expired token answers 401 with a WWW-Authenticate header.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "members.api.authentication.BearerTokenAuthentication",
+        "orgs.api.authentication.ServiceTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "orgs.api.permissions.TokenScope",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["kexie.api.throttling.UserRateThrottle", "kexie.api.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_RATE_ANON", default="60/min"),
+        "user": env("API_RATE_USER", default="600/min"),
+        "token": env("API_RATE_TOKEN", default="300/min"),
+    },
+    "DEFAULT_PAGINATION_CLASS": "kexie.api.pagination.Cursor",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "kexie.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "kexie.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "科协个人会员系统 API",
+    "DESCRIPTION": (
+        "申请人（小程序）与管理员接口。认证：浏览器使用会话（需 CSRF 令牌）；小程序用手机号码和密码换取短期访问令牌"
+        "（Authorization: Bearer kxa_…），过期后用刷新令牌换新；报表等外部系统使用管理员为本辖区创建的服务令牌"
+        "（Authorization: Bearer kxs_…），只能访问该组织及其下级，且只能调用其权限范围内的接口。"
+        "所有错误均为 {code, message, fields} 结构，身份证号码只以脱敏形式出现。"
+    ),
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationStatusEnum": "approvals.models.Application.Status",
+        "MembershipStatusEnum": "members.models.Membership.Status",
+        "OrgLevelEnum": "orgs.models.Org.Level",
+        "AwardLevelEnum": "members.models.AwardLevel",
+    },
+}
+# Lifetimes of the mini-program's bearer tokens (members.services.api_sessions).
+API_ACCESS_TOKEN_LIFETIME = timedelta(minutes=env.int("API_ACCESS_TOKEN_MINUTES", default=15))
+API_REFRESH_TOKEN_LIFETIME = timedelta(days=env.int("API_REFRESH_TOKEN_DAYS", default=30))
 
 # --- Email ----------------------------------------------------------------------------------------------
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from kexie.request_context import current_client_ip
+from kexie.request_context import current_client_ip, current_credential
 from orgs.models import AuditEvent, Org
 
 
@@ -15,7 +15,11 @@ def audit_record(
     comment: str = "",
     data: dict | None = None,
 ) -> AuditEvent:
-    """Append an audit row in the caller's transaction; the IP comes from the current request, if any."""
+    """Append an audit row in the caller's transaction; the IP comes from the current request, if any, and
+    so does the service token an API call acted through."""
+    credential = current_credential()
+    if credential:
+        data = {**(data or {}), "credential": credential}
     return AuditEvent.objects.create(
         actor=actor if (actor is not None and actor.is_authenticated) else None,
         ip=current_client_ip(),

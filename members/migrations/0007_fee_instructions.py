@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0005_census_job_record'),
+        ('members', '0006_apisession'),
         ('orgs', '0002_targets_and_progress_snapshots'),
     ]
 
