@@ -18,6 +18,8 @@ ORG_ACTIONS = {
     "target.set": _("修改年度目标"),
     "target.seed": _("设置默认年度目标"),
     "export.dashboard": _("导出发展进度"),
+    "service_token.create": _("创建接口令牌"),
+    "service_token.revoke": _("吊销接口令牌"),
 }
 
 

@@ -26,6 +26,7 @@ from kexie.login_challenge import (
     login_failure_record,
 )
 from kexie.ratelimit import LOGIN_FAILURES, REGISTRATION
+from kexie.site import site_url
 from kexie.validators import validate_mobile
 from members.api import serializers as s
 from members.forms.people import AwardForm, ProfileForm, RegistrationForm
@@ -316,7 +317,7 @@ class CertificateView(APIView):
     def get(self, request, pk: int):
         membership = membership_of_user_or_404(request.user, pk)
         try:
-            content = certificate_render(actor=request.user, membership=membership)
+            content = certificate_render(actor=request.user, membership=membership, site=site_url(request))
         except DomainError:
             raise ApiError(code="not_found", message=_("该会员资格没有会员证"), status_code=404)
         response = HttpResponse(content, content_type="application/pdf")
