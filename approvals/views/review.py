@@ -3,6 +3,8 @@
 import mimetypes
 from pathlib import Path
 
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
@@ -229,6 +231,9 @@ def evidence_download(request, application_id: int, award_id: int):
 @console_required
 @require_GET
 @xframe_options_sameorigin
+# The review page frames the file: its own pages may (frame-ancestors), and a PDF needs the browser's viewer,
+# which the site-wide policy's object-src 'none' would refuse.
+@csp_replace({"frame-ancestors": [SELF], "object-src": [SELF]})
 def evidence_view(request, application_id: int, award_id: int):
     """The evidence file shown in the page (PDF or image) rather than saved: the same scope check and audit as
     the download, only for file types a browser displays safely, and only framed by this site's own pages."""

@@ -39,6 +39,8 @@ def test_a_pdf_is_served_inline_same_origin_framed_unsniffed_and_audited_like_th
     assert response["Content-Disposition"].startswith("inline;")
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "SAMEORIGIN"
+    policy = response["Content-Security-Policy"]
+    assert "frame-ancestors 'self'" in policy and "object-src 'self'" in policy
     assert response["Cache-Control"] == "private, no-store"
     event = AuditEvent.objects.get(action="evidence.download")
     assert (event.actor, event.object_id, event.data["inline"]) == (city_admin, str(pdf.pk), True)
