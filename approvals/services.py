@@ -361,18 +361,20 @@ def recommendation_create(
 # --- audited reads: downloads and exports -----------------------------------------------------------------
 
 
+def _evidence_audit(*, actor, application: Application, award, inline: bool) -> None:
+    data = {"application": application.pk, "person": award.person_id}
+    if inline:
+        data["inline"] = True
+    audit_record(actor=actor, action="evidence.download", obj=award, org=application.org, data=data)
+
+
 def award_evidence_open(*, actor, application: Application, award):
     """Open an award's evidence file for a reviewer; the audit row is written before any byte leaves."""
     if not award.evidence:
         raise DomainError(_("该奖项没有上传证明材料"))
     with transaction.atomic():
-        audit_record(
-            actor=actor,
-            action="evidence.download",
-            obj=award,
-            org=application.org,
-            data={"application": application.pk, "person": award.person_id},
-        )
+        _evidence_audit(actor=actor, application=application, award=award, inline=False)
+        # A missing file rolls the audit row back: nothing was handed out.
         return award.evidence.open("rb")
 
 
@@ -381,20 +383,17 @@ def award_evidence_preview_open(*, actor, application: Application, award):
     the download is (evidence.download, marked inline), before any byte leaves. Returns (file, content type)."""
     if not award.evidence:
         raise DomainError(_("该奖项没有上传证明材料"))
-    handle = award.evidence.open("rb")
+    try:
+        handle = award.evidence.open("rb")
+    except FileNotFoundError:
+        raise DomainError(_("证明材料文件不存在")) from None
     content_type = evidence_content_type(award.evidence.name, handle.read(SIGNATURE_BYTES))
     if content_type is None:
         handle.close()
         raise DomainError(_("该证明材料不能在页面中预览，请下载后查看"))
     handle.seek(0)
     with transaction.atomic():
-        audit_record(
-            actor=actor,
-            action="evidence.download",
-            obj=award,
-            org=application.org,
-            data={"application": application.pk, "person": award.person_id, "inline": True},
-        )
+        _evidence_audit(actor=actor, application=application, award=award, inline=True)
     return handle, content_type
 
 
