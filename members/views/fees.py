@@ -116,7 +116,9 @@ def fee_record(request, org_id: int):
     """Record one member's payment or exemption from the roster, and come back to the roster as it was filtered."""
     org = org_managed_or_404(request.user, org_id)
     filters = QueryDict(request.POST.get("filters", ""))
-    form = FeeRecordForm(request.POST)
+    # The fields carry the row's ids, so the error summary's links reach the reason box of that member's row.
+    row = request.POST.get("membership", "")
+    form = FeeRecordForm(request.POST, auto_id=f"record-{row}-%s" if row.isdigit() else "record-%s")
     if form.is_valid():
         data = form.cleaned_data
         membership = membership_managed_or_404(request.user, data["membership"])

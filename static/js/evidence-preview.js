@@ -4,15 +4,21 @@
  */
 (function () {
   "use strict";
-  document.addEventListener("toggle", function (event) {
-    var details = event.target;
-    if (!(details instanceof HTMLDetailsElement) || !details.open || !details.classList.contains("evidence-preview")) {
-      return;
-    }
+
+  function load(details) {
     details.querySelectorAll("[data-src]").forEach(function (frame) {
       if (!frame.getAttribute("src")) {
         frame.setAttribute("src", frame.dataset.src);
       }
     });
+  }
+
+  document.addEventListener("toggle", function (event) {
+    var details = event.target;
+    if (details instanceof HTMLDetailsElement && details.open && details.classList.contains("evidence-preview")) {
+      load(details);
+    }
   }, true);
+  // A preview opened before this script ran (a quick tap while the page was still loading).
+  document.querySelectorAll("details.evidence-preview[open]").forEach(load);
 })();

@@ -16,7 +16,7 @@ from members.services.fees import fee_set
 from members.services.people import person_profile_save
 from orgs.models import AuditEvent, Org
 from tests.browser.conftest import DESKTOP, PHONE, login, screenshot
-from tests.browser.layout import assert_page_layout
+from tests.browser.layout import assert_error_summary_on_top, assert_page_layout
 from tests.conftest import PASSWORD
 from tests.members.conftest import census_row, csv_upload, png_bytes
 
@@ -99,6 +99,7 @@ def test_a_day_of_work_from_the_workbench(new_page, live_server, city_day, devic
 
     # 1. The oldest application: the evidence is previewed in the page, then approved.
     page.locator("#work-applications").get_by_role("link", name="欧阳晓明").click()
+    page.wait_for_load_state("load")
     assert not AuditEvent.objects.filter(action="evidence.download").exists()
     photo = page.locator(f"#preview-{d['photo'].pk}")
     photo.locator("summary").click()
@@ -115,6 +116,9 @@ def test_a_day_of_work_from_the_workbench(new_page, live_server, city_day, devic
     page.wait_for_timeout(300)
     assert refused == []  # the PDF may be framed by the review page, nothing was blocked
     assert_page_layout(page)
+    # Folded again: the framed file no longer moves the buttons below it while it loads.
+    scan.locator("summary").click()
+    photo.locator("summary").click()
     page.get_by_label("批准", exact=True).check()
     page.get_by_role("button", name="提交审核决定").click()
     assert "已批准，会员编号" in page.locator(".msg-success").inner_text()
@@ -180,6 +184,12 @@ def test_a_day_of_work_from_the_workbench(new_page, live_server, city_day, devic
     assert f"已登记 {first_name}" in page.locator(".msg-success").inner_text()
     second_row = page.locator("#fee-roster tbody tr").first
     second_row.locator("summary").click()
+    # A reason of blanks passes the browser's check but not the server's: the row comes back with the error.
+    second_row.get_by_label("免缴原因").fill("   ")
+    second_row.get_by_role("button", name="登记免缴").click()
+    assert_error_summary_on_top(page)
+    assert "登记免缴时请填写免缴原因" in page.locator(".error-summary").inner_text()
+    second_row = page.locator("#fee-roster tbody tr").first
     second_row.get_by_label("免缴原因").fill("退休人员，本年度免缴")
     second_row.get_by_role("button", name="登记免缴").click()
     assert "免缴" in page.locator(".msg-success").inner_text()

@@ -72,7 +72,9 @@ def test_an_exemption_without_a_reason_comes_back_with_the_error_at_its_row(clie
     response = client.post(record, {"membership": roster[3].pk, "year": year, "kind": "exempt", "note": " ", "filters": "state=due"})
     assert response.status_code == 400
     page = response.content.decode()
-    assert f'id="note-{roster[3].pk}-error"' in page and "登记免缴时请填写免缴原因" in page
+    assert f'id="record-{roster[3].pk}-note-error"' in page and "登记免缴时请填写免缴原因" in page
+    # The summary at the top links to the reason box of that row.
+    assert f'href="#record-{roster[3].pk}-note"' in page and f'id="record-{roster[3].pk}-note"' in page
     assert f'<details class="exempt" open>' in page
     assert not FeePayment.objects.filter(membership=roster[3]).exists()
     response = client.post(record, {"membership": roster[3].pk, "year": year, "kind": "paid", "filters": ""})
