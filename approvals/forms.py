@@ -41,6 +41,7 @@ class QueueFilterForm(_ScopedFilterForm):
     eligible = forms.ChoiceField(label=_("会员条件"), choices=ELIGIBLE_CHOICES, required=False)
     source = forms.ChoiceField(label=_("来源"), choices=SOURCE_CHOICES, required=False)
     order = forms.ChoiceField(label=_("排序"), choices=ORDER_CHOICES, required=False)
+    overdue = forms.BooleanField(label=_("仅看超期"), required=False)
 
     def clean(self):
         data = super().clean()
@@ -61,6 +62,7 @@ class QueueFilterForm(_ScopedFilterForm):
             "search": data.get("q") or "",
             "source": data.get("source") or "",
             "oldest_first": data.get("order") == "oldest",
+            "overdue": bool(data.get("overdue")),
         }
 
 

@@ -4,7 +4,6 @@ orgs or members importing approvals."""
 
 import logging
 
-from django.conf import settings
 from django.core.cache import cache
 from django.dispatch import receiver
 
@@ -83,7 +82,6 @@ def home_page_applications(sender, person, **kwargs) -> dict:
     return {
         "applications": applications,
         "open_applications": [a for a in applications if a.is_open],
-        "review_days": settings.APPLICATION_REVIEW_WORKING_DAYS,
     }
 
 

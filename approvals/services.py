@@ -1,18 +1,19 @@
 """The application state machine: submit, resubmit, withdraw, approve, return, reject, recommend."""
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from approvals.deadlines import CLOCK_FIELDS, clock_pause, clock_resume, clock_start
 from approvals.eligibility import all_met, criteria_as_json, eligibility_check
 from approvals.evidence import SIGNATURE_BYTES, evidence_content_type
 from approvals.models import Application, Recommendation
 from approvals.snapshots import application_snapshot, snapshot_changes
+from approvals.webhooks import Event, application_event, recommendation_created
 from kexie.errors import DomainError, OutOfScope
 from members.models import Membership, Person
-from members.services.memberships import membership_grant
+from members.services.memberships import LIVE_STATUSES, membership_grant
 from members.services.notices import notice_create
 from members.services.people import profile_missing_fields
 from orgs.models import AuditEvent, Org
@@ -75,7 +76,7 @@ def application_submit(*, person: Person, org: Org, explanation: str = "", decla
     if not org.is_active:
         raise DomainError(_("“%(org)s”暂不接受入会申请") % {"org": org.name})
     with transaction.atomic():
-        if Membership.objects.filter(person=person, org=org, status__in=["active", "pending_rereg"]).exists():
+        if Membership.objects.filter(person=person, org=org, status__in=LIVE_STATUSES).exists():
             raise DomainError(_("您已是“%(org)s”的会员，无需重复申请") % {"org": org.name})
         now = timezone.now()
         application = Application(
@@ -86,6 +87,7 @@ def application_submit(*, person: Person, org: Org, explanation: str = "", decla
             submitted_at=now,
             status=Application.Status.SUBMITTED,
         )
+        clock_start(application, now=now)
         _eligibility_snapshot(application)
         try:
             # No savepoint: the error leaves the whole transaction, which rolls back as a unit.
@@ -93,18 +95,29 @@ def application_submit(*, person: Person, org: Org, explanation: str = "", decla
         except IntegrityError:
             raise DomainError(_("您已向“%(org)s”提交过申请，正在处理中，请勿重复提交") % {"org": org.name})
         audit_record(actor=person.user, action="application.submit", obj=application, org=org)
+        application_event(event=Event.APPLICATION_SUBMITTED, application=application)
         notice_create(
             user=person.user,
             title=_("您的入会申请已提交"),
-            body=_(
-                "您向“%(org)s”提交的个人会员申请已收到，申请编号 %(reference)s。“%(org)s”一般在 %(days)s 个工作日内"
-                "审核，结果将通过通知告知您；如需修改，审核人员会退回并写明意见。"
-            )
-            % {"org": org.name, "reference": application.reference, "days": settings.APPLICATION_REVIEW_WORKING_DAYS},
+            body=_submitted_notice_body(application),
             link=reverse("applications:application_detail", args=[application.pk]),
         )
         _schedule_progress(org.pk)
     return application
+
+
+def _submitted_notice_body(application: Application) -> str:
+    """What the applicant is told on submitting: the reference, who decides and by when."""
+    text = _("您向“%(org)s”提交的个人会员申请已收到，申请编号 %(reference)s。") % {
+        "org": application.org.name,
+        "reference": application.reference,
+    }
+    if application.due_on:
+        text += _("办理时限为 %(days)s 个工作日，预计 %(due)s 前办结，") % {
+            "days": application.handling_days,
+            "due": f"{application.due_on:%Y-%m-%d}",
+        }
+    return text + _("结果将通过通知告知您；如需修改，审核人员会退回并写明意见。")
 
 
 def application_resubmit(*, application: Application, person: Person, explanation: str | None = None) -> Application:
@@ -119,10 +132,13 @@ def application_resubmit(*, application: Application, person: Person, explanatio
         if explanation is not None:
             application.explanation = explanation.strip()
         application.submitted_at = timezone.now()
+        clock_resume(application, now=application.submitted_at)
         _eligibility_snapshot(application)
         # decided_by and decision_comment stay: they are the return being answered, which marks the
         # application as resubmitted (Application.objects.resubmitted()) until the next decision.
-        application.save(update_fields=["status", "explanation", "submitted_at", "eligibility", "meets_criteria", "updated_at"])
+        application.save(
+            update_fields=["status", "explanation", "submitted_at", "eligibility", "meets_criteria", "updated_at", *CLOCK_FIELDS]
+        )
         audit_record(
             actor=person.user,
             action="application.resubmit",
@@ -130,6 +146,7 @@ def application_resubmit(*, application: Application, person: Person, explanatio
             org=application.org,
             data={"changes": _changes_since_return(application)},
         )
+        application_event(event=Event.APPLICATION_SUBMITTED, application=application, resubmitted=True)
         notice_create(
             user=person.user,
             title=_("您的入会申请已重新提交"),
@@ -195,6 +212,7 @@ def application_approve(
             comment=application.override_reason or application.decision_comment,
             data={"member_number": membership.number, "override": bool(application.override_reason)},
         )
+        application_event(event=Event.APPLICATION_DECIDED, application=application, member_number=membership.number)
         notice_create(
             user=application.person.user,
             title=_("您的入会申请已批准"),
@@ -219,8 +237,13 @@ def _decide_with_comment(
         _transition(application, status)
         application.decided_by = reviewer
         application.decision_comment = comment.strip()
-        application.decided_at = timezone.now() if status == Application.Status.REJECTED else None
-        application.save(update_fields=["status", "decided_at", "decided_by", "decision_comment", "updated_at"])
+        now = timezone.now()
+        application.decided_at = now if status == Application.Status.REJECTED else None
+        update_fields = ["status", "decided_at", "decided_by", "decision_comment", "updated_at"]
+        if status == Application.Status.RETURNED:
+            clock_pause(application, now=now)
+            update_fields.append("returned_at")
+        application.save(update_fields=update_fields)
         audit_record(
             actor=reviewer,
             action=action,
@@ -229,6 +252,7 @@ def _decide_with_comment(
             comment=comment.strip(),
             data=data(application) if data else None,
         )
+        application_event(event=Event.APPLICATION_DECIDED, application=application)
         notice_create(
             user=application.person.user,
             title=title,
@@ -311,7 +335,7 @@ def recommendation_create(
         if to_org is None:
             raise DomainError(_("本组织没有上级组织，无法推荐"))
         to_org = Org.objects.select_for_update().get(pk=to_org.pk)
-        if Membership.objects.filter(person=person, org=to_org, status__in=["active", "pending_rereg"]).exists():
+        if Membership.objects.filter(person=person, org=to_org, status__in=LIVE_STATUSES).exists():
             raise DomainError(_("该人员已是“%(org)s”的会员") % {"org": to_org.name})
         recommendation = Recommendation.objects.create(
             person=person,
@@ -332,6 +356,7 @@ def recommendation_create(
             submitted_at=now,
             status=Application.Status.SUBMITTED,
         )
+        clock_start(application, now=now)
         _eligibility_snapshot(application)
         try:
             with transaction.atomic():
@@ -347,6 +372,7 @@ def recommendation_create(
             data={"from_org": from_org.pk, "recommendation": recommendation.pk},
         )
         audit_record(actor=actor, action="recommendation.create", obj=recommendation, org=from_org, comment=recommendation.opinion)
+        recommendation_created(recommendation=recommendation, application=application)
         notice_create(
             user=person.user,
             title=_("您已被推荐至上级组织"),

@@ -3,7 +3,7 @@ approvals.progress."""
 
 from celery import shared_task
 
-from approvals import progress
+from approvals import deadlines, progress
 
 
 @shared_task(name="approvals.tasks.progress_recompute_dirty")
@@ -17,3 +17,9 @@ def progress_recompute_dirty() -> bool:
 def progress_recompute_all(year: int | None = None) -> bool:
     """Nightly safety net: a full recount also covers changes no signal announced (e.g. membership lapses)."""
     return progress.progress_recompute_all(years=[year] if year else None)
+
+
+@shared_task(name="approvals.tasks.deadlines_remind")
+def deadlines_remind() -> int | None:
+    """Periodic: reminders at two thirds of the handling time limit, when overdue, and escalation upward."""
+    return deadlines.deadlines_remind()

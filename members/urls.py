@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from members.views import census, certificates, data_rights, fees, notices, people
+from members.views import census, certificates, data_rights, fees, notices, password_recovery, people
 
 app_name = "members"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     path("consent/withdraw/", people.consent_withdraw, name="consent_withdraw"),
     path("me/", people.me, name="me"),
     path("me/profile/", people.profile, name="profile"),
+    path("me/mobile/", people.mobile_change, name="mobile_change"),
+    path("me/email/", people.email_verify, name="email_verify"),
+    path("accounts/password/reset/", password_recovery.password_reset, name="password_reset"),
     path("me/awards/new/", people.award_create, name="award_create"),
     path("me/awards/<int:pk>/", people.award_edit, name="award_edit"),
     path("me/awards/<int:pk>/delete/", people.award_delete, name="award_delete"),
@@ -24,6 +27,10 @@ urlpatterns = [
     path("me/notices/read/", notices.notice_read, name="notice_read"),
     path("me/fees/", fees.me_fees, name="me_fees"),
     path("me/memberships/<int:membership_id>/", certificates.my_membership, name="membership"),
+    path("me/fees/<int:membership_id>/<int:year>/pay/", fees.me_fee_pay, name="me_fee_pay"),
+    path("me/receipts/<int:receipt_id>.pdf", fees.me_receipt, name="me_receipt"),
+    path("me/renewal/", fees.me_renewal, name="me_renewal"),
+    path("me/renewal/<int:membership_id>/", fees.me_renewal_confirm, name="me_renewal_confirm"),
     # The re-registration page reached from a census invitation (no login).
     path("rereg/<str:token>/", census.claim, name="claim"),
 ]

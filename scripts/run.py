@@ -19,6 +19,8 @@ def demo_environment(address: str) -> dict[str, str]:
         # 404/500 pages instead of Django's debug pages; whitenoise serves the static files (local settings).
         "DJANGO_DEBUG": "0",
         "DJANGO_ALLOWED_HOSTS": "*" if everywhere else f"127.0.0.1,localhost,{host}",
+        # The demo accounts sign in with a password alone; production requires two-factor for administrators.
+        "KEXIE_TWO_FACTOR_REQUIRED": "0",
     }
     if not everywhere:
         # Certificates and census invitations print the address the demo is served at. Listening on every
@@ -38,7 +40,9 @@ def main() -> None:
     year = str(date.today().year)
     manage("seed_targets", "--year", year)
     manage("recompute_progress", "--year", year)
-    print(f"\n系统已启动：http://{address}/  （按 Ctrl+C 停止）\n", flush=True)
+    print(f"\n系统已启动：http://{address}/  （按 Ctrl+C 停止）", flush=True)
+    if os.environ["KEXIE_TWO_FACTOR_REQUIRED"] == "0":
+        print("演示模式：管理员登录不要求两步验证（生产环境默认要求）；短信验证码打印在本窗口。\n", flush=True)
     manage("runserver", address)
 
 

@@ -8,6 +8,7 @@ from django.db.models import BigIntegerField, Func, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from approvals.deadlines import applications_overdue
 from approvals.models import REFERENCE, Application, Recommendation
 from members.models import Award, Membership
 from members.services.memberships import LIVE_STATUSES
@@ -49,6 +50,7 @@ def _review_filters(
     eligible: bool | None = None,
     search: str = "",
     source: str = "",
+    overdue: bool = False,
 ) -> QuerySet[Application]:
     if source == "resubmitted":
         qs = qs.resubmitted()
@@ -64,6 +66,8 @@ def _review_filters(
         qs = qs.filter(submitted_at__date__lte=submitted_to)
     if eligible is not None:
         qs = qs.filter(meets_criteria=eligible)
+    if overdue:
+        qs = applications_overdue(qs)
     search = search.strip()
     reference = REFERENCE.match(search)
     if reference:

@@ -2,7 +2,6 @@
 follow, resubmit or withdraw one's applications. Every application is fetched from the signed-in user's own
 person, so another person's id answers 404."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -109,7 +108,6 @@ def application_detail(request, pk):
         {
             "application": application,
             "timeline": application_timeline(application),
-            "review_days": settings.APPLICATION_REVIEW_WORKING_DAYS,
         },
     )
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from approvals.selectors import workbench as selectors
 from members.selectors.census import census_imports_to_commit, census_imports_with_unanswered, invitations_unanswered
+from members.selectors.fees import dues_reported_to
 from orgs.decorators import console_required
 from orgs.selectors.accounts import is_provincial_staff
 from orgs.selectors.progress import progress_dashboard
@@ -56,6 +57,7 @@ def _admin_lists(user, own_org) -> list[WorkList]:
     people_url = (
         reverse("console_members:census_people", args=[own_org.pk]) + "?state=pending" if own_org else ""
     )
+    dues_url = reverse("console_members:dues", args=[own_org.pk]) if own_org else ""
     return [
         _work_list(
             "applications", _("待审核的入会申请"), _("没有待审核的入会申请"), _queue_url("self"),
@@ -76,6 +78,9 @@ def _admin_lists(user, own_org) -> list[WorkList]:
         _work_list(
             "invitations", _("尚未重新登记的人员"), _("导入的人员都已完成重新登记"), people_url,
             census_imports_with_unanswered(user), count_queryset=invitations_unanswered(user),
+        ),
+        _work_list(
+            "dues", _("待确认的会费缴纳"), _("没有待确认的会费缴纳"), dues_url, dues_reported_to(user),
         ),
     ]
 

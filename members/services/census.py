@@ -36,6 +36,7 @@ from members.exports import census_errors_file, census_people_workbook, census_t
 from members.models import CensusImport, CensusRow, Membership, Person
 from members.services.memberships import LIVE_STATUSES, fellow_cap, org_manage_check
 from members.services.numbers import member_numbers_reserve
+from members.webhooks import Event, membership_event, memberships_created
 from kexie.validators import (
     id_number_birth_date,
     id_number_gender,
@@ -619,6 +620,7 @@ def _census_commit_rows(census: CensusImport) -> int:
                 for i, (p, r) in enumerate(zip(people, chunk))
             ]
         )
+        memberships_created(org=org, memberships=memberships)
         for r, m in zip(chunk, memberships):
             r.membership = m
             r.invite_token = secrets.token_urlsafe(24)
@@ -738,10 +740,18 @@ def census_claim(
         person.education, person.title = education, title
         person.save(update_fields=["user", "name", "mobile", "email", "employer", "education", "title", "updated_at"])
         membership.status = Membership.Status.ACTIVE
-        membership.save(update_fields=["status", "updated_at"])
+        # Re-registration counts as this year's registration (会籍年度).
+        membership.valid_through = max(membership.valid_through or 0, timezone.localdate().year)
+        membership.certificate_issued_on = timezone.localdate()
+        membership.save(update_fields=["status", "valid_through", "certificate_issued_on", "updated_at"])
         row.claimed_at = timezone.now()
         row.save(update_fields=["claimed_at"])
         audit_record(actor=user, action="census.reregister", obj=membership, org=membership.org)
+        membership_event(
+            event=Event.MEMBERSHIP_CHANGED,
+            membership=membership,
+            changes={"status": [Membership.Status.PENDING_REREGISTRATION, Membership.Status.ACTIVE]},
+        )
     return user
 
 

@@ -14,10 +14,14 @@ from members.services.numbers import member_number_issue
 from orgs.models import Org
 from orgs.selectors.scope import orgs_managed_by
 from orgs.services.audit import audit_record
+from members.webhooks import Event, membership_event
 from orgs.services.progress import progress_schedule
 
 
-LIVE_STATUSES = (Membership.Status.ACTIVE, Membership.Status.PENDING_REREGISTRATION)
+# Still members: awaiting census re-registration or this year's renewal does not end a membership.
+LIVE_STATUSES = (
+    Membership.Status.ACTIVE, Membership.Status.PENDING_REREGISTRATION, Membership.Status.PENDING_RENEWAL
+)
 
 
 # The fellow cap: 会士 may not exceed 1% of an organisation's individual members (rounded down).
@@ -28,6 +32,9 @@ FELLOW_CAP_PERCENT = 1
 STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
     Membership.Status.ACTIVE: frozenset({Membership.Status.LAPSED, Membership.Status.WITHDRAWN}),
     Membership.Status.PENDING_REREGISTRATION: frozenset({Membership.Status.LAPSED, Membership.Status.WITHDRAWN}),
+    Membership.Status.PENDING_RENEWAL: frozenset(
+        {Membership.Status.ACTIVE, Membership.Status.LAPSED, Membership.Status.WITHDRAWN}
+    ),
     Membership.Status.LAPSED: frozenset({Membership.Status.ACTIVE, Membership.Status.WITHDRAWN}),
     Membership.Status.WITHDRAWN: frozenset(),
     Membership.Status.TRANSFERRED: frozenset(),
@@ -52,17 +59,21 @@ def fellow_cap(individual_members: int) -> int:
 
 
 def membership_grant(*, person: Person, org: Org, application=None, joined_on: date | None = None) -> Membership:
-    if Membership.objects.filter(person=person, org=org, status__in=["active", "pending_rereg"]).exists():
+    if Membership.objects.filter(person=person, org=org, status__in=LIVE_STATUSES).exists():
         raise DomainError(_("该人员已是“%(org)s”的会员") % {"org": org.name})
     joined_on = joined_on or timezone.localdate()
-    return Membership.objects.create(
+    membership = Membership.objects.create(
         person=person,
         org=org,
         level=org.level,
         number=member_number_issue(org=org, year=joined_on.year),
         joined_on=joined_on,
+        valid_through=joined_on.year,
+        certificate_issued_on=joined_on,
         application=application,
     )
+    membership_event(event=Event.MEMBERSHIP_CREATED, membership=membership)
+    return membership
 
 
 # --- grades and categories ---------------------------------------------------------------------------------
@@ -98,13 +109,23 @@ def membership_grade_set(*, actor, membership: Membership, grade: str, category:
         before = {"grade": membership.grade, "category": membership.category}
         membership.grade = grade
         membership.category = category
-        membership.save(update_fields=["grade", "category", "updated_at"])
+        update_fields = ["grade", "category", "updated_at"]
+        if before["grade"] != grade:
+            # The grade is printed on the certificate: it is reissued with the same number and a new date.
+            membership.certificate_issued_on = timezone.localdate()
+            update_fields.append("certificate_issued_on")
+        membership.save(update_fields=update_fields)
         audit_record(
             actor=actor,
             action="membership.grade",
             obj=membership,
             org=org,
             data={"before": before, "after": {"grade": grade, "category": category}},
+        )
+        membership_event(
+            event=Event.MEMBERSHIP_CHANGED,
+            membership=membership,
+            changes={k: [before[k], v] for k, v in {"grade": grade, "category": category}.items() if before[k] != v},
         )
     return membership
 
@@ -146,11 +167,17 @@ def membership_transfer(*, actor, membership: Membership, target_org: Org, comme
             # Someone still to re-register stays so in the new org: the transfer does not confirm their data.
             status=old_status,
             joined_on=today,
+            valid_through=membership.valid_through,
+            certificate_issued_on=today,
         )
         data = {"from_membership": membership.pk, "to_membership": new.pk, "from_org": source.pk, "to_org": target.pk}
         # One row on each side so both organisations' trails show the move.
         audit_record(actor=actor, action="membership.transfer_out", obj=membership, org=source, comment=comment, data=data)
         audit_record(actor=actor, action="membership.transfer_in", obj=new, org=target, comment=comment, data=data)
+        membership_event(
+            event=Event.MEMBERSHIP_CHANGED, membership=membership, changes={"status": [old_status, membership.status]}
+        )
+        membership_event(event=Event.MEMBERSHIP_CREATED, membership=new)
         progress_changed(source, target)
     return new
 
@@ -173,7 +200,13 @@ def membership_status_set(*, actor, membership: Membership, status: str, comment
                 raise DomainError(_("会士名额已满，恢复前请先调整该会员的等级"))
         before = membership.status
         membership.status = status
-        membership.save(update_fields=["status", "updated_at"])
+        update_fields = ["status", "updated_at"]
+        if status == Membership.Status.ACTIVE:
+            # Reinstated by the administrator: valid for the current membership year, or the nightly
+            # membership-year job would lapse it again.
+            membership.valid_through = max(membership.valid_through or 0, timezone.localdate().year)
+            update_fields.append("valid_through")
+        membership.save(update_fields=update_fields)
         audit_record(
             actor=actor,
             action=f"membership.{status}",
@@ -182,6 +215,7 @@ def membership_status_set(*, actor, membership: Membership, status: str, comment
             comment=comment,
             data={"before": before, "after": status},
         )
+        membership_event(event=Event.MEMBERSHIP_CHANGED, membership=membership, changes={"status": [before, status]})
         progress_changed(membership.org)
     return membership
 

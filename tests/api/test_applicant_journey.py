@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from orgs import permissions
 from tests.api.conftest import bearer
-from tests.conftest import PASSWORD, valid_id_number
+from tests.conftest import PASSWORD, sms_code_for, valid_id_number
 
 pytestmark = pytest.mark.django_db
 
@@ -48,10 +48,12 @@ def test_applicant_journey_and_county_to_city_recommendation(make_user, county_a
     _admin_with_mobile(make_user, city, "13700000002")
 
     # Register (tokens come back at once), consent, profile with ID number, an award with evidence.
+    api.call("post", "/api/v1/auth/sms-code/", data={"mobile": "13912345678", "purpose": "register"}, format="json", expect=202)
     tokens = api.call(
         "post",
         "/api/v1/auth/register/",
-        data={"mobile": "13912345678", "password": "Kexie-api-2026", "password_confirm": "Kexie-api-2026"},
+        data={"mobile": "13912345678", "password": "Kexie-api-2026", "password_confirm": "Kexie-api-2026",
+              "sms_code": sms_code_for("13912345678")},
         format="json",
         expect=201,
     ).json()
@@ -201,7 +203,7 @@ def test_errors_share_one_shape_with_chinese_messages(api, make_applicant):
     wrong = api.post("/api/v1/auth/token/", {"mobile": "13900000000", "password": "nope"}, format="json")
     assert wrong.status_code == 401 and wrong.json()["code"] == "authentication_failed"
     sms = api.post("/api/v1/auth/token/", {"mobile": "13900000000", "sms_code": "123456"}, format="json")
-    assert sms.json()["code"] == "sms_unavailable"
+    assert sms.status_code == 401 and sms.json()["code"] == "authentication_failed" and sms.json()["message"]
 
 
 def test_session_calls_keep_csrf_protection(make_applicant):
@@ -226,3 +228,75 @@ def test_token_login_past_the_per_username_ceiling_needs_the_challenge(api, make
     assert refused.status_code == 401
     body = refused.json()
     assert body["code"] == "login_challenge_required" and body["challenge"]["algorithm"] == "SHA-256"
+
+
+def test_registration_and_recovery_through_the_api_need_an_sms_code(api, sms_outbox):
+    """The API registers and recovers with the same codes and limits as the pages."""
+    no_code = api.post(
+        "/api/v1/auth/register/",
+        {"mobile": "13912340001", "password": "Kexie-api-2026", "password_confirm": "Kexie-api-2026"},
+        format="json",
+    )
+    assert no_code.status_code == 400 and "code" in no_code.json()["fields"]
+    sent = api.post("/api/v1/auth/sms-code/", {"mobile": "13912340001", "purpose": "register"}, format="json")
+    assert sent.status_code == 202 and sent.json() == {"expires_in": 300, "resend_after": 60}
+    again = api.post("/api/v1/auth/sms-code/", {"mobile": "13912340001", "purpose": "register"}, format="json")
+    assert again.status_code == 400 and again.json()["code"] == "sms_code_refused" and "秒后" in again.json()["message"]
+    wrong = api.post(
+        "/api/v1/auth/register/",
+        {"mobile": "13912340001", "password": "Kexie-api-2026", "password_confirm": "Kexie-api-2026",
+         "sms_code": "000000" if sms_code_for("13912340001") != "000000" else "111111"},
+        format="json",
+    )
+    assert wrong.status_code == 400 and wrong.json()["code"] == "sms_code_refused"
+    created = api.post(
+        "/api/v1/auth/register/",
+        {"mobile": "13912340001", "password": "Kexie-api-2026", "password_confirm": "Kexie-api-2026",
+         "sms_code": sms_code_for("13912340001")},
+        format="json",
+    )
+    assert created.status_code == 201
+
+    unknown = api.post("/api/v1/auth/sms-code/", {"mobile": "13912340002", "purpose": "password_reset"}, format="json")
+    known = api.post("/api/v1/auth/sms-code/", {"mobile": "13912340001", "purpose": "password_reset"}, format="json")
+    assert unknown.status_code == known.status_code == 202 and unknown.json() == known.json()
+    assert [m.mobile for m in sms_outbox] == ["13912340001", "13912340001"]
+    reset = api.post(
+        "/api/v1/auth/password/reset/",
+        {"account": "13912340001", "code": sms_code_for("13912340001"), "new_password1": "Xin-api-2026",
+         "new_password2": "Xin-api-2026"},
+        format="json",
+    )
+    assert reset.status_code == 204
+    token = api.post("/api/v1/auth/token/", {"mobile": "13912340001", "password": "Xin-api-2026"}, format="json")
+    assert token.status_code == 201
+
+
+def test_an_applicant_signs_in_with_an_sms_code_and_an_administrator_cannot(api, sms_outbox, make_applicant, admin_a):
+    """Login by SMS code: one code, once; the same answer for any number; administrators keep password + 2FA."""
+    from django.contrib.auth import get_user_model
+
+    person = make_applicant("短信")
+    mobile = person.user.username
+    sent = api.post("/api/v1/auth/sms-code/", {"mobile": mobile, "purpose": "login"}, format="json")
+    assert sent.status_code == 202
+    code = sms_code_for(mobile)
+    wrong = api.post("/api/v1/auth/token/", {"mobile": mobile, "sms_code": "000000" if code != "000000" else "111111"},
+                     format="json")
+    assert wrong.status_code == 401 and "验证码" in wrong.json()["message"]
+    tokens = api.post("/api/v1/auth/token/", {"mobile": mobile, "sms_code": code}, format="json")
+    assert tokens.status_code == 201
+    access = tokens.json()["access_token"]
+    assert api.get("/api/v1/me/profile/", HTTP_AUTHORIZATION=f"Bearer {access}").status_code == 200
+    reused = api.post("/api/v1/auth/token/", {"mobile": mobile, "sms_code": code}, format="json")
+    assert reused.status_code == 401, "a code signs in once"
+
+    # An administrator's number gets the same answer but no message, and no code signs them in.
+    admin_mobile = "13955550001"
+    get_user_model().objects.filter(pk=admin_a.pk).update(mobile=admin_mobile, username=admin_mobile)
+    before = len(sms_outbox)
+    admin = api.post("/api/v1/auth/sms-code/", {"mobile": admin_mobile, "purpose": "login"}, format="json")
+    assert admin.status_code == sent.status_code and admin.json() == sent.json()
+    assert len(sms_outbox) == before
+    guessed = api.post("/api/v1/auth/token/", {"mobile": admin_mobile, "sms_code": "123456"}, format="json")
+    assert guessed.status_code == 401

@@ -166,3 +166,23 @@ def test_console_users_land_on_the_workbench_and_applicants_do_not_reach_it(clie
     client.force_login(applicant.user)
     assert client.get(reverse("approvals:workbench")).status_code == 404
     assert client.get(reverse("home")).url == reverse("members:me")
+
+
+@pytest.mark.django_db
+def test_payments_members_reported_wait_on_the_workbench_until_confirmed(client, admin_a, admin_b, county_a, submit):
+    from decimal import Decimal
+
+    from members.selectors.fees import dues_reported_to
+    from members.services.fees import fee_set
+    from members.services.payments import payment_confirm, payment_submit
+
+    membership = services.application_approve(application=submit(county_a, "缴费会员"), reviewer=admin_a)
+    year = timezone.localdate().year
+    fee_set(actor=admin_a, org=county_a, category="regular", year=year, amount=Decimal("30"))
+    payment = payment_submit(person=membership.person, membership=membership, year=year, method="on_site")
+    assert list(dues_reported_to(admin_a)) == [payment] and list(dues_reported_to(admin_b)) == []
+    assert login_via_form(client, "admin_a")
+    page = client.get(reverse("approvals:workbench")).content.decode()
+    assert "待确认的会费缴纳" in page and "缴费会员" in page and reverse("console_members:dues", args=[county_a.pk]) in page
+    payment_confirm(actor=admin_a, payment=payment)
+    assert list(dues_reported_to(admin_a)) == []

@@ -87,7 +87,7 @@ def test_from_registration_to_the_certificate(new_page, live_server, hebei, make
     application = Application.objects.get(person__user__username=mobile)
     assert page.locator("#application-reference").inner_text() == application.reference
     assert f"申请编号 {application.reference}" in page.locator(".msg-success").inner_text()
-    assert "个工作日内办理" in page.locator("#what-happens-next").inner_text()
+    assert f"办理时限为 {application.handling_days} 个工作日" in page.locator("#what-happens-next").inner_text()
     assert page.locator(".steps").count() == 0
     assert_page_layout(page)
 

@@ -209,14 +209,14 @@ def test_each_role_sees_only_the_pages_it_can_use_and_staff_are_marked_read_only
     make_staff(username="nav_staff")
     everyone = ["工作台", "组织", "审核", "会员", "普查", "发展进度"]
     for username, menu, read_only in (
-        ("nav_city", everyone + ["目标", "账号管理"], False),
-        ("nav_county", everyone, False),
+        ("nav_city", everyone + ["目标", "账号管理", "Webhook 推送"], False),
+        ("nav_county", everyone + ["Webhook 推送"], False),
         ("nav_staff", everyone, True),
     ):
         page = new_page(viewport=PHONE)
         login(page, live_server, username, PASSWORD)
         links = page.get_by_role("banner").get_by_role("navigation").get_by_role("link").all_inner_texts()
-        assert links[: len(menu) + 1] == menu + ["修改密码"], (username, links)
+        assert links[: len(menu) + 2] == menu + ["双因素认证", "修改密码"], (username, links)
         badge = page.get_by_role("banner").locator(".badge.readonly")
         assert badge.count() == (1 if read_only else 0), username
         if read_only:

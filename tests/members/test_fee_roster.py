@@ -135,3 +135,17 @@ def test_instructions_are_set_from_the_fee_page_by_managers_only(client, admin_a
     assert "银行转账：开户行……" in page
     client.post(url, {"text": ""})
     assert "尚未填写缴费方式" in client.get(reverse("console_members:fees", args=[county_a.pk])).content.decode()
+
+
+def test_a_payment_the_member_reported_is_confirmed_on_the_dues_page_not_recorded_again(client, admin_a, county_a, roster, year):
+    from members.services.payments import payment_submit
+
+    payment_submit(person=roster[3].person, membership=roster[3], year=year, method="on_site")
+    rows = {m.pk: m for m in fee_roster(county_a, year=year)}
+    assert rows[roster[3].pk].dues_reported and not rows[roster[2].pk].dues_reported
+    client.force_login(admin_a)
+    page = client.get(reverse("console_members:fee_members", args=[county_a.pk])).content.decode()
+    row = page[page.index(f'id="member-{roster[3].pk}"'):]
+    row = row[: row.index("</tr>")]
+    assert "会员已申报缴费，去确认" in row and reverse("console_members:dues", args=[county_a.pk]) in row
+    assert "已缴 50.00 元" not in row

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from members.models import FeePayment
+from members.models import FeePayment, Membership
 from orgs.audit_actions import audit_action_label, audit_actions_named
 from orgs.models import AuditEvent
 
@@ -15,10 +15,11 @@ APPS = ("orgs", "members", "approvals")
 ACTION_ARGUMENT = re.compile(r"\baction=(.*)$", re.MULTILINE)
 DOTTED = re.compile(r'"([a-z_]+\.[a-z_]+)"')
 TEMPLATED = re.compile(r'action=f"([a-z_]+)\.\{(\w+)\}"')
-# The values the two templated actions take (members/services/fees.py and memberships.py).
+# The values the templated actions take: a fee payment's kind (members/services/fees.py), a membership's new
+# status (members/services/memberships.py and renewals.py).
 TEMPLATE_VALUES = {
     "fee": [k.value for k in FeePayment.Kind],
-    "membership": ["lapsed", "withdrawn", "active"],
+    "membership": [s.value for s in Membership.Status],
 }
 
 

@@ -1,16 +1,50 @@
 from django.urls import reverse
 
-from tests.tenancy.base import READERS, Case
+from tests.tenancy.base import MANAGERS, READERS, Case
+
+
+def extend_context(ctx, request):
+    """A webhook endpoint on county A with one delivery that has been given up (so it may be redelivered)."""
+    from orgs.models import WebhookDelivery, WebhookEndpoint
+    from orgs.services.webhooks import webhook_endpoint_create, webhook_event_record
+
+    ctx["webhook_endpoint"], _secret = webhook_endpoint_create(
+        actor=ctx["admin_a"], org=ctx["county_a"], url="https://hooks.example.org/kexie",
+        events=[WebhookEndpoint.Event.APPLICATION_SUBMITTED],
+    )
+    webhook_event_record(org=ctx["county_a"], event=WebhookEndpoint.Event.APPLICATION_SUBMITTED, payload={"application": {"id": 1}})
+    ctx["webhook_delivery"] = WebhookDelivery.objects.get(endpoint=ctx["webhook_endpoint"])
+    WebhookDelivery.objects.filter(pk=ctx["webhook_delivery"].pk).update(status=WebhookDelivery.Status.FAILED)
 
 
 def _set_active(ctx):
     return reverse("orgs:account_set_active", args=[ctx["county_a_admin2"].pk, 0]), {}
 
 
+def _two_factor_reset(ctx):
+    return reverse("orgs:account_two_factor_reset", args=[ctx["county_a_admin2"].pk]), {}
+
+
 SCOPED = [
     Case("orgs:detail", lambda ctx: (reverse("orgs:detail", args=[ctx["county_a"].pk]), None), READERS),
     # Only administrators strictly above county A manage its accounts.
     Case("orgs:account_set_active", _set_active, frozenset({"city_admin", "province_admin"})),
+    # The same for resetting a lost authenticator (audited).
+    Case("orgs:account_two_factor_reset", _two_factor_reset, frozenset({"city_admin", "province_admin"})),
+    # Webhooks are managed, not read: provincial staff do not see them either.
+    Case("orgs:webhook_detail", lambda ctx: (reverse("orgs:webhook_detail", args=[ctx["webhook_endpoint"].pk]), None), MANAGERS),
+    Case("orgs:webhook_revoke", lambda ctx: (reverse("orgs:webhook_revoke", args=[ctx["webhook_endpoint"].pk]), {}), MANAGERS),
+    Case(
+        "orgs:webhook_redeliver",
+        lambda ctx: (reverse("orgs:webhook_redeliver", args=[ctx["webhook_delivery"].pk]), {}),
+        MANAGERS,
+    ),
+    # The level above sets an organisation's handling time limit.
+    Case(
+        "orgs:handling_days",
+        lambda ctx: (reverse("orgs:handling_days", args=[ctx["county_a"].pk]), {"days": "12"}),
+        frozenset({"city_admin", "province_admin"}),
+    ),
 ]
 
 UNSCOPED = {
@@ -27,4 +61,11 @@ UNSCOPED = {
     "orgs:account_create": "form; the org choices are scoped and a tampered org is 404 (tests/orgs/test_views.py)",
     "orgs:staff_create": "province administrators only (tests/orgs/test_views.py)",
     "members:me": "own data",
+    # One's own second factor (console users only; others get 404 from console_required).
+    "orgs:two_factor": "own account",
+    "orgs:two_factor_setup": "own account",
+    "orgs:two_factor_verify": "own account",
+    "orgs:two_factor_codes_regenerate": "own account",
+    "orgs:webhook_list": "scoped list and form: endpoints and org choices of the actor's subtree only; an org "
+    "outside it is refused (tests/orgs/test_webhook_pages.py)",
 }

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0006_apisession'),
+        ('members', '0012_verification_code_login_purpose'),
         ('orgs', '0002_targets_and_progress_snapshots'),
     ]
 
