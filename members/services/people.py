@@ -43,6 +43,8 @@ def person_profile_save(*, user, id_number: str | None = None, **fields) -> Pers
         person = Person.objects.select_for_update().filter(user=user).first() or Person(user=user)
         for name, value in fields.items():
             setattr(person, name, value)
+        if "education" in fields:
+            person.education_unconfirmed = False  # saving the profile is the confirmation the page asked for
         if id_number:
             id_number = validate_id_number(id_number)
             index = id_number_blind_index(id_number)

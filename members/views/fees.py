@@ -33,7 +33,7 @@ from members.selectors.fees import (
     dues_payment_visible_or_404,
     dues_payments_decided,
     dues_payments_to_confirm,
-    fee_collection,
+    fee_figures,
     fee_instructions_of,
     fee_roster,
     fees_of_person,
@@ -66,7 +66,7 @@ def _fee_page(request, org, *, form=None, window_form=None, instructions_form=No
         "instructions": instructions,
         "instructions_form": instructions_form
         or FeeInstructionsForm(auto_id="instructions_%s", initial={"text": instructions.text if instructions else ""}),
-        "collection": fee_collection(org=org, year=year),
+        "collection": fee_figures(org=org, year=year),
         "year": year,
         "can_manage": can_manage_org(request.user, org),
     }
@@ -129,7 +129,7 @@ def _roster_page(request, org, filters: QueryDict, *, record_form=None, status: 
         "year": year,
         "page": page,
         "query": query.urlencode(),
-        "collection": fee_collection(org=org, year=year),
+        "collection": fee_figures(org=org, year=year),
         "can_manage": can_manage_org(request.user, org),
         "record_form": record_form,
         "failed_membership": record_form["membership"].value() if record_form is not None else None,

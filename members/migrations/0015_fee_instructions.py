@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0012_verification_code_login_purpose'),
+        ('members', '0014_membership_origin'),
         ('orgs', '0002_targets_and_progress_snapshots'),
     ]
 
