@@ -13,6 +13,8 @@ def test_city_admin_sees_only_the_city_creates_a_county_admin_who_logs_in(page, 
     make_admin(city, "sjz_admin")
 
     login(page, live_server, "sjz_admin", PASSWORD)
+    assert page.url.endswith("/console/")  # the workbench
+    page.get_by_role("banner").get_by_role("link", name="组织", exact=True).click()
     assert page.url.endswith("/console/orgs/")
     rows = page.locator("#org-tree tbody tr")
     assert rows.count() == Org.objects.in_subtree(city).count()
@@ -33,7 +35,8 @@ def test_city_admin_sees_only_the_city_creates_a_county_admin_who_logs_in(page, 
 
     page.click("text=退出")
     login(page, live_server, "county_new_admin", "Jx-admin-2026")
-    assert page.url.endswith("/console/orgs/")
+    assert page.url.endswith("/console/")
+    page.get_by_role("banner").get_by_role("link", name="组织", exact=True).click()
     assert page.locator("#org-tree tbody tr").count() == Org.objects.in_subtree(county).count()
     assert page.get_by_role("link", name=county.name).count() == 1
     assert page.get_by_text("石家庄市科学技术协会").count() == 0
@@ -56,6 +59,8 @@ def test_province_creates_staff_who_reads_an_org_page_and_changes_password(page,
     page.click("text=退出")
 
     login(page, live_server, "kepu_staff", "Hb-Science-4417")
+    assert page.locator("#progress-summary").count() == 1  # staff land on the progress summary
+    page.get_by_role("banner").get_by_role("link", name="组织", exact=True).click()
     assert page.locator("#org-tree tbody tr").count() == 253
     page.get_by_role("link", name="唐山市科学技术协会").click()
     assert page.locator("h1").inner_text() == "唐山市科学技术协会"
@@ -70,7 +75,7 @@ def test_province_creates_staff_who_reads_an_org_page_and_changes_password(page,
     assert page.locator("h1").inner_text() == "密码已修改"
     page.click("text=退出")
     login(page, live_server, "kepu_staff", "Hb-Science-5528!")
-    assert page.url.endswith("/console/orgs/")
+    assert page.url.endswith("/console/")
 
 
 @pytest.mark.browser
