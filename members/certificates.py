@@ -5,8 +5,8 @@ member numbers are printed and guessable in sequence, so the public page must no
 """
 
 import io
+import re
 
-from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,6 +17,10 @@ from orgs.models import Org
 # The salt keeps its original value: certificates already printed carry tokens signed with it.
 TOKEN_SALT = "approvals.certificate.verify"
 CJK_FONT = "STSong-Light"
+# Latin letters and digits are set in a Latin face: the CJK font's own Latin glyphs are full-width-spaced and
+# made "X2026-HB015-00017" read as "X 2026 - H B015". Helvetica is built into every PDF reader, no font file.
+LATIN_FONT = "Helvetica"
+_LATIN_RUN = re.compile(r"[\x20-\x7e]+")
 
 
 def verify_token(membership: Membership) -> str:
@@ -30,8 +34,9 @@ def membership_id_from_token(token: str) -> int | None:
         return None
 
 
-def verify_url(membership: Membership) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("certificates:verify", args=[verify_token(membership)])
+def verify_url(membership: Membership, *, site: str) -> str:
+    """The public verification address printed and encoded on the certificate; `site` from kexie.site.site_url."""
+    return site.rstrip("/") + reverse("certificates:verify", args=[verify_token(membership)])
 
 
 def membership_state(membership: Membership) -> tuple[bool, str]:
@@ -61,13 +66,41 @@ def register_cjk_font() -> None:
         pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
 
 
+def text_runs(text: str) -> list[tuple[str, str]]:
+    """The text cut into (font, run) pieces: printable ASCII in the Latin font, everything else in the CJK one."""
+    runs, end = [], 0
+    for match in _LATIN_RUN.finditer(text):
+        if match.start() > end:
+            runs.append((CJK_FONT, text[end : match.start()]))
+        runs.append((LATIN_FONT, match.group()))
+        end = match.end()
+    if end < len(text):
+        runs.append((CJK_FONT, text[end:]))
+    return runs
+
+
+def _text_width(text: str, size: float) -> float:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    return sum(stringWidth(run, font, size) for font, run in text_runs(text))
+
+
+def draw_text(pdf, x: float, y: float, text: str, size: float, *, centred: bool = False) -> None:
+    # One text object switching fonts between runs, so the line still copies (and is extracted) as one line.
+    if centred:
+        x -= _text_width(text, size) / 2
+    line = pdf.beginText(x, y)
+    for font, run in text_runs(text):
+        line.setFont(font, size)
+        line.textOut(run)
+    pdf.drawText(line)
+
+
 def draw_label_rows(pdf, rows: list[tuple[str, str]], *, y: float, value_x: float, step: float) -> float:
     """Draw "label：value" lines downwards from y (the layout of certificates and receipts); the next free y."""
     for label, value in rows:
-        pdf.setFont(CJK_FONT, 12)
-        pdf.drawString(60, y, f"{label}：")
-        pdf.setFont(CJK_FONT, 13)
-        pdf.drawString(value_x, y, value)
+        draw_text(pdf, 60, y, f"{label}：", 12)
+        draw_text(pdf, value_x, y, value, 13)
         y -= step
     return y
 
@@ -83,8 +116,9 @@ def qr_drawing(url: str, size: float):
     return drawing
 
 
-def certificate_pdf(membership: Membership) -> bytes:
-    """Render the certificate; callers go through approvals.services so every download is audited."""
+def certificate_pdf(membership: Membership, *, site: str) -> bytes:
+    """Render the certificate; callers go through members.services.certificates so every download is audited.
+    `site` is the public base address its QR code and printed link use (kexie.site.site_url)."""
     from reportlab.graphics import renderPDF
     from reportlab.lib.colors import HexColor
     from reportlab.lib.pagesizes import A5, landscape
@@ -105,10 +139,8 @@ def certificate_pdf(membership: Membership) -> bytes:
     pdf.rect(26, 26, width - 52, height - 52)
 
     pdf.setFillColor(red)
-    pdf.setFont(CJK_FONT, 28)
-    pdf.drawCentredString(width / 2, height - 78, _("会 员 证"))
-    pdf.setFont(CJK_FONT, 12)
-    pdf.drawCentredString(width / 2, height - 100, membership.org.name)
+    draw_text(pdf, width / 2, height - 78, _("会 员 证"), 28, centred=True)
+    draw_text(pdf, width / 2, height - 100, membership.org.name, 12, centred=True)
 
     pdf.setFillColor(HexColor("#222222"))
     level = Org.Level(membership.level).label if membership.level in Org.Level.values else membership.level
@@ -123,15 +155,12 @@ def certificate_pdf(membership: Membership) -> bytes:
     ]
     draw_label_rows(pdf, rows, y=height - 140, value_x=140, step=24)
 
-    url = verify_url(membership)
+    url = verify_url(membership, site=site)
     qr_size = 110
     renderPDF.draw(qr_drawing(url, qr_size), pdf, width - 60 - qr_size, 95)
-    pdf.setFont(CJK_FONT, 9)
-    pdf.drawCentredString(width - 60 - qr_size / 2, 84, _("扫码验证会员证真伪"))
-    pdf.setFont("Helvetica", 6)
-    pdf.drawString(60, 40, url)
-    pdf.setFont(CJK_FONT, 10)
-    pdf.drawString(60, 52, _("本证由科协个人会员系统签发，可通过二维码或下方网址核验。"))
+    draw_text(pdf, width - 60 - qr_size / 2, 84, _("扫码验证会员证真伪"), 9, centred=True)
+    draw_text(pdf, 60, 52, _("本证由科协个人会员系统签发，可通过二维码或下方网址核验。"), 10)
+    draw_text(pdf, 60, 38, url, 8)
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()

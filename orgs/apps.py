@@ -9,3 +9,6 @@ class OrgsConfig(AppConfig):
     def ready(self) -> None:
         # Services enqueue these tasks by name; importing the module registers the names in this process.
         from orgs import tasks  # noqa: F401
+        from orgs.audit_actions import ORG_ACTIONS, audit_actions_name
+
+        audit_actions_name(ORG_ACTIONS)

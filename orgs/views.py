@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from kexie.errors import DomainError, OutOfScope
+from kexie.excel import xlsx_response
 from orgs.decorators import console_required
 from orgs.figures import BY_KEY, NOTES, TARGET_DEFINITIONS, definition_sections
 from orgs.forms import AdminAccountForm, HandlingDaysForm, ProgressFilterForm, StaffAccountForm, TargetForm, WebhookEndpointForm
@@ -37,7 +38,7 @@ def home(request):
     user = request.user
     if user.is_authenticated:
         if is_console_user(request):
-            return redirect("approvals:org_tree")
+            return redirect("approvals:workbench")
         return redirect("members:me")
     return render(request, "home.html")
 
@@ -213,12 +214,7 @@ def progress_dashboard_export(request):
     _form, year, kind, org_id, order = _dashboard_filters(request)
     dashboard = progress_selectors.progress_dashboard(request.user, year=year, org_id=org_id, kind=kind, order=order)
     content = dashboard_export(actor=request.user, dashboard=dashboard, year=year, kind=kind)
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    filename = f"progress-{dashboard.root.code}-{year}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return xlsx_response(f"{dashboard.root.name}-{year}年度发展进度.xlsx", content)
 
 
 @console_required

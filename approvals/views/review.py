@@ -3,39 +3,32 @@
 import mimetypes
 from pathlib import Path
 
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from approvals import services
 from approvals.forms import BatchApproveForm, DecisionForm, QueueFilterForm, RecommendForm
+from approvals.evidence import evidence_preview_kind
 from approvals.models import Application
 from approvals.selectors import review as selectors
 from kexie.errors import DomainError, OutOfScope
-from kexie.excel import filters_for_audit
+from kexie.downloads import attachment
+from kexie.excel import csv_attachment, filters_for_audit
 from members.selectors.directory import membership_managed_or_404
 from orgs.decorators import console_required
 from orgs.selectors.scope import list_scope_org_or_404, orgs_managed_by, orgs_visible_to
 
 
 PAGE_SIZE = 25
-
-ACTION_LABELS = {
-    "application.submit": _l("提交申请"),
-    "application.resubmit": _l("修改后重新提交"),
-    "application.withdraw": _l("撤回申请"),
-    "application.approve": _l("批准"),
-    "application.return": _l("退回修改"),
-    "application.reject": _l("不予通过"),
-    "recommendation.create": _l("组织推荐"),
-}
 
 _NON_FILTER_PARAMS = {"page"}
 
@@ -100,25 +93,33 @@ def queue_export(request):
         scope_org=scope_org,
         filters=filters_for_audit(form.cleaned_data),
     )
-    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
-    filename = f"审核队列-{timezone.localdate():%Y%m%d}.csv"
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
-    return response
+    return csv_attachment(f"{scope_org.name}-审核队列-{timezone.localdate():%Y%m%d}.csv", content)
 
 
 def _detail_context(request, application: Application, *, decision_form=None, recommend_form=None) -> dict:
     can_decide = selectors.can_decide(request.user, application)
     history = list(selectors.application_history(application))
-    for event in history:
-        event.label = ACTION_LABELS.get(event.action, event.action)
+    awards = list(application.person.awards.all())
+    for award in awards:
+        award.preview = evidence_preview_kind(award.evidence.name) if award.evidence else ""
+    resubmitted = next((e for e in reversed(history) if e.action == "application.resubmit"), None)
+    returned = next((e for e in reversed(history) if e.action == "application.return"), None)
+    recommendation = selectors.recommendation_state(
+        request.user, org=application.org, person=application.person, source_open=application.is_open
+    )
     return {
         "application": application,
         "person": application.person,
-        "awards": application.person.awards.all(),
+        "awards": awards,
+        "previews": [a for a in awards if a.preview],
         "history": history,
         "membership": selectors.application_membership(application),
         "can_decide": can_decide,
-        "can_recommend": selectors.can_recommend(request.user, application),
+        # The latest resubmission, with the return it answered and what the applicant changed.
+        "resubmission": resubmitted,
+        "resubmission_return": returned,
+        "resubmission_changes": (resubmitted.data or {}).get("changes") if resubmitted else None,
+        "recommendation": recommendation,
         "decision_form": decision_form or DecisionForm(meets_criteria=application.meets_criteria),
         "recommend_form": recommend_form or RecommendForm(),
     }
@@ -242,9 +243,38 @@ def evidence_download(request, application_id: int, award_id: int):
         raise Http404
     suffix = Path(award.evidence.name).suffix.lower()
     content_type = mimetypes.guess_type(f"x{suffix}")[0] or "application/octet-stream"
-    return FileResponse(
-        handle, as_attachment=True, filename=f"证明材料-{award.pk}{suffix}", content_type=content_type
-    )
+    filename = f"{application.person.name}-证明材料-{award.name}{suffix}"
+    return attachment(FileResponse(handle, content_type=content_type), filename)
+
+
+@console_required
+@require_GET
+@xframe_options_sameorigin
+# The review page frames the file: its own pages may (frame-ancestors), and a PDF needs the browser's viewer,
+# which the site-wide policy's object-src 'none' would refuse.
+@csp_replace({"frame-ancestors": [SELF], "object-src": [SELF]})
+def evidence_view(request, application_id: int, award_id: int):
+    """The evidence file shown in the page (PDF or image) rather than saved: the same scope check and audit as
+    the download, only for file types a browser displays safely, and only framed by this site's own pages."""
+    application = selectors.application_visible_or_404(request.user, application_id)
+    award = selectors.award_of_application_or_404(application, award_id)
+    kind = evidence_preview_kind(award.evidence.name) if award.evidence else ""
+    if not kind:
+        raise Http404
+    try:
+        handle, content_type = services.award_evidence_preview_open(
+            actor=request.user, application=application, award=award
+        )
+    except DomainError:
+        raise Http404
+    suffix = Path(award.evidence.name).suffix.lower()
+    response = FileResponse(handle, content_type=content_type)
+    attachment(response, f"{application.person.name}-证明材料-{award.name}{suffix}", inline=True)
+    response["X-Content-Type-Options"] = "nosniff"
+    # Personal documents: never kept by a shared cache or the browser's disk cache.
+    response["Cache-Control"] = "private, no-store"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
 
 
 @console_required

@@ -88,6 +88,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "orgs.context_processors.roles",
             ],
+            # Project-wide template tags that belong to no app (kexie/ is not an installed app).
+            "libraries": {"form_errors": "kexie.templatetags.form_errors"},
         },
     },
 ]
@@ -460,8 +462,9 @@ KEXIE_RENEWAL_GRACE_DAYS = env.int("KEXIE_RENEWAL_GRACE_DAYS", default=30)
 KEXIE_LAPSE_AFTER_YEARS = env.int("KEXIE_LAPSE_AFTER_YEARS", default=2)
 
 # --- Site -----------------------------------------------------------------------------------------------
-# Absolute base used in certificate QR codes and emails.
-SITE_URL = env("KEXIE_SITE_URL", default="http://127.0.0.1:8000")
+# Public base address for certificate QR codes and invitation texts (kexie.site.site_url). Unset, certificates
+# use the address the request came to; background jobs (census invitations) need it set.
+SITE_URL = env("KEXIE_SITE_URL", default="")
 
 # Every handler redacts the tokens of re-registration and verification links (kexie/log_filters.py). Django's
 # own loggers (django.request's "Not Found: /rereg/<token>/", the development server's access log) are routed

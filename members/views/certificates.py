@@ -1,13 +1,15 @@
-"""Member certificates: the console download, the member's own download and the public verification page."""
+"""Member certificates: the member's own card page and download, the console download and the public
+verification page."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
+from kexie.downloads import file_download
 from kexie.errors import DomainError
 from kexie.log_filters import referrer_hidden
+from kexie.site import site_url
 from members.certificates import mask_name, membership_id_from_token, membership_state
 from members.selectors.certificates import membership_by_id, membership_of_user_or_404
 from members.selectors.directory import membership_visible_or_404
@@ -24,14 +26,20 @@ def member_certificate(request, membership_id: int):
 
 def _certificate_response(request, membership) -> HttpResponse:
     try:
-        content = certificate_render(actor=request.user, membership=membership)
+        content = certificate_render(actor=request.user, membership=membership, site=site_url(request))
     except DomainError:
         raise Http404
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=False, filename=f"会员证-{membership.number}.pdf"
-    )
-    return response
+    # Inline: the browser shows the certificate and offers to save it under this name.
+    filename = f"会员证-{membership.person.name}-{membership.number}.pdf"
+    return file_download(content, filename=filename, content_type="application/pdf", inline=True)
+
+
+@login_required
+@require_GET
+def my_membership(request, membership_id: int):
+    """The member's card (会员证) on screen: number, organisation and grade, with the PDF download."""
+    membership = membership_of_user_or_404(request.user, membership_id)
+    return render(request, "members/membership.html", {"m": membership})
 
 
 @login_required

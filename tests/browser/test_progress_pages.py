@@ -60,6 +60,7 @@ def test_header_reaches_every_console_area_targets_edit_and_public_progress(new_
     assert public.get_by_role("link", name="登录").count() >= 1
     city_row = public.locator("#public-progress tr.city", has_text=city.name).inner_text().split("\t")
     assert city_row[0].strip() == city.name and city_row[1:3] == ["1", "1"]
+    public.locator("#public-progress tr.city", has_text=city.name).get_by_role("button").click()  # its counties
     county_row = public.locator("#public-progress tr.county", has_text=county.name).inner_text().split("\t")
     # 收到申请, 批准, 本级新增会员, 存量会员登记, 年度目标
     assert county_row[1:6] == ["1", "1", "1", "0", "90"]
