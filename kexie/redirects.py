@@ -2,7 +2,8 @@
 
 from django.utils.http import url_has_allowed_host_and_scheme
 
-# Longer targets are not ours: every page of the site has a short path.
+# Longer targets are not ours: every page of the site has a short path. Django refuses to redirect to more
+# than 2048 characters (DisallowedRedirect, after the view has done its work).
 MAX_TARGET_LENGTH = 2000
 
 
@@ -32,3 +33,11 @@ def next_url(request, default: str) -> str:
     site, else `default`: no open redirect, and no target `redirect()` would mistake for a URL name."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     return target if is_safe_path(target, request) else default
+
+
+def url_with_query(path: str, query) -> str:
+    """`path` with a list's filters (a QueryDict taken from the request) kept in the query string, unless the
+    target would be too long to redirect to: then the list unfiltered."""
+    encoded = query.urlencode() if query else ""
+    target = f"{path}?{encoded}" if encoded else path
+    return target if len(target) <= MAX_TARGET_LENGTH else path

@@ -23,6 +23,7 @@ from approvals.selectors import review as selectors
 from kexie.errors import DomainError, OutOfScope
 from kexie.downloads import attachment
 from kexie.excel import csv_attachment, filters_for_audit
+from kexie.redirects import url_with_query
 from members.selectors.directory import membership_managed_or_404
 from orgs.decorators import console_required
 from orgs.selectors.scope import list_scope_org_or_404, orgs_managed_by, orgs_visible_to
@@ -185,8 +186,7 @@ def batch_approve(request):
         messages.success(request, _("已批准 %(n)d 条申请") % {"n": approved})
     for error in errors:
         messages.error(request, error)
-    query = request.GET.urlencode()
-    return redirect(reverse("approvals:queue") + (f"?{query}" if query else ""))
+    return redirect(url_with_query(reverse("approvals:queue"), request.GET))
 
 
 def _recommend(request, *, template_context: dict, person, from_org, source_membership=None, source_application=None):

@@ -17,6 +17,7 @@ from kexie.excel import csv_attachment, filters_for_audit, xlsx_response
 from kexie.forms import parse_id
 from kexie.log_filters import referrer_hidden
 from kexie.ratelimit import CENSUS_UPLOADS, ID_NUMBER_CHECKS, REREGISTRATION_FAILURES, limit_posts, refused
+from kexie.redirects import url_with_query
 from members.forms.census import CensusPeopleFilterForm, CensusUploadForm, ClaimForm
 from members.models import CensusImport
 from members.selectors.census import (
@@ -253,7 +254,7 @@ def census_resend(request, org_id: int):
     org = org_managed_or_404(request.user, org_id)
     filters = QueryDict(request.POST.get("filters", ""))
     form = _people_form(request, org, filters)
-    back = reverse("console_members:census_people", args=[org.pk]) + (f"?{filters.urlencode()}" if filters else "")
+    back = url_with_query(reverse("console_members:census_people", args=[org.pk]), filters)
     if not form.is_valid():
         messages.error(request, _("筛选条件有误，请刷新页面后重试"))
         return redirect(back)

@@ -112,6 +112,10 @@ FORM_URLS = {
     "PasswordResetForm": ["members:password_reset", "members_api:password_reset"],
     "MobileChangeForm": ["members:mobile_change"],
     "EmailVerifyForm": ["members:email_verify"],
+    "CensusPeopleFilterForm": ["console_members:census_people", "console_members:census_people_export"],
+    "FeeInstructionsForm": ["console_members:fee_instructions"],
+    "FeeRosterFilterForm": ["console_members:fee_members"],
+    "FeeRecordForm": ["console_members:fee_record"],
 }
 
 _PARAM_RE = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")

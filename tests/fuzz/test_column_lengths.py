@@ -42,6 +42,8 @@ COLUMNS = {
     ("UnitMemberForm", "contact_mobile"): "members.UnitMember.contact_mobile",
     ("FeePaymentForm", "note"): "members.FeePayment.note",
     ("DuesRejectForm", "reason"): "members.DuesPayment.reject_reason",
+    ("FeeInstructionsForm", "text"): "members.FeeInstructions.text",
+    ("FeeRecordForm", "note"): "members.FeePayment.note",
     ("MobileChangeForm", "new_mobile"): "members.User.mobile",
     ("WebhookEndpointForm", "url"): "orgs.WebhookEndpoint.url",
     ("WebhookEndpointForm", "description"): "orgs.WebhookEndpoint.description",

@@ -35,3 +35,15 @@ def test_encoded_control_characters_stay_encoded_and_harmless():
 def test_post_wins_over_the_query_string():
     request = RequestFactory().post("/?next=/from-query/", {"next": "/from-post/"})
     assert next_url(request, "") == "/from-post/"
+
+
+def test_a_list_url_keeps_its_filters_unless_too_long_to_redirect_to():
+    from django.http import QueryDict
+
+    from kexie.redirects import MAX_TARGET_LENGTH, url_with_query
+
+    assert url_with_query("/list/", QueryDict("q=张&page=2")) == "/list/?q=%E5%BC%A0&page=2"
+    assert url_with_query("/list/", QueryDict("")) == "/list/"
+    huge = QueryDict(mutable=True)
+    huge["q"] = "A" * MAX_TARGET_LENGTH
+    assert url_with_query("/list/", huge) == "/list/"
