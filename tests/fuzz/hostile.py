@@ -193,5 +193,14 @@ def json_value(value):
     return value
 
 
+def json_document(pairs) -> dict:
+    """Form pairs as one JSON object; a key given twice becomes a list."""
+    document = {}
+    for key, value in pairs:
+        value = json_value(value)
+        document[key] = [document[key], value] if key in document else value
+    return document
+
+
 def json_extremes():
     return st.sampled_from([10**40, -(10**40), 1e308, [], {}, [1, 2, 3], {"a": {"b": []}}, None, True, "\ud800", list(range(1000))])

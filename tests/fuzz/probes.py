@@ -235,10 +235,7 @@ class RoleFuzz:
                 if encoding == "malformed json":
                     raw_body = data.draw(st.sampled_from(hostile.MALFORMED_JSON), label="body")
                 elif encoding == "json":
-                    document = {}
-                    for key, value in body:
-                        value = hostile.json_value(value)
-                        document[key] = [document[key], value] if key in document else value
+                    document = hostile.json_document(body)
                     if fields and data.draw(st.booleans(), label="extreme"):
                         document[data.draw(st.sampled_from(fields)).name] = data.draw(hostile.json_extremes())
                     raw_body = json.dumps(document).encode()
@@ -282,10 +279,7 @@ class RoleFuzz:
             if form.method == "GET":
                 return HostileRequest("GET", action, query=pairs)
             if form.encoding == "json" and not files:
-                document = {}
-                for key, value in pairs:
-                    value = hostile.json_value(value)
-                    document[key] = [document[key], value] if key in document else value
+                document = hostile.json_document(pairs)
                 return HostileRequest(form.method, action, body=pairs, raw_body=json.dumps(document).encode())
             return HostileRequest(form.method, action, body=pairs, files=files)
 
