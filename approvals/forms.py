@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from approvals.models import Application
+from kexie.forms import IdListField
 from orgs.models import Org
 
 
@@ -107,19 +108,13 @@ class DecisionForm(forms.Form):
 
 
 class BatchApproveForm(forms.Form):
-    """The selected rows arrive as repeated `ids` checkboxes from the queue table."""
-    comment = forms.CharField(label=_("审核意见"), required=False, max_length=2000)
+    """The selected rows arrive as repeated `ids` checkboxes from the queue table; each id is parsed and
+    bounded (an out-of-range number is a form error, not a database error)."""
 
-    def clean(self):
-        data = super().clean()
-        raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else list(self.data.get("ids", []))
-        try:
-            data["ids"] = sorted({int(v) for v in raw})
-        except (TypeError, ValueError):
-            raise forms.ValidationError(_("所选申请无效，请刷新页面后重试"))
-        if not data["ids"]:
-            raise forms.ValidationError(_("请至少选择一条申请"))
-        return data
+    ids = IdListField(
+        error_messages={"invalid": _("所选申请无效，请刷新页面后重试"), "required": _("请至少选择一条申请")}
+    )
+    comment = forms.CharField(label=_("审核意见"), required=False, max_length=2000)
 
 
 class RecommendForm(forms.Form):

@@ -6,9 +6,13 @@ from django.urls import include, path
 
 from kexie import health
 from kexie.forms import LoginForm, PasswordChangeForm
-from kexie.ratelimit import LOGIN_FAILURES, limit_posts, login_failed
+from kexie.ratelimit import LOGIN_FAILURES, PASSWORD_CHECK_FAILURES, limit_posts, login_failed, refused
 
 login_view = auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True)
+# The password change page checks the current password: failed checks are limited like failed logins.
+password_change_view = limit_posts(PASSWORD_CHECK_FAILURES, count=refused)(
+    auth_views.PasswordChangeView.as_view(form_class=PasswordChangeForm)
+)
 
 # A database or disk outage answers 503 with an explanation instead of the generic error page.
 handler500 = "kexie.views.server_error"
@@ -19,11 +23,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("accounts/login/", limit_posts(LOGIN_FAILURES, count=login_failed)(login_view), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "accounts/password/",
-        auth_views.PasswordChangeView.as_view(form_class=PasswordChangeForm),
-        name="password_change",
-    ),
+    path("accounts/password/", password_change_view, name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("console/", include("orgs.urls")),
     path("console/", include("approvals.urls")),

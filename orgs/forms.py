@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from kexie.errors import DomainError
+from kexie.forms import IdField, RefusedInputNotices
 from kexie.validators import validate_mobile
 from orgs.models import Org, WebhookEndpoint
 from orgs.selectors.progress import ORDERS
@@ -12,15 +13,23 @@ from orgs.services.webhooks import webhook_url_check
 User = get_user_model()
 
 
-class _AccountForm(forms.Form):
+class _AccountForm(RefusedInputNotices, forms.Form):
     username = forms.RegexField(
         label=_("登录用户名"),
         regex=r"^[A-Za-z0-9_.@-]{3,30}$",
+        max_length=30,
         error_messages={"invalid": _("用户名为 3–30 位字母、数字或 _ . @ -")},
     )
     full_name = forms.CharField(label=_("姓名"), max_length=50)
-    mobile = forms.CharField(label=_("手机号码"), required=False)
-    password = forms.CharField(label=_("初始密码"), widget=forms.PasswordInput(render_value=True), min_length=8)
+    # Longer than the stored 11 digits: people type spaces, dashes and +86, which clean_mobile removes.
+    mobile = forms.CharField(label=_("手机号码"), required=False, max_length=20)
+    # Never rendered back: a refused form asks for the initial password again.
+    password = forms.CharField(
+        label=_("初始密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("至少 8 位，包含字母、数字、符号中的两类，不能是常见密码"),
+    )
 
     def clean_mobile(self) -> str | None:
         raw = self.cleaned_data.get("mobile", "").strip()
@@ -29,7 +38,7 @@ class _AccountForm(forms.Form):
 
 class AdminAccountForm(_AccountForm):
     org = forms.ModelChoiceField(label=_("管理的组织"), queryset=Org.objects.none())
-    email = forms.EmailField(label=_("电子邮箱"), required=False)
+    email = forms.EmailField(label=_("电子邮箱"), required=False, max_length=254)
 
     field_order = ["org", "username", "full_name", "mobile", "email", "password"]
 
@@ -69,7 +78,7 @@ class ProgressFilterForm(forms.Form):
         label=_("下级类型"), choices=KIND_CHOICES, required=False,
         error_messages={"invalid_choice": _("请选择有效的组织类型")},
     )
-    org = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    org = IdField(required=False, widget=forms.HiddenInput)
     order = forms.ChoiceField(
         label=_("排序"), required=False, choices=lambda: list(ORDERS.items()),
         error_messages={"invalid_choice": _("请选择有效的排序方式")},

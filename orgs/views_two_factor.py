@@ -47,7 +47,14 @@ def two_factor_setup(request):
     target = next_url(request, reverse("approvals:org_tree"))
     if two_factor.two_factor_device(user) is not None:
         return redirect("orgs:two_factor")
-    device = two_factor.two_factor_enrolment_start(user=user)
+    if request.method == "POST":
+        device = two_factor.two_factor_enrolment_pending(user)
+        if device is None:
+            # A code can only come from a QR code this page showed; without one, show it (a refused post
+            # creates nothing).
+            return redirect(request.get_full_path())
+    else:
+        device = two_factor.two_factor_enrolment_start(user=user)
     form = TwoFactorSetupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

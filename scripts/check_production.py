@@ -113,6 +113,8 @@ def nginx_config(work: Path, *, web_port: int, http_port: int, https_port: int, 
         "/etc/nginx/tls/privkey.pem": str(key),
         "root /srv;": f"root {work};",
         "/etc/nginx/kexie/": f"{NGINX_DIR}/",
+        "access_log /var/log/nginx/access.log": f"access_log {work}/nginx-access.log",
+        "error_log /var/log/nginx/error.log": f"error_log {work}/nginx-error.log",
     }
     for old, new in replacements.items():
         if old not in site:

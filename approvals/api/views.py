@@ -27,6 +27,7 @@ from approvals.selectors.applicant import (
 from kexie.api.errors import ApiError, filters_or_error, form_invalid
 from kexie.api.idempotency import idempotent
 from kexie.api.pagination import cursor_ordered_by
+from kexie.api.parsers import form_data
 from members.selectors.directory import membership_managed_or_404
 from members.selectors.people import person_for
 from members.services.consent import consent_live
@@ -124,7 +125,7 @@ class MyApplicationListView(generics.ListAPIView):
             raise ApiError(code="rule_violation", message=_("请先填写并保存个人资料"))
         if consent_live(request.user) is None:
             raise ApiError(code="consent_required", message=_("请先阅读并同意个人信息授权说明"))
-        form = ApplicationForm(request.data)
+        form = ApplicationForm(form_data(request.data))
         if not form.is_valid():
             raise form_invalid(form)
         application = services.application_submit(
@@ -169,7 +170,7 @@ class ResubmitView(APIView):
     def post(self, request, pk: int):
         person = person_for(request.user)
         application = application_of_or_404(person, pk)
-        form = ResubmitForm(request.data)
+        form = ResubmitForm(form_data(request.data))
         if not form.is_valid():
             raise form_invalid(form)
         explanation = form.cleaned_data["explanation"] if "explanation" in request.data else None
@@ -245,7 +246,7 @@ class DecisionView(APIView):
     @extend_schema(tags=TAG_REVIEW, summary="审核决定", request=s.DecisionRequest, responses=s.DecisionResult)
     def post(self, request, pk: int):
         application = review_selectors.application_managed_or_404(request.user, pk)
-        form = DecisionForm(request.data, meets_criteria=application.meets_criteria)
+        form = DecisionForm(form_data(request.data), meets_criteria=application.meets_criteria)
         if not form.is_valid():
             raise form_invalid(form)
         data, number = form.cleaned_data, None
@@ -285,7 +286,7 @@ class BatchApproveView(APIView):
 
 
 def _recommend(request, *, person, from_org, source_membership=None, source_application=None):
-    form = RecommendForm(request.data)
+    form = RecommendForm(form_data(request.data))
     if not form.is_valid():
         raise form_invalid(form)
     recommendation = services.recommendation_create(

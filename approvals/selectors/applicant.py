@@ -5,6 +5,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from approvals.models import Application
+from kexie.forms import parse_id
 from members.models import Person
 from members.selectors.data_rights import format_value
 from orgs.models import AuditEvent, Org
@@ -32,10 +33,10 @@ def orgs_accepting_applications() -> QuerySet[Org]:
 
 
 def org_accepting_or_404(org_id) -> Org:
-    try:
-        return orgs_accepting_applications().get(pk=org_id)
-    except (Org.DoesNotExist, ValueError, TypeError):
+    org = orgs_accepting_applications().filter(pk=parse_id(org_id)).first() if parse_id(org_id) else None
+    if org is None:
         raise Http404
+    return org
 
 
 def orgs_search(query: str) -> QuerySet[Org]:
@@ -47,9 +48,10 @@ def org_browse(parent_id=None) -> tuple[Org | None, list[Org], QuerySet[Org]]:
     """(current org or None for the top, its ancestors, its children in tree order)."""
     if parent_id in (None, ""):
         return None, [], Org.objects.filter(parent__isnull=True).order_by("tree_id", "lft")
-    try:
-        parent = Org.objects.get(pk=parent_id)
-    except (Org.DoesNotExist, ValueError, TypeError):
+    # The id comes from the query string (page or API): parsed and bounded before the query.
+    parent_pk = parse_id(parent_id)
+    parent = Org.objects.filter(pk=parent_pk).first() if parent_pk else None
+    if parent is None:
         raise Http404
     return parent, list(parent.get_ancestors()), parent.get_children().order_by("lft")
 

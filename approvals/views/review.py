@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -22,6 +23,7 @@ from approvals.selectors import review as selectors
 from kexie.errors import DomainError, OutOfScope
 from kexie.downloads import attachment
 from kexie.excel import csv_attachment, filters_for_audit
+from kexie.redirects import url_with_query
 from members.selectors.directory import membership_managed_or_404
 from orgs.decorators import console_required
 from orgs.selectors.scope import list_scope_org_or_404, orgs_managed_by, orgs_visible_to
@@ -49,9 +51,9 @@ def _queue_form(request) -> QueueFilterForm:
     return form
 
 
-@console_required
-@require_GET
-def queue(request):
+def _queue_page(request, *, batch_form=None, status: int = 200):
+    """The queue with the filters of the query string; a refused batch approval comes back here with what was
+    typed and why."""
     form = _queue_form(request)
     applications = (
         selectors.ReviewQueue(request.user, **form.selector_kwargs()) if form.is_valid() else Application.objects.none()
@@ -62,8 +64,19 @@ def queue(request):
     for application in page:
         application.can_decide = application.org_id in managed and application.status == Application.Status.SUBMITTED
         application.overdue = application.is_overdue_on(today)
-    context = {"form": form, "page": page, "can_batch": any(a.can_decide for a in page)}
-    return render(request, "approvals/queue.html", context)
+    context = {
+        "form": form,
+        "page": page,
+        "can_batch": any(a.can_decide for a in page),
+        "batch_form": batch_form or BatchApproveForm(),
+    }
+    return render(request, "approvals/queue.html", context, status=status)
+
+
+@console_required
+@require_GET
+def queue(request):
+    return _queue_page(request)
 
 
 @console_required
@@ -149,18 +162,22 @@ def decide(request, application_id: int):
     except OutOfScope:
         raise Http404
     except DomainError as exc:
+        # Refused (decided meanwhile by someone else, a rule of the domain): the page again, with the reason
+        # and, where a decision is still possible, the form as it was typed.
         messages.error(request, exc.message)
+        application = selectors.application_managed_or_404(request.user, application.pk)
+        context = _detail_context(request, application, decision_form=form)
+        return render(request, "approvals/detail.html", context, status=409)
     return redirect("approvals:detail", application.pk)
 
 
 @console_required
 @require_POST
 def batch_approve(request):
+    """The form posts with the queue's query string, so a refusal shows the same filtered queue again."""
     form = BatchApproveForm(request.POST)
     if not form.is_valid():
-        for error in form.non_field_errors():
-            messages.error(request, error)
-        return redirect("approvals:queue")
+        return _queue_page(request, batch_form=form, status=400)
     applications = selectors.applications_managed_or_404(request.user, form.cleaned_data["ids"])
     approved, errors = services.applications_approve_batch(
         application_ids=[a.pk for a in applications], reviewer=request.user, comment=form.cleaned_data["comment"]
@@ -169,7 +186,7 @@ def batch_approve(request):
         messages.success(request, _("已批准 %(n)d 条申请") % {"n": approved})
     for error in errors:
         messages.error(request, error)
-    return redirect("approvals:queue")
+    return redirect(url_with_query(reverse("approvals:queue"), request.GET))
 
 
 def _recommend(request, *, template_context: dict, person, from_org, source_membership=None, source_application=None):

@@ -120,11 +120,16 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 
+# The password policy, with Chinese messages (kexie/passwords.py).
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "kexie.passwords.NotBlankValidator"},
+    {"NAME": "kexie.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "kexie.passwords.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
+    {"NAME": "kexie.passwords.NotOnlyDigitsValidator"},
+    {"NAME": "kexie.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 2}},
+    {"NAME": "kexie.passwords.NotMobileNumberValidator"},
+    {"NAME": "kexie.passwords.UserAttributeSimilarityValidator"},
+    {"NAME": "kexie.passwords.CommonPasswordValidator"},
 ]
 
 LOGIN_URL = "login"
@@ -334,8 +339,9 @@ REST_FRAMEWORK = {
     },
     "DEFAULT_PAGINATION_CLASS": "kexie.api.pagination.Cursor",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON bodies are one object of text, numbers and lists (kexie/api/parsers.py).
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "kexie.api.parsers.StrictJSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
@@ -460,10 +466,28 @@ KEXIE_LAPSE_AFTER_YEARS = env.int("KEXIE_LAPSE_AFTER_YEARS", default=2)
 # use the address the request came to; background jobs (census invitations) need it set.
 SITE_URL = env("KEXIE_SITE_URL", default="")
 
+# Every handler redacts the tokens of re-registration and verification links (kexie/log_filters.py). Django's
+# own loggers (django.request's "Not Found: /rereg/<token>/", the development server's access log) are routed
+# to these handlers instead of Django's defaults; gunicorn's access log is redacted by gunicorn.conf.py.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_secret_paths": {"()": "kexie.log_filters.RedactSecretPaths"}},
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_secret_paths"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_secret_paths"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "axes": {"level": "WARNING"},
+    },
 }

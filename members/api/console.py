@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from kexie.api.errors import filters_or_error, form_invalid
 from kexie.api.idempotency import idempotent
 from kexie.api.pagination import cursor_ordered_by
+from kexie.api.parsers import form_data
 from members.forms.census import CensusUploadForm
 from members.forms.memberships import GradeForm, MemberDirectoryForm, StatusForm
 from members.models import CensusImport, Membership
@@ -114,7 +115,7 @@ class MemberGradeView(APIView):
     @extend_schema(tags=TAG_MEMBERS, summary="设置等级与类别", request=GradeRequest, responses=MemberSerializer)
     def post(self, request, pk: int):
         membership = membership_managed_or_404(request.user, pk)
-        form = GradeForm(request.data)
+        form = GradeForm(form_data(request.data))
         if not form.is_valid():
             raise form_invalid(form)
         membership_grade_set(
@@ -131,7 +132,7 @@ class MemberStatusView(APIView):
     @extend_schema(tags=TAG_MEMBERS, summary="变更会员状态", request=StatusRequest, responses=MemberSerializer)
     def post(self, request, pk: int):
         membership = membership_managed_or_404(request.user, pk)
-        form = StatusForm(request.data)
+        form = StatusForm(form_data(request.data))
         if not form.is_valid():
             raise form_invalid(form)
         membership_status_set(
@@ -149,7 +150,7 @@ class CensusUploadView(APIView):
     @idempotent
     def post(self, request, org_id: int):
         org = org_managed_or_404(request.user, org_id)
-        form = CensusUploadForm(request.data, request.FILES)
+        form = CensusUploadForm(form_data(request.data), request.FILES)
         if not form.is_valid():
             raise form_invalid(form)
         census = census_services.census_import_create(actor=request.user, org=org, file=form.cleaned_data["file"])

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from kexie.api.errors import ApiError, form_invalid
 from kexie.api.idempotency import idempotent
 from kexie.api.pagination import cursor_ordered_by
+from kexie.api.parsers import form_data
 from kexie.downloads import file_download
 from kexie.errors import DomainError
 from kexie.login_challenge import FIELD as LOGIN_CHECK
@@ -76,7 +77,7 @@ class PasswordResetView(APIView):
 
     @extend_schema(tags=TAG_ACCOUNT, request=s.PasswordResetRequest, responses={204: None}, summary="找回密码")
     def post(self, request):
-        form = PasswordResetForm(request.data)
+        form = PasswordResetForm(form_data(request.data))
         if not form.is_valid():
             raise form_invalid(form)
         try:
@@ -101,8 +102,9 @@ class RegisterView(APIView):
         if REGISTRATION.exceeded(request._request):
             raise ApiError(code="rate_limited", message=_("注册过于频繁，请稍后再试"), status_code=429)
         REGISTRATION.hit(request._request)
+        posted = form_data(request.data)
         fields = ("mobile", "password", "password_confirm", "email")
-        form = RegistrationForm({**{f: request.data.get(f, "") for f in fields}, "code": request.data.get("sms_code", "")})
+        form = RegistrationForm({**{f: posted.get(f, "") for f in fields}, "code": posted.get("sms_code", "")})
         if not form.is_valid():
             raise form_invalid(form)
         try:
@@ -242,7 +244,7 @@ class ProfileView(APIView):
     def put(self, request):
         person = person_for(request.user)
         form = ProfileForm(
-            request.data,
+            form_data(request.data),
             instance=person,
             id_number_allowed=consent_services.consent_live(request.user) is not None,
             has_id_number=bool(person and person.id_number_index),
@@ -298,7 +300,8 @@ class AwardDetailView(APIView):
 
 
 def _award_save(request, person, award, code):
-    data = {k: request.data.get(k) for k in ("name", "level", "year", "issuer", "remove_evidence") if k in request.data}
+    posted = form_data(request.data)
+    data = {k: posted.get(k) for k in ("name", "level", "year", "issuer", "remove_evidence") if k in posted}
     if award is not None:
         data = {**{k: getattr(award, k) for k in ("name", "level", "year", "issuer")}, **data}
     form = AwardForm(data, request.FILES or None, instance=award)

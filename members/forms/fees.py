@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from kexie.forms import IdField, RefusedInputNotices
 from kexie.validators import validate_upload
 from members.models import DuesPayment, FeePayment, Membership
 
@@ -16,7 +17,7 @@ class FeeForm(forms.Form):
     )
 
 
-class DuesPaymentForm(forms.Form):
+class DuesPaymentForm(RefusedInputNotices, forms.Form):
     method = forms.ChoiceField(label=_("缴费方式"), choices=DuesPayment.Method.choices, widget=forms.RadioSelect)
     proof = forms.FileField(
         label=_("转账凭证"),
@@ -78,7 +79,7 @@ class FeeRosterFilterForm(forms.Form):
 class FeeRecordForm(forms.Form):
     """Recording one member's payment or exemption from the roster."""
 
-    membership = forms.IntegerField(widget=forms.HiddenInput)
+    membership = IdField(widget=forms.HiddenInput)
     year = forms.IntegerField(widget=forms.HiddenInput, min_value=2000, max_value=2100)
     kind = forms.ChoiceField(choices=FeePayment.Kind.choices, widget=forms.HiddenInput)
     note = forms.CharField(label=_("免缴原因"), max_length=200, required=False)

@@ -11,6 +11,7 @@ from django.forms.utils import ErrorDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kexie.forms import RefusedInputNotices, WriteOnlyTextInput
 from kexie.validators import validate_id_number, validate_mobile, validate_upload
 from members.models import Award, Person
 
@@ -72,7 +73,7 @@ def new_password_fields(first_label, second_label) -> tuple[forms.CharField, for
             label=first_label,
             strip=False,
             widget=forms.PasswordInput(attrs=widget),
-            help_text=_("至少 8 位，不能全是数字，不能过于常见"),
+            help_text=_("至少 8 位，包含字母、数字、符号中的两类，不能是手机号码或常见密码"),
         ),
         forms.CharField(label=second_label, strip=False, widget=forms.PasswordInput(attrs=widget)),
     )
@@ -84,12 +85,12 @@ def passwords_match(form: forms.Form, first: str, second: str) -> None:
         form.add_error(second, _("两次输入的密码不一致"))
 
 
-class RegistrationForm(CodeRequestMixin, forms.Form):
+class RegistrationForm(RefusedInputNotices, CodeRequestMixin, forms.Form):
     mobile = mobile_field(label=_("手机号码"), help_text=_("中国大陆手机号码，注册后作为登录用户名"))
     code = SmsCodeField(help_text=_("点“获取验证码”后发送到上面的手机号码，5 分钟内有效"))
     password, password_confirm = new_password_fields(_("密码"), _("再次输入密码"))
     email = forms.EmailField(
-        label=_("电子邮箱"), required=False, help_text=_("选填；填写后审核结果也会发送到邮箱")
+        label=_("电子邮箱"), required=False, max_length=254, help_text=_("选填；填写后审核结果也会发送到邮箱")
     )
 
     def clean_mobile(self) -> str:
@@ -101,7 +102,7 @@ class RegistrationForm(CodeRequestMixin, forms.Form):
         return data
 
 
-class MobileChangeForm(CodeRequestMixin, forms.Form):
+class MobileChangeForm(RefusedInputNotices, CodeRequestMixin, forms.Form):
     code_target = "new_mobile"
 
     new_mobile = mobile_field(label=_("新手机号码"), help_text=_("更换后用新号码登录"))
@@ -114,7 +115,7 @@ class MobileChangeForm(CodeRequestMixin, forms.Form):
         return validate_mobile(self.cleaned_data["new_mobile"])
 
 
-class PasswordResetForm(CodeRequestMixin, forms.Form):
+class PasswordResetForm(RefusedInputNotices, CodeRequestMixin, forms.Form):
     code_target = "account"
 
     account = forms.CharField(
@@ -142,13 +143,8 @@ class EmailVerifyForm(forms.Form):
     code = SmsCodeField(label=_("邮件验证码"))
 
 
-class WriteOnlyTextInput(forms.TextInput):
-    """A text box that never renders its value back: used for the ID number."""
-    def format_value(self, value):
-        return None
 
-
-class ProfileForm(forms.ModelForm):
+class ProfileForm(RefusedInputNotices, forms.ModelForm):
     """The profile. The ID number is a separate, write-only field: it is never rendered back."""
     id_number = forms.CharField(
         label=_("身份证号码"),
@@ -196,7 +192,7 @@ class ProfileForm(forms.ModelForm):
             field.help_text = (
                 _("已保存的身份证号码不再显示；如需更正请重新输入，留空则保持不变")
                 if has_id_number
-                else _("18 位，最后一位可以是 X；提交出错时需重新输入（为保护您的信息，页面不会回显身份证号码）")
+                else _("18 位，最后一位可以是 X；为保护您的信息，页面不会显示身份证号码")
             )
 
     def clean_mobile(self) -> str:
@@ -227,7 +223,7 @@ class ProfileForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
-class AwardForm(forms.ModelForm):
+class AwardForm(RefusedInputNotices, forms.ModelForm):
     evidence = forms.FileField(
         label=_("证明材料"),
         required=False,

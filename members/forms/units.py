@@ -12,6 +12,7 @@ class UnitMemberForm(forms.Form):
     override_reason = forms.CharField(
         label=_("校验位不符的确认理由"),
         required=False,
+        max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("仅当代码校验位不正确、但与营业执照一致时填写"),
     )

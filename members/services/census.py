@@ -9,6 +9,7 @@ counts written inside it would stay invisible to the polling page until the very
 import csv
 import io
 import logging
+import re
 import secrets
 import time
 from collections.abc import Iterator
@@ -119,6 +120,13 @@ GRADE_WORDS = {
 }
 
 
+# Longest values the people table holds (Person.name, .employer, .email): a longer one is an error of its row,
+# never cut short silently.
+FIELD_LIMITS = {"name": 50, "employer": 100, "email": 254}
+FIELD_COLUMNS = {field: column for column, field in COLUMN_FIELDS.items()}
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 # --- reading files -------------------------------------------------------------------------------------------
 
 
@@ -227,6 +235,11 @@ def census_rows_parse(rows: Iterator[list[str]]) -> Iterator[ParsedRow]:
         values.setdefault("email", "")
         parsed = ParsedRow(row_number=offset, values=values)
         errors = parsed.errors
+        if any(_CONTROL_CHARS.search(v) for v in values.values()):
+            # NUL cannot even be stored (PostgreSQL refuses it); the row is shown with the characters replaced.
+            errors.append(_("含有无法识别的控制字符，请检查该行"))
+            for key, value in values.items():
+                values[key] = _CONTROL_CHARS.sub("\ufffd", value)
         for col in REQUIRED_COLUMNS:
             if col in ("会员等级",):
                 continue
@@ -243,18 +256,21 @@ def census_rows_parse(rows: Iterator[list[str]]) -> Iterator[ParsedRow]:
             except ValidationError as exc:
                 errors.append(exc.messages[0])
         if values["education"] and values["education"] not in EDUCATION_WORDS:
-            errors.append(_("学历“%(v)s”无法识别") % {"v": values["education"]})
+            errors.append(_("学历“%(v)s”无法识别") % {"v": values["education"][:20]})
         if values["title"] and values["title"] not in TITLE_WORDS:
-            errors.append(_("职称“%(v)s”无法识别") % {"v": values["title"]})
+            errors.append(_("职称“%(v)s”无法识别") % {"v": values["title"][:20]})
         if values["grade"] and values["grade"] not in GRADE_WORDS:
-            errors.append(_("会员等级“%(v)s”无法识别") % {"v": values["grade"]})
+            errors.append(_("会员等级“%(v)s”无法识别") % {"v": values["grade"][:20]})
         if values["email"]:
             try:
                 validate_email(values["email"])
             except ValidationError:
                 errors.append(_("邮箱格式不正确"))
-        if len(values["name"]) > 50 or len(values["employer"]) > 100:
-            errors.append(_("姓名或工作单位过长"))
+        for field_name, limit in FIELD_LIMITS.items():
+            if len(values[field_name]) > limit:
+                errors.append(
+                    _("%(col)s过长：不能超过 %(limit)s 个字符") % {"col": FIELD_COLUMNS[field_name], "limit": limit}
+                )
         yield parsed
 
 

@@ -14,6 +14,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kexie.errors import DomainError, OutOfScope
 from kexie.excel import csv_attachment, filters_for_audit, xlsx_response
+from kexie.forms import parse_id
+from kexie.log_filters import referrer_hidden
+from kexie.ratelimit import CENSUS_UPLOADS, ID_NUMBER_CHECKS, REREGISTRATION_FAILURES, limit_posts, refused
+from kexie.redirects import url_with_query
 from members.forms.census import CensusPeopleFilterForm, CensusUploadForm, ClaimForm
 from members.models import CensusImport
 from members.selectors.census import (
@@ -59,6 +63,8 @@ def census_list(request, org_id: int):
 
 
 @console_required
+# Each list is checked against every stored ID number: uploads are limited per administrator.
+@limit_posts(CENSUS_UPLOADS)
 @require_http_methods(["GET", "POST"])
 def census_upload(request, org_id: int):
     org = org_managed_or_404(request.user, org_id)
@@ -248,13 +254,14 @@ def census_resend(request, org_id: int):
     org = org_managed_or_404(request.user, org_id)
     filters = QueryDict(request.POST.get("filters", ""))
     form = _people_form(request, org, filters)
-    back = reverse("console_members:census_people", args=[org.pk]) + (f"?{filters.urlencode()}" if filters else "")
+    back = url_with_query(reverse("console_members:census_people", args=[org.pk]), filters)
     if not form.is_valid():
         messages.error(request, _("筛选条件有误，请刷新页面后重试"))
         return redirect(back)
     rows = census_people_of(org, **form.selector_kwargs())
     if request.POST.get("row"):
-        rows = rows.filter(pk=request.POST["row"]) if request.POST["row"].isdigit() else rows.none()
+        row_id = parse_id(request.POST["row"])
+        rows = rows.filter(pk=row_id) if row_id else rows.none()
     try:
         emailed, sms_only = census_services.census_invitations_resend(actor=request.user, org=org, rows=rows)
     except OutOfScope:
@@ -269,6 +276,11 @@ def census_resend(request, org_id: int):
     return redirect(back)
 
 
+# The ID number is the only proof besides the link: every attempt counts per client address, and wrong ones
+# per link, so neither one address nor many can guess.
+@referrer_hidden
+@limit_posts(ID_NUMBER_CHECKS)
+@limit_posts(REREGISTRATION_FAILURES, count=refused)
 @require_http_methods(["GET", "POST"])
 def claim(request, token: str):
     row = census_services.census_row_for_token(token)

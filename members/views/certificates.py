@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from kexie.downloads import file_download
 from kexie.errors import DomainError
+from kexie.log_filters import referrer_hidden
 from kexie.site import site_url
 from members.certificates import mask_name, membership_id_from_token, membership_state
 from members.selectors.certificates import membership_by_id, membership_of_user_or_404
@@ -48,6 +49,7 @@ def my_certificate(request, membership_id: int):
     return _certificate_response(request, membership)
 
 
+@referrer_hidden
 @require_GET
 def certificate_verify(request, token: str):
     membership_id = membership_id_from_token(token)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kexie.downloads import file_download
+from kexie.ratelimit import PASSWORD_CHECK_FAILURES, limit_posts, refused
 from members import exports
 from members.models import Person
 from members.selectors.data_rights import person_data
@@ -49,6 +50,8 @@ def my_data_xlsx(request):
 
 
 @login_required
+# The page checks the password again: failed checks are limited like failed logins.
+@limit_posts(PASSWORD_CHECK_FAILURES, count=refused)
 @require_http_methods(["GET", "POST"])
 def account_delete(request):
     person = person_for(request.user)

@@ -31,6 +31,7 @@ from members.selectors.units import units_of
 from members.services import fees as fee_services, memberships as membership_services, units as unit_services
 from members.signals import member_page_shown, page_context
 from orgs.decorators import console_required
+from orgs.forms import OrgFilterForm
 from orgs.models import AuditEvent
 from orgs.selectors.scope import (
     can_manage_org,
@@ -47,11 +48,12 @@ PAGE_SIZE = 50
 @require_GET
 def home(request):
     orgs = orgs_visible_to(request.user).order_by("tree_id", "lft")
-    query = request.GET.get("q", "").strip()
+    form = OrgFilterForm(request.GET or None)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
     if query:
         orgs = orgs.filter(name__contains=query)
     page = Paginator(orgs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "lifecycle/home.html", {"page": page, "q": query})
+    return render(request, "lifecycle/home.html", {"page": page, "form": form})
 
 
 def _directory_form(request) -> MemberDirectoryForm:

@@ -16,6 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kexie.downloads import attachment, file_download
 from kexie.errors import DomainError, OutOfScope
+from kexie.forms import parse_id
+from kexie.redirects import url_with_query
 from members.forms.fees import (
     DuesPaymentForm,
     DuesRejectForm,
@@ -151,7 +153,7 @@ def fee_record(request, org_id: int):
     filters = QueryDict(request.POST.get("filters", ""))
     # The fields carry the row's ids, so the error summary's links reach the reason box of that member's row.
     row = request.POST.get("membership", "")
-    form = FeeRecordForm(request.POST, auto_id=f"record-{row}-%s" if row.isdigit() else "record-%s")
+    form = FeeRecordForm(request.POST, auto_id=f"record-{row}-%s" if parse_id(row) else "record-%s")
     if form.is_valid():
         data = form.cleaned_data
         membership = membership_managed_or_404(request.user, data["membership"])
@@ -172,8 +174,7 @@ def fee_record(request, org_id: int):
                 "kind": FeePayment.Kind(data["kind"]).label,
             }
             messages.success(request, done)
-            url = reverse("console_members:fee_members", args=[org.pk])
-            return redirect(f"{url}?{filters.urlencode()}" if filters else url)
+            return redirect(url_with_query(reverse("console_members:fee_members", args=[org.pk]), filters))
     return _roster_page(request, org, filters, record_form=form, status=400)
 
 

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from kexie.forms import parse_id
 from kexie.redirects import next_url
 from members.selectors.people import notices_for
 from members.services.notices import notices_mark_read
@@ -24,10 +25,9 @@ def notice_list(request):
 @login_required
 @require_POST
 def notice_read(request):
-    notice_id = request.POST.get("notice")
-    try:
-        notice_id = int(notice_id) if notice_id else None
-    except ValueError:
+    raw = request.POST.get("notice")
+    notice_id = parse_id(raw) if raw else None
+    if raw and notice_id is None:
         raise Http404
     notices_mark_read(user=request.user, notice_id=notice_id)
     return redirect(next_url(request, reverse("members:notice_list")))

@@ -41,6 +41,11 @@ def two_factor_device(user) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
 
+def two_factor_enrolment_pending(user) -> TOTPDevice | None:
+    """The unconfirmed authenticator whose QR code the setup page has shown, if any."""
+    return TOTPDevice.objects.filter(user=user, confirmed=False).first()
+
+
 def recovery_codes_left(user) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 

@@ -114,12 +114,17 @@ def test_batch_with_an_application_outside_the_subtree_is_404_and_approves_nothi
 
 
 @pytest.mark.django_db
-def test_batch_without_selection_says_so(client, admin_a):
+def test_batch_without_selection_says_so(client, admin_a, county_a, submit):
+    """A refused batch shows the queue again with the reason and the comment as typed."""
+    submit(county_a, "待批")
     client.force_login(admin_a)
-    response = client.post(reverse("approvals:batch_approve"), {"ids": []}, follow=True)
-    assert "请至少选择一条申请" in _messages(response)
-    response = client.post(reverse("approvals:batch_approve"), {"ids": ["x"]}, follow=True)
-    assert any("所选申请无效" in m for m in _messages(response))
+    response = client.post(reverse("approvals:batch_approve"), {"ids": [], "comment": "同意入会"})
+    assert response.status_code == 400
+    assert "请至少选择一条申请" in response.content.decode() and 'value="同意入会"' in response.content.decode()
+    for ids in (["x"], [str(2**63)], ["9" * 30]):
+        response = client.post(reverse("approvals:batch_approve"), {"ids": ids})
+        assert response.status_code == 400
+        assert "所选申请无效" in response.content.decode()
 
 
 @pytest.mark.django_db

@@ -36,7 +36,7 @@ def test_error_report_download_and_reregistration_by_invitation(new_page, live_s
     assert len(report) == 2 and report[1][0] == 4  # the header is row 1 of the file
     assert report[1][2] == "130102********0000" and "校验" in report[1][-1]
 
-    # The invited person opens the link (no account yet): a wrong ID number is refused, nothing typed is lost.
+    # The invited person opens the link (no account yet): a wrong ID number is refused, what was typed is kept.
     person_page = new_page()
     person_page.goto(f"{live_server.url}/rereg/{invited.invite_token}/")
     assert county.name in person_page.locator("main").inner_text()
@@ -49,7 +49,12 @@ def test_error_report_download_and_reregistration_by_invitation(new_page, live_s
     person_page.wait_for_load_state("networkidle")
     assert "身份证号与名单不一致" in person_page.locator(".errors").inner_text()
     assert person_page.input_value("#id_employer") == "石家庄铁道大学"
+    # The ID number and the passwords never come back into the page; it says to type them again.
+    assert person_page.input_value("#id_id_number") == "" and person_page.input_value("#id_password1") == ""
+    assert "请重新输入" in person_page.locator("main").inner_text()
     person_page.fill("#id_id_number", valid_id_number(71_001))
+    person_page.fill("#id_password1", "Rereg-2026-ok")
+    person_page.fill("#id_password2", "Rereg-2026-ok")
     person_page.get_by_role("button", name="确认并完成登记").click()
     person_page.wait_for_load_state("networkidle")
     assert person_page.locator(".msg-success").inner_text() == "重新登记已完成，您的会员资格已恢复有效"

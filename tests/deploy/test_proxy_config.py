@@ -63,3 +63,40 @@ def test_nginx_accepts_the_configuration(tmp_path):
     config = nginx_config(tmp_path, web_port=8000, http_port=18080, https_port=18443, cert=cert, key=key)
     result = subprocess.run(["nginx", "-t", "-c", str(config)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx 未安装（CI 安装 nginx-light）")
+def test_nginx_logs_secret_links_with_the_token_redacted(tmp_path):
+    """The access log gets /rereg/[redacted]/ for the path and the referrer; the error log stays quiet for
+    those links even when gunicorn does not answer."""
+    import ssl
+    import time
+    import urllib.error
+    import urllib.request
+
+    from scripts.check_production import free_port, make_certificate, nginx_config
+
+    cert, key = make_certificate(tmp_path)
+    https_port = free_port()
+    config = nginx_config(tmp_path, web_port=free_port(), http_port=free_port(), https_port=https_port, cert=cert, key=key)
+    nginx = subprocess.Popen(["nginx", "-c", str(config)], start_new_session=True)
+    try:
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        for _ in range(50):
+            try:
+                request = urllib.request.Request(
+                    f"https://127.0.0.1:{https_port}/rereg/SECRET-TOKEN-1/?a=1", headers={"Referer": "https://x/verify/SECRET-2/"}
+                )
+                urllib.request.urlopen(request, context=context, timeout=2)
+            except urllib.error.HTTPError:
+                break  # 502: nobody behind nginx, the request was logged
+            except urllib.error.URLError:
+                time.sleep(0.1)
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=10)
+    access = (tmp_path / "nginx-access.log").read_text()
+    assert "GET /rereg/[redacted]/?a=1" in access and "/verify/[redacted]/" in access
+    assert "SECRET" not in access
+    assert "SECRET" not in (tmp_path / "nginx-error.log").read_text()

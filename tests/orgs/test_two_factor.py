@@ -217,3 +217,11 @@ def test_the_django_admin_also_needs_the_second_factor(make_user):
 def test_the_demo_setting_lets_administrators_in_without_a_second_factor(admin_a, settings):
     settings.TWO_FACTOR_REQUIRED = False
     assert _signed_in("admin_a").get(DASHBOARD).status_code == 200
+
+
+def test_a_code_posted_before_any_qr_code_was_shown_creates_nothing(client, admin_a):
+    """The secret is made when the page shows it; a refused post on its own writes no authenticator."""
+    client.force_login(admin_a)
+    response = client.post(reverse("orgs:two_factor_setup"), {"token": "123456"})
+    assert response.status_code == 302 and response["Location"] == reverse("orgs:two_factor_setup")
+    assert not TOTPDevice.objects.filter(user=admin_a).exists()
