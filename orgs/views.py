@@ -38,7 +38,7 @@ def home(request):
     user = request.user
     if user.is_authenticated:
         if is_console_user(request):
-            return redirect("approvals:org_tree")
+            return redirect("approvals:workbench")
         return redirect("members:me")
     return render(request, "home.html")
 
