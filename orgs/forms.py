@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from kexie.validators import validate_mobile
-from orgs.models import Org
+from orgs.models import OfficerRole, Org
 
 User = get_user_model()
 
@@ -34,6 +34,16 @@ class AdminAccountForm(_AccountForm):
         super().__init__(*args, **kwargs)
         self.fields["org"].queryset = orgs if orgs is not None else Org.objects.none()
         self.fields["org"].label_from_instance = lambda o: f"{'　' * o.depth}{o.name}"
+
+
+class OfficerAccountForm(AdminAccountForm):
+    role = forms.ChoiceField(label=_("角色"), choices=OfficerRole.choices)
+
+    field_order = ["role", "org", "username", "full_name", "mobile", "email", "password"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["org"].label = _("负责的组织（含下级）")
 
 
 class StaffAccountForm(_AccountForm):

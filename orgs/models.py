@@ -59,6 +59,10 @@ class Org(MPTTModel):
         verbose_name_plural = _("组织")
         permissions = [
             ("administer_org", _("管理本组织及下级组织")),
+            # 三员: the separated system, security and audit administrators (OfficerRole below).
+            ("system_admin_org", _("系统管理员：组织架构与设置")),
+            ("security_admin_org", _("安全管理员：账号、角色与双因素认证")),
+            ("audit_admin_org", _("审计管理员：查阅和导出审计记录")),
         ]
         indexes = [models.Index(fields=["tree_id", "lft", "rght"], name="org_subtree_idx")]
 
@@ -68,6 +72,18 @@ class Org(MPTTModel):
     def clean(self) -> None:
         if self.code and not self.code.isalnum():
             raise ValidationError({"code": _("简码只能包含字母和数字")})
+
+
+class OfficerRole(models.TextChoices):
+    """三员 (等保 2.0): three administrators whose duties are kept apart and who never read people's data.
+
+    Each is a guardian permission on an org, effective over its subtree; one account holds at most one of them
+    and no other grant (orgs.services.accounts enforces it).
+    """
+
+    SYSTEM = "system_admin_org", _("系统管理员")
+    SECURITY = "security_admin_org", _("安全管理员")
+    AUDIT = "audit_admin_org", _("审计管理员")
 
 
 class OrgUserObjectPermission(UserObjectPermissionBase):

@@ -1,11 +1,28 @@
+from orgs import permissions
 from orgs.selectors.accounts import is_administrator
 
 
-def is_console_user(request) -> bool:
-    """Administrators, provincial staff and superusers use the console; cached for the request."""
-    cached = getattr(request, "_kexie_is_console_user", None)
+def officer_roles(request) -> set[str]:
+    """The 三员 roles of the signed-in user (orgs.models.OfficerRole values); cached for the request."""
+    cached = getattr(request, "_kexie_officer_roles", None)
+    if cached is None:
+        cached = permissions.officer_roles_held(request.user)
+        request._kexie_officer_roles = cached
+    return cached
+
+
+def works_with_people(request) -> bool:
+    """Administrators, provincial staff and superusers: the console pages about people; cached for the request.
+
+    The 三员 officers are console users too, but never reach these pages."""
+    cached = getattr(request, "_kexie_works_with_people", None)
     if cached is None:
         user = request.user
         cached = user.is_authenticated and (user.is_superuser or bool(user.department) or is_administrator(user))
-        request._kexie_is_console_user = cached
+        request._kexie_works_with_people = cached
     return cached
+
+
+def is_console_user(request) -> bool:
+    """Anyone who signs in to the console (idle logout, the console menu): the above and the 三员 officers."""
+    return works_with_people(request) or bool(request.user.is_authenticated and officer_roles(request))

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from orgs import views
+from orgs.views import system
 
 app_name = "orgs"
 
@@ -9,9 +10,12 @@ urlpatterns = [
     path("accounts/", views.account_list, name="account_list"),
     path("accounts/new/", views.account_create, name="account_create"),
     path("accounts/staff/new/", views.staff_create, name="staff_create"),
+    path("accounts/officers/new/", views.officer_create, name="officer_create"),
     path("accounts/<int:user_id>/active/<int:active>/", views.account_set_active, name="account_set_active"),
     path("dashboard/", views.progress_dashboard, name="dashboard"),
     path("dashboard/export/", views.progress_dashboard_export, name="dashboard_export"),
     path("targets/", views.target_list, name="target_list"),
     path("targets/<int:org_id>/<int:year>/", views.target_edit, name="target_edit"),
+    path("system/orgs/", system.system_org_list, name="system_org_list"),
+    path("system/orgs/<int:org_id>/accepting/<int:accepting>/", system.system_org_accepting, name="system_org_accepting"),
 ]

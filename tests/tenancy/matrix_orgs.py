@@ -10,7 +10,14 @@ def _set_active(ctx):
 SCOPED = [
     Case("orgs:detail", lambda ctx: (reverse("orgs:detail", args=[ctx["county_a"].pk]), None), READERS),
     # Only administrators strictly above county A manage its accounts.
-    Case("orgs:account_set_active", _set_active, frozenset({"city_admin", "province_admin"})),
+    # ... and the 安全管理员 over the city.
+    Case("orgs:account_set_active", _set_active, frozenset({"city_admin", "province_admin", "security_officer"})),
+    # The 系统管理员 over the city opens and closes county A to applications; nobody else may.
+    Case(
+        "orgs:system_org_accepting",
+        lambda ctx: (reverse("orgs:system_org_accepting", args=[ctx["county_a"].pk, 0]), {}),
+        frozenset({"system_officer"}),
+    ),
 ]
 
 UNSCOPED = {
@@ -26,5 +33,7 @@ UNSCOPED = {
     "orgs:account_list": "scoped list (tests/orgs/test_views.py)",
     "orgs:account_create": "form; the org choices are scoped and a tampered org is 404 (tests/orgs/test_views.py)",
     "orgs:staff_create": "province administrators only (tests/orgs/test_views.py)",
+    "orgs:officer_create": "安全管理员 only; the org choices are the officer's subtree (tests/orgs/test_officers.py)",
+    "orgs:system_org_list": "系统管理员 only; lists the officer's subtree (tests/orgs/test_officers.py)",
     "members:me": "own data",
 }
