@@ -9,9 +9,9 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from urllib.parse import quote
-
 from django.http import HttpResponse
+
+from kexie.downloads import file_download
 
 # Tab and carriage return also start formulas in some spreadsheet programs (OWASP CSV injection guidance).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -40,12 +40,6 @@ class Sheet:
     rows: Iterable[Sequence]
 
 
-def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
-    # RFC 5987 so Chinese file names survive every browser.
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
-
-
 def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
     from openpyxl import Workbook
 
@@ -63,7 +57,7 @@ def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
 
 def xlsx_response(filename: str, content: bytes) -> HttpResponse:
     """An already built workbook (from a service that audited the export) as a download."""
-    return _attachment(HttpResponse(content, content_type=XLSX_CONTENT_TYPE), filename)
+    return file_download(content, filename=filename, content_type=XLSX_CONTENT_TYPE)
 
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence]) -> bytes:
@@ -77,7 +71,7 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence]) -> bytes:
 
 
 def csv_attachment(filename: str, content: bytes) -> HttpResponse:
-    return _attachment(HttpResponse(content, content_type="text/csv; charset=utf-8"), filename)
+    return file_download(content, filename=filename, content_type="text/csv; charset=utf-8")
 
 
 def filters_for_audit(cleaned_data: dict) -> dict[str, str]:

@@ -1,6 +1,37 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+# How the audit trail shows the actions of this app (orgs.audit_actions).
+AUDIT_ACTIONS = {
+    "user.register": _("注册账号"),
+    "user.delete": _("注销账号"),
+    "person.create": _("填写个人资料"),
+    "person.update": _("修改个人资料"),
+    "person.export": _("下载本人数据"),
+    "consent.give": _("同意个人信息授权"),
+    "consent.withdraw": _("撤回个人信息授权"),
+    "award.save": _("保存奖励或荣誉"),
+    "award.delete": _("删除奖励或荣誉"),
+    "membership.grade": _("修改会员等级与类别"),
+    "membership.unit": _("关联团体会员"),
+    "membership.transfer_out": _("转会转出"),
+    "membership.transfer_in": _("转会转入"),
+    "membership.lapsed": _("会员资格失效"),
+    "membership.withdrawn": _("退会"),
+    "membership.active": _("恢复有效"),
+    "fee.set": _("设置会费标准"),
+    "fee.paid": _("登记缴纳会费"),
+    "fee.exempt": _("登记免缴会费"),
+    "unit_member.create": _("登记团体会员"),
+    "census.upload": _("上传普查名单"),
+    "census.commit": _("导入普查名单"),
+    "census.retry": _("重新处理普查任务"),
+    "census.reregister": _("完成重新登记"),
+    "certificate.download": _("下载会员证"),
+    "export.members": _("导出会员名册"),
+    "export.census_errors": _("下载普查错误报告"),
+}
+
 
 class MembersConfig(AppConfig):
     name = "members"
@@ -9,3 +40,6 @@ class MembersConfig(AppConfig):
     def ready(self) -> None:
         # Services enqueue these tasks by name; importing the module registers the names in this process.
         from members import tasks  # noqa: F401
+        from orgs.audit_actions import audit_actions_name
+
+        audit_actions_name(AUDIT_ACTIONS)

@@ -5,10 +5,12 @@ member numbers are printed and guessable in sequence, so the public page must no
 """
 
 import io
+import re
+from datetime import date
 
-from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import Membership
@@ -17,6 +19,10 @@ from orgs.models import Org
 # The salt keeps its original value: certificates already printed carry tokens signed with it.
 TOKEN_SALT = "approvals.certificate.verify"
 CJK_FONT = "STSong-Light"
+# Latin letters and digits are set in a Latin face: the CJK font's own Latin glyphs are full-width-spaced and
+# made "X2026-HB015-00017" read as "X 2026 - H B015". Helvetica is built into every PDF reader, no font file.
+LATIN_FONT = "Helvetica"
+_LATIN_RUN = re.compile(r"[\x20-\x7e]+")
 
 
 def verify_token(membership: Membership) -> str:
@@ -30,8 +36,9 @@ def membership_id_from_token(token: str) -> int | None:
         return None
 
 
-def verify_url(membership: Membership) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("certificates:verify", args=[verify_token(membership)])
+def verify_url(membership: Membership, *, site: str) -> str:
+    """The public verification address printed and encoded on the certificate; `site` from kexie.site.site_url."""
+    return site.rstrip("/") + reverse("certificates:verify", args=[verify_token(membership)])
 
 
 def mask_name(name: str) -> str:
@@ -63,8 +70,43 @@ def qr_drawing(url: str, size: float):
     return drawing
 
 
-def certificate_pdf(membership: Membership) -> bytes:
-    """Render the certificate; callers go through approvals.services so every download is audited."""
+def text_runs(text: str) -> list[tuple[str, str]]:
+    """The text cut into (font, run) pieces: printable ASCII in the Latin font, everything else in the CJK one."""
+    runs, end = [], 0
+    for match in _LATIN_RUN.finditer(text):
+        if match.start() > end:
+            runs.append((CJK_FONT, text[end : match.start()]))
+        runs.append((LATIN_FONT, match.group()))
+        end = match.end()
+    if end < len(text):
+        runs.append((CJK_FONT, text[end:]))
+    return runs
+
+
+def _text_width(text: str, size: float) -> float:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    return sum(stringWidth(run, font, size) for font, run in text_runs(text))
+
+
+def _draw(pdf, x: float, y: float, text: str, size: float, *, centred: bool = False) -> None:
+    # One text object switching fonts between runs, so the line still copies (and is extracted) as one line.
+    if centred:
+        x -= _text_width(text, size) / 2
+    line = pdf.beginText(x, y)
+    for font, run in text_runs(text):
+        line.setFont(font, size)
+        line.textOut(run)
+    pdf.drawText(line)
+
+
+def _chinese_date(day: date) -> str:
+    return _("%(y)d年%(m)d月%(d)d日") % {"y": day.year, "m": day.month, "d": day.day}
+
+
+def certificate_pdf(membership: Membership, *, site: str, issued_on: date | None = None) -> bytes:
+    """Render the certificate; callers go through members.services.certificates so every download is audited.
+    `site` is the public base address (kexie.site.site_url); `issued_on` defaults to today."""
     from reportlab.graphics import renderPDF
     from reportlab.lib.colors import HexColor
     from reportlab.lib.pagesizes import A5, landscape
@@ -85,10 +127,8 @@ def certificate_pdf(membership: Membership) -> bytes:
     pdf.rect(26, 26, width - 52, height - 52)
 
     pdf.setFillColor(red)
-    pdf.setFont(CJK_FONT, 28)
-    pdf.drawCentredString(width / 2, height - 78, _("会 员 证"))
-    pdf.setFont(CJK_FONT, 12)
-    pdf.drawCentredString(width / 2, height - 100, membership.org.name)
+    _draw(pdf, width / 2, height - 78, _("会 员 证"), 28, centred=True)
+    _draw(pdf, width / 2, height - 100, membership.org.name, 12, centred=True)
 
     pdf.setFillColor(HexColor("#222222"))
     level = Org.Level(membership.level).label if membership.level in Org.Level.values else membership.level
@@ -97,25 +137,21 @@ def certificate_pdf(membership: Membership) -> bytes:
         (_("会员编号"), membership.number or ""),
         (_("所属组织"), membership.org.name),
         (_("会员级别"), f"{level}{_('个人会员')}（{membership.get_grade_display()}）"),
-        (_("入会日期"), membership.joined_on.strftime("%Y年%m月%d日")),
+        (_("入会日期"), _chinese_date(membership.joined_on)),
+        (_("发证日期"), _chinese_date(issued_on or timezone.localdate())),
     ]
-    y = height - 150
+    y = height - 142
     for label, value in rows:
-        pdf.setFont(CJK_FONT, 13)
-        pdf.drawString(60, y, f"{label}：")
-        pdf.setFont(CJK_FONT, 14)
-        pdf.drawString(140, y, value)
-        y -= 30
+        _draw(pdf, 60, y, f"{label}：", 13)
+        _draw(pdf, 140, y, value, 14)
+        y -= 27
 
-    url = verify_url(membership)
+    url = verify_url(membership, site=site)
     qr_size = 110
     renderPDF.draw(qr_drawing(url, qr_size), pdf, width - 60 - qr_size, 95)
-    pdf.setFont(CJK_FONT, 9)
-    pdf.drawCentredString(width - 60 - qr_size / 2, 84, _("扫码验证会员证真伪"))
-    pdf.setFont("Helvetica", 6)
-    pdf.drawString(60, 40, url)
-    pdf.setFont(CJK_FONT, 10)
-    pdf.drawString(60, 52, _("本证由科协个人会员系统签发，可通过二维码或下方网址核验。"))
+    _draw(pdf, width - 60 - qr_size / 2, 84, _("扫码验证会员证真伪"), 9, centred=True)
+    _draw(pdf, 60, 52, _("本证由科协个人会员系统签发，可通过二维码或下方网址核验。"), 10)
+    _draw(pdf, 60, 38, url, 8)
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from guardian.admin import GuardedModelAdmin
 from mptt.admin import MPTTModelAdmin
 
@@ -14,8 +15,12 @@ class OrgAdmin(GuardedModelAdmin, MPTTModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ("at", "actor", "action", "object_type", "object_id", "ip")
+    list_display = ("at", "actor", "action_label", "object_type", "object_id", "ip")
     list_filter = ("action",)
+
+    @admin.display(description=_("操作"), ordering="action")
+    def action_label(self, event: AuditEvent) -> str:
+        return event.action_label
 
     def has_change_permission(self, request, obj=None):
         return False

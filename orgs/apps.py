@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class OrgsConfig(AppConfig):
     name = "orgs"
     verbose_name = _("组织")
+
+    def ready(self) -> None:
+        from orgs.audit_actions import ORG_ACTIONS, audit_actions_name
+
+        audit_actions_name(ORG_ACTIONS)

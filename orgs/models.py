@@ -146,6 +146,12 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
 
+    @property
+    def action_label(self) -> str:
+        from orgs.audit_actions import audit_action_label
+
+        return audit_action_label(self.action)
+
     def save(self, *args, **kwargs):  # noqa: ANN002,ANN003
         if self.pk is not None:
             raise AuditEvent.Immutable(_("审计记录只能追加，不能修改"))

@@ -1,5 +1,6 @@
 from orgs import permissions
 from orgs.selectors.accounts import is_administrator
+from orgs.selectors.scope import orgs_below_managed
 
 
 def officer_roles(request) -> set[str]:
@@ -26,3 +27,14 @@ def works_with_people(request) -> bool:
 def is_console_user(request) -> bool:
     """Anyone who signs in to the console (idle logout, the console menu): the above and the 三员 officers."""
     return works_with_people(request) or bool(request.user.is_authenticated and officer_roles(request))
+
+
+def manages_orgs_below(request) -> bool:
+    """Administers an organisation that has organisations below it: may set their targets and create their
+    administrators. County administrators without subordinate organisations and provincial staff may not."""
+    cached = getattr(request, "_kexie_manages_orgs_below", None)
+    if cached is None:
+        user = request.user
+        cached = user.is_authenticated and (user.is_superuser or orgs_below_managed(user).exists())
+        request._kexie_manages_orgs_below = cached
+    return cached

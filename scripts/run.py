@@ -9,16 +9,35 @@ sys.path.insert(0, os.path.dirname(__file__))
 from bootstrap import ensure_venv, manage  # noqa: E402
 
 
+def demo_environment(address: str) -> dict[str, str]:
+    """Settings of the demo server, each applied only where the environment does not already say otherwise."""
+    host = address.rsplit(":", 1)[0]
+    everywhere = host in ("0.0.0.0", "")
+    environment = {
+        "DJANGO_SETTINGS_MODULE": "kexie.settings.local",
+        # The demo runs as people will see it: DEBUG off, so a missing page or an error shows the Chinese
+        # 404/500 pages instead of Django's debug pages; whitenoise serves the static files (local settings).
+        "DJANGO_DEBUG": "0",
+        "DJANGO_ALLOWED_HOSTS": "*" if everywhere else f"127.0.0.1,localhost,{host}",
+    }
+    if not everywhere:
+        # Certificates and census invitations print the address the demo is served at. Listening on every
+        # interface, certificates use the address each visitor reached (kexie.site.site_url).
+        environment["KEXIE_SITE_URL"] = f"http://{address}"
+    return environment
+
+
 def main() -> None:
     ensure_venv()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kexie.settings.local")
+    address = os.environ.get("KEXIE_ADDRESS", "127.0.0.1:8000")
+    for name, value in demo_environment(address).items():
+        os.environ.setdefault(name, value)
     manage("migrate", "--noinput", "-v", "0")
     manage("load_orgs")
     manage("seed_demo")
     year = str(date.today().year)
     manage("seed_targets", "--year", year)
     manage("recompute_progress", "--year", year)
-    address = os.environ.get("KEXIE_ADDRESS", "127.0.0.1:8000")
     print(f"\n系统已启动：http://{address}/  （按 Ctrl+C 停止）\n", flush=True)
     manage("runserver", address)
 

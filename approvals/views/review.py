@@ -5,12 +5,10 @@ from pathlib import Path
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from approvals import services
@@ -18,23 +16,14 @@ from approvals.forms import BatchApproveForm, DecisionForm, QueueFilterForm, Rec
 from approvals.models import Application
 from approvals.selectors import review as selectors
 from kexie.errors import DomainError, OutOfScope
-from kexie.excel import filters_for_audit
+from kexie.downloads import attachment
+from kexie.excel import csv_attachment, filters_for_audit
 from members.selectors.directory import membership_managed_or_404
 from orgs.decorators import console_required
 from orgs.selectors.scope import list_scope_org_or_404, orgs_managed_by, orgs_visible_to
 
 
 PAGE_SIZE = 25
-
-ACTION_LABELS = {
-    "application.submit": _l("提交申请"),
-    "application.resubmit": _l("修改后重新提交"),
-    "application.withdraw": _l("撤回申请"),
-    "application.approve": _l("批准"),
-    "application.return": _l("退回修改"),
-    "application.reject": _l("不予通过"),
-    "recommendation.create": _l("组织推荐"),
-}
 
 _NON_FILTER_PARAMS = {"page"}
 
@@ -86,17 +75,12 @@ def queue_export(request):
         scope_org=scope_org,
         filters=filters_for_audit(form.cleaned_data),
     )
-    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
-    filename = f"审核队列-{timezone.localdate():%Y%m%d}.csv"
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
-    return response
+    return csv_attachment(f"{scope_org.name}-审核队列-{timezone.localdate():%Y%m%d}.csv", content)
 
 
 def _detail_context(request, application: Application, *, decision_form=None, recommend_form=None) -> dict:
     can_decide = selectors.can_decide(request.user, application)
     history = list(selectors.application_history(application))
-    for event in history:
-        event.label = ACTION_LABELS.get(event.action, event.action)
     return {
         "application": application,
         "person": application.person,
@@ -223,9 +207,8 @@ def evidence_download(request, application_id: int, award_id: int):
         raise Http404
     suffix = Path(award.evidence.name).suffix.lower()
     content_type = mimetypes.guess_type(f"x{suffix}")[0] or "application/octet-stream"
-    return FileResponse(
-        handle, as_attachment=True, filename=f"证明材料-{award.pk}{suffix}", content_type=content_type
-    )
+    filename = f"{application.person.name}-证明材料-{award.name}{suffix}"
+    return attachment(FileResponse(handle, content_type=content_type), filename)
 
 
 @console_required

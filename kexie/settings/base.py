@@ -72,6 +72,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "orgs.context_processors.roles",
             ],
+            # Project-wide template tags that belong to no app (kexie/ is not an installed app).
+            "libraries": {"form_errors": "kexie.templatetags.form_errors"},
         },
     },
 ]
@@ -285,8 +287,9 @@ LOGIN_CHALLENGE_BASE_WORK = 20_000
 LOGIN_CHALLENGE_MAX_WORK = 320_000
 
 # --- Site -----------------------------------------------------------------------------------------------
-# Absolute base used in certificate QR codes and emails.
-SITE_URL = env("KEXIE_SITE_URL", default="http://127.0.0.1:8000")
+# Public base address for certificate QR codes and invitation texts (kexie.site.site_url). Unset, certificates
+# use the address the request came to; background jobs (census invitations) need it set.
+SITE_URL = env("KEXIE_SITE_URL", default="")
 
 LOGGING = {
     "version": 1,

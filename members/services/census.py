@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from kexie.celery import task_send_on_commit
 from kexie.errors import DomainError, OutOfScope
+from kexie.site import site_url
 from members.crypto import decrypt_id_number, encrypt_id_number, id_number_blind_index
 from members.exports import census_errors_file
 from members.models import CensusImport, CensusRow, Membership, Person
@@ -545,7 +546,7 @@ def _census_commit_rows(census: CensusImport) -> int:
 
     today = timezone.localdate()
     numbers = member_numbers_reserve(org=org, year=today.year, count=len(rows))
-    site = settings.SITE_URL.rstrip("/")
+    site = site_url()
     total = len(rows)
     for start in range(0, total, BATCH):
         chunk = rows[start : start + BATCH]

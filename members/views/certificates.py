@@ -3,10 +3,11 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
+from kexie.downloads import file_download
 from kexie.errors import DomainError
+from kexie.site import site_url
 from members.certificates import mask_name, membership_id_from_token
 from members.selectors.certificates import membership_by_id, membership_of_user_or_404
 from members.selectors.directory import membership_visible_or_404
@@ -23,14 +24,12 @@ def member_certificate(request, membership_id: int):
 
 def _certificate_response(request, membership) -> HttpResponse:
     try:
-        content = certificate_render(actor=request.user, membership=membership)
+        content = certificate_render(actor=request.user, membership=membership, site=site_url(request))
     except DomainError:
         raise Http404
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=False, filename=f"会员证-{membership.number}.pdf"
-    )
-    return response
+    # Inline: the browser shows the certificate and offers to save it under this name.
+    filename = f"会员证-{membership.person.name}-{membership.number}.pdf"
+    return file_download(content, filename=filename, content_type="application/pdf", inline=True)
 
 
 @login_required

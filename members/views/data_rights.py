@@ -3,11 +3,12 @@
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from kexie.downloads import file_download
 from members import exports
 from members.models import Person
 from members.selectors.data_rights import person_data
@@ -30,8 +31,7 @@ def _export(request, fmt: str):
     else:
         body = exports.person_data_xlsx(data)
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="my-data.{fmt}"'
+    response = file_download(body, filename=f"我的数据-{timezone.localdate():%Y%m%d}.{fmt}", content_type=content_type)
     response["Cache-Control"] = "no-store"
     return response
 

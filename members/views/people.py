@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kexie.downloads import attachment
 from kexie.errors import DomainError
 from kexie.ratelimit import REGISTRATION, limit_posts
 from kexie.redirects import next_url
@@ -219,9 +220,5 @@ def award_evidence(request, pk):
         handle = award.evidence.open("rb")
     except FileNotFoundError:
         raise Http404
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=f"evidence-{award.pk}{suffix}",
-        content_type=CONTENT_TYPES.get(suffix, "application/octet-stream"),
-    )
+    response = FileResponse(handle, content_type=CONTENT_TYPES.get(suffix, "application/octet-stream"))
+    return attachment(response, f"证明材料-{award.name}{suffix}")

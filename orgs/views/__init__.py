@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from kexie.errors import DomainError, OutOfScope
+from kexie.excel import xlsx_response
 from orgs.decorators import console_required, officer_required
 from orgs.forms import AdminAccountForm, OfficerAccountForm, ProgressFilterForm, StaffAccountForm, TargetForm
 from orgs.models import OfficerRole, Target
@@ -211,12 +212,7 @@ def progress_dashboard_export(request):
     _form, year, kind, org_id = _dashboard_filters(request)
     dashboard = progress_selectors.progress_dashboard(request.user, year=year, org_id=org_id, kind=kind)
     content = dashboard_export(actor=request.user, dashboard=dashboard, year=year, kind=kind)
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    filename = f"progress-{dashboard.root.code}-{year}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return xlsx_response(f"{dashboard.root.name}-{year}年度发展进度.xlsx", content)
 
 
 @console_required

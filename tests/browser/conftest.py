@@ -9,7 +9,7 @@ import pytest
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1366, "height": 900}
+DESKTOP = {"width": 1366, "height": 768}
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test body are safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -39,6 +39,27 @@ def browser():
         browser.close()
 
 
+class Dialogs:
+    """The confirm dialogs of one page: each message is recorded; accepted unless a test says otherwise.
+
+    Every destructive action asks first (static/js/confirm.js); a test reads `messages` to check what was asked
+    and calls `dismiss_next()` to answer "取消" once.
+    """
+
+    def __init__(self, page):
+        self.messages: list[str] = []
+        self._answers: list[bool] = []
+        page.on("dialog", self._answer)
+
+    def dismiss_next(self) -> None:
+        self._answers.append(False)
+
+    def _answer(self, dialog) -> None:
+        self.messages.append(dialog.message)
+        accept = self._answers.pop(0) if self._answers else True
+        dialog.accept() if accept else dialog.dismiss()
+
+
 @pytest.fixture
 def new_page(browser):
     contexts = []
@@ -47,7 +68,9 @@ def new_page(browser):
         context = browser.new_context(viewport=viewport, locale="zh-CN", **kwargs)
         context.set_default_timeout(15000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.dialogs = Dialogs(page)
+        return page
 
     yield make
     for context in contexts:

@@ -31,7 +31,6 @@ def test_fees_notices_awards_data_downloads_consent_withdrawal_and_deletion(page
     )
     fee_set(actor=admin, org=county, category=Membership.Category.REGULAR, year=timezone.localdate().year, amount=Decimal("0"))
     full_id = decrypt_id_number(person.id_number_encrypted)
-    page.on("dialog", lambda dialog: dialog.accept())
 
     login(page, live_server, person.user.username, PASSWORD)
     assert membership.number in page.locator("main").inner_text()

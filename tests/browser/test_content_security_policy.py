@@ -38,7 +38,7 @@ def test_console_pages_run_their_scripts_under_the_policy(new_page, live_server,
     page.goto(f"{live_server.url}/console/orgs/")
     rows = page.locator("#org-tree tbody tr")
     total = rows.count()
-    page.fill("#org-filter", county_a.name)
+    page.get_by_role("searchbox", name="按名称查找组织").fill(county_a.name)  # static/js/tree-table.js
     page.wait_for_function(f"document.querySelectorAll('#org-tree tbody tr:not([hidden])').length < {total}")
     assert page.locator("#org-tree tbody tr:not([hidden])", has_text=county_a.name).count() == 1
     assert violations == []

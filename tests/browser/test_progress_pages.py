@@ -62,6 +62,7 @@ def test_header_reaches_every_console_area_targets_edit_and_public_progress(new_
     assert public.get_by_role("link", name="登录").count() >= 1
     city_row = public.locator("#public-progress tr.city", has_text=city.name).inner_text().split("\t")
     assert city_row[0].strip() == city.name and city_row[1:3] == ["1", "1"]
+    public.locator("#public-progress tr.city", has_text=city.name).get_by_role("button").click()  # its counties
     county_row = public.locator("#public-progress tr.county", has_text=county.name).inner_text().split("\t")
     assert county_row[1:5] == ["1", "1", "1", "90"]
     assert "公示测试人" not in public.content() and person.mobile not in public.content()

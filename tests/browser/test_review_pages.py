@@ -54,7 +54,6 @@ def test_return_resubmit_reject_batch_approve_and_withdraw(new_page, live_server
     login(withdrawer, live_server, leaving.user.username, PASSWORD)
     withdrawer.goto(f"{live_server.url}/me/applications/")
     withdrawer.get_by_role("link", name=county.name).click()
-    withdrawer.once("dialog", lambda dialog: dialog.accept())
     withdrawer.get_by_role("button", name="撤回申请").click()
     withdrawer.wait_for_load_state("networkidle")
     assert withdrawer.locator(".msg-success").inner_text() == "申请已撤回。"

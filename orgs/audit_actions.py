@@ -1,0 +1,38 @@
+"""What each audit action is called on screen (下载会员证, never certificate.download).
+
+The audit trail lives in orgs, but most actions belong to the apps above it, so each app names its own actions
+from its AppConfig.ready(); orgs keeps only the vocabulary, never the apps' concepts.
+"""
+
+from collections.abc import Mapping
+
+from django.utils.translation import gettext_lazy as _
+
+_LABELS: dict[str, str] = {}
+
+ORG_ACTIONS = {
+    "admin_account.create": _("创建管理员账号"),
+    "admin_account.activate": _("启用管理员账号"),
+    "admin_account.deactivate": _("停用管理员账号"),
+    "staff_account.create": _("创建省科协工作人员账号"),
+    "target.set": _("修改年度目标"),
+    "target.seed": _("设置默认年度目标"),
+    "export.dashboard": _("导出发展进度"),
+    "officer_account.create": _("创建三员账号"),
+    "officer_role.grant": _("授予三员角色"),
+    "org.open": _("开放入会申请"),
+    "org.close": _("暂停接受入会申请"),
+}
+
+
+def audit_actions_name(labels: Mapping[str, str]) -> None:
+    _LABELS.update(labels)
+
+
+def audit_actions_named() -> dict[str, str]:
+    return dict(_LABELS)
+
+
+def audit_action_label(action: str) -> str:
+    # An action nobody named still reads as Chinese; tests/orgs/test_audit_actions.py keeps this from happening.
+    return str(_LABELS.get(action, _("其他操作")))

@@ -1,0 +1,30 @@
+"""Every message is Chinese, Django's own included, whatever language the browser asks for."""
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+
+def test_the_site_speaks_simplified_chinese_only():
+    assert settings.LANGUAGE_CODE == "zh-hans" and [code for code, _ in settings.LANGUAGES] == ["zh-hans"]
+    assert "django.middleware.locale.LocaleMiddleware" in settings.MIDDLEWARE
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("accept_language", ["en-US,en;q=0.9", "de-DE", ""])
+def test_djangos_own_validation_messages_are_chinese_for_an_english_browser(accept_language):
+    response = Client().post(
+        "/register/",
+        {"mobile": "13900139123", "password": "13900139123", "password_confirm": ""},
+        HTTP_ACCEPT_LANGUAGE=accept_language,
+    )
+    form = response.context["form"]
+    assert form.errors["password_confirm"] == ["这个字段是必填项。"]
+    assert response["Content-Language"] == "zh-hans"
+    response = Client().post(
+        "/register/",
+        {"mobile": "13900139123", "password": "13900139123", "password_confirm": "13900139123"},
+        HTTP_ACCEPT_LANGUAGE=accept_language,
+    )
+    messages = " ".join(response.context["form"].errors["password"])
+    assert "太相似" in messages and "只包含数字" in messages and "password" not in messages.lower()
