@@ -7,6 +7,7 @@ class OrgsConfig(AppConfig):
     verbose_name = _("组织")
 
     def ready(self) -> None:
+        from orgs import checks, tasks  # noqa: F401  (registers the system check and the task names)
         from orgs.audit_actions import ORG_ACTIONS, audit_actions_name
 
         audit_actions_name(ORG_ACTIONS)

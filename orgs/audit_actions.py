@@ -22,6 +22,9 @@ ORG_ACTIONS = {
     "officer_role.grant": _("授予三员角色"),
     "org.open": _("开放入会申请"),
     "org.close": _("暂停接受入会申请"),
+    "export.audit": _("导出审计记录"),
+    "audit.archive": _("归档过期审计记录"),
+    "audit.verify": _("校验审计记录"),
 }
 
 

@@ -7,7 +7,13 @@ def roles(request) -> dict:
     if user is None or not user.is_authenticated or not is_console_user(request):
         return {"is_console_user": False, "manages_orgs_below": False}
     if works_with_people(request):
-        return {"is_console_user": True, "works_with_people": True, "manages_orgs_below": manages_orgs_below(request)}
+        return {
+            "is_console_user": True,
+            "works_with_people": True,
+            "manages_orgs_below": manages_orgs_below(request),
+            # Administrators read their subtree's audit trail; provincial staff (a department) do not.
+            "manages_any": not user.department,
+        }
     # A 三员 officer: the roles held, by OfficerRole name (officer_roles.SECURITY etc. in templates).
     return {
         "is_console_user": True,

@@ -1,6 +1,11 @@
+import hashlib
+import json
+from datetime import UTC
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from mptt.models import MPTTModel, TreeForeignKey
@@ -116,15 +121,23 @@ class AuditEventQuerySet(models.QuerySet):
 
 
 class AuditEvent(models.Model):
-    """Append-only trail of every decision, recommendation, download, export and account change."""
+    """Append-only trail of every decision, recommendation, download, export and account change.
+
+    Tamper evidence: each row carries `hash` = SHA-256 of the previous row's hash and its own content, written
+    under one lock (orgs.services.audit.audit_record), so changing or removing a row breaks every later link.
+    """
 
     class Immutable(Exception):
         pass
 
+    # The chain's first link points at this (and so does the first row after an archive's last one: its hash).
+    GENESIS = "0" * 64
+
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.PROTECT, null=True, blank=True
     )
-    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    # Set before saving (not auto_now_add) so that the hash can cover it.
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
     action = models.CharField(_("操作"), max_length=64, db_index=True)
     object_type = models.CharField(_("对象类型"), max_length=64)
@@ -134,6 +147,8 @@ class AuditEvent(models.Model):
     )
     comment = models.TextField(_("说明"), blank=True)
     data = models.JSONField(_("附加数据"), default=dict, blank=True)
+    prev_hash = models.CharField(_("上一条校验值"), max_length=64, blank=True)
+    hash = models.CharField(_("校验值"), max_length=64, blank=True)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -159,6 +174,68 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):  # noqa: ANN002,ANN003
         raise AuditEvent.Immutable(_("审计记录只能追加，不能删除"))
+
+    def chain_hash(self, prev_hash: str) -> str:
+        return audit_chain_hash(prev_hash, self)
+
+
+def audit_chain_hash(prev_hash: str, event) -> str:
+    """SHA-256 of the previous hash and every field a reader relies on, in a form that survives the database
+    round trip (UTC time to the microsecond, JSON with sorted keys). Also used by the migration that chained the
+    rows written before the chain existed, so it takes any object with the fields."""
+    at = event.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    content = [prev_hash, at, event.actor_id, event.ip, event.action, event.object_type, event.object_id,
+               event.org_id, event.comment, event.data]
+    text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class AuditArchiveQuerySet(models.QuerySet):
+    def update(self, **kwargs):  # noqa: ANN003
+        raise AuditEvent.Immutable(_("审计归档记录不能修改"))
+
+    def delete(self):
+        raise AuditEvent.Immutable(_("审计归档记录不能删除"))
+
+
+class AuditArchive(models.Model):
+    """A run of the oldest audit rows, written to a compressed file before they were removed from the table.
+
+    The PostgreSQL trigger on orgs_auditevent lets a row be deleted only when it is past the retention floor and
+    an archive row naming it exists; `last_hash` anchors the chain of the rows that remain.
+    """
+
+    created_at = models.DateTimeField(_("归档时间"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    first_id = models.BigIntegerField(_("起始记录编号"))
+    last_id = models.BigIntegerField(_("截止记录编号"))
+    row_count = models.PositiveIntegerField(_("记录数"))
+    cutoff = models.DateTimeField(_("归档截止时间"), help_text=_("早于此时间的记录已归档"))
+    first_prev_hash = models.CharField(_("首条记录的上一条校验值"), max_length=64)
+    last_hash = models.CharField(_("末条记录校验值"), max_length=64)
+    file_name = models.CharField(_("归档文件"), max_length=200)
+    file_sha256 = models.CharField(_("归档文件 SHA-256"), max_length=64)
+
+    objects = AuditArchiveQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("审计归档")
+        verbose_name_plural = _("审计归档")
+        ordering = ["last_id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.first_id}–{self.last_id})"
+
+    def save(self, *args, **kwargs):  # noqa: ANN002,ANN003
+        if self.pk is not None:
+            raise AuditEvent.Immutable(_("审计归档记录不能修改"))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # noqa: ANN002,ANN003
+        raise AuditEvent.Immutable(_("审计归档记录不能删除"))
 
 
 # --- targets and progress ---------------------------------------------------------------------------------

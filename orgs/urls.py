@@ -1,7 +1,7 @@
 from django.urls import path
 
 from orgs import views
-from orgs.views import system
+from orgs.views import audit, system
 
 app_name = "orgs"
 
@@ -16,6 +16,9 @@ urlpatterns = [
     path("dashboard/export/", views.progress_dashboard_export, name="dashboard_export"),
     path("targets/", views.target_list, name="target_list"),
     path("targets/<int:org_id>/<int:year>/", views.target_edit, name="target_edit"),
+    path("audit/", audit.audit_list, name="audit_list"),
+    path("audit/export.<str:file_format>", audit.audit_export, name="audit_export"),
+    path("audit/verify/", audit.audit_verify, name="audit_verify"),
     path("system/orgs/", system.system_org_list, name="system_org_list"),
     path("system/orgs/<int:org_id>/accepting/<int:accepting>/", system.system_org_accepting, name="system_org_accepting"),
 ]

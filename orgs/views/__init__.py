@@ -33,6 +33,7 @@ User = get_user_model()
 
 # Where each 三员 officer lands after signing in.
 _OFFICER_HOME = {
+    OfficerRole.AUDIT.value: "orgs:audit_list",
     OfficerRole.SECURITY.value: "orgs:account_list",
     OfficerRole.SYSTEM.value: "orgs:system_org_list",
 }

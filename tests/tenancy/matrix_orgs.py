@@ -7,11 +7,21 @@ def _set_active(ctx):
     return reverse("orgs:account_set_active", args=[ctx["county_a_admin2"].pk, 0]), {}
 
 
+# The audit trail filtered to county A: its administrators above and the 审计管理员 over the city read it.
+AUDIT_READERS = frozenset({"admin_a", "city_admin", "province_admin", "audit_officer"})
+
+
+def _audit(url_name, *args):
+    return lambda ctx: (f"{reverse(url_name, args=args)}?org={ctx['county_a'].pk}", None)
+
+
 SCOPED = [
     Case("orgs:detail", lambda ctx: (reverse("orgs:detail", args=[ctx["county_a"].pk]), None), READERS),
     # Only administrators strictly above county A manage its accounts.
     # ... and the 安全管理员 over the city.
     Case("orgs:account_set_active", _set_active, frozenset({"city_admin", "province_admin", "security_officer"})),
+    Case("orgs:audit_list", _audit("orgs:audit_list"), AUDIT_READERS),
+    Case("orgs:audit_export", _audit("orgs:audit_export", "csv"), AUDIT_READERS),
     # The 系统管理员 over the city opens and closes county A to applications; nobody else may.
     Case(
         "orgs:system_org_accepting",
@@ -34,6 +44,7 @@ UNSCOPED = {
     "orgs:account_create": "form; the org choices are scoped and a tampered org is 404 (tests/orgs/test_views.py)",
     "orgs:staff_create": "province administrators only (tests/orgs/test_views.py)",
     "orgs:officer_create": "安全管理员 only; the org choices are the officer's subtree (tests/orgs/test_officers.py)",
+    "orgs:audit_verify": "审计管理员 only: verifies the whole chain, shows no row (tests/orgs/test_audit_console.py)",
     "orgs:system_org_list": "系统管理员 only; lists the officer's subtree (tests/orgs/test_officers.py)",
     "members:me": "own data",
 }

@@ -13,7 +13,7 @@ from tests.tenancy.base import OFFICERS
 OWN_PAGES = {
     "system_officer": {"orgs:system_org_list"},
     "security_officer": {"orgs:account_list", "orgs:account_create", "orgs:officer_create"},
-    "audit_officer": set(),
+    "audit_officer": {"orgs:audit_list", "orgs:audit_verify"},
 }
 
 
