@@ -7,7 +7,8 @@ from django.utils.translation import gettext as _
 from approvals.eligibility import all_met, criteria_as_json, eligibility_check
 from approvals.models import Application, Recommendation
 from kexie.errors import DomainError, OutOfScope
-from members.models import Membership, Person
+from members.models import Membership, Person, PersonAccess
+from members.services.access import person_access_record
 from members.services.memberships import membership_grant
 from members.services.notices import notice_create
 from members.services.people import profile_missing_fields
@@ -324,6 +325,10 @@ def award_evidence_open(*, actor, application: Application, award):
     if not award.evidence:
         raise DomainError(_("该奖项没有上传证明材料"))
     with transaction.atomic():
+        person_access_record(
+            viewer=actor, person_ids=[award.person_id], org=application.org, what=PersonAccess.What.EVIDENCE,
+            detail=award.name,
+        )
         audit_record(
             actor=actor,
             action="evidence.download",
@@ -340,6 +345,10 @@ def applications_export(*, actor, applications, scope_org: Org, filters: dict) -
 
     with transaction.atomic():
         content, count = applications_csv(applications)
+        person_access_record(
+            viewer=actor, person_ids=applications.values_list("person_id", flat=True), org=scope_org,
+            what=PersonAccess.What.EXPORT, detail=_("审核队列"),
+        )
         audit_record(
             actor=actor,
             action="export.queue",

@@ -7,6 +7,7 @@ AUDIT_ACTIONS = {
     "user.delete": _("注销账号"),
     "person.create": _("填写个人资料"),
     "person.update": _("修改个人资料"),
+    "person.id_number_refused": _("拒绝使用他人身份证号码"),
     "person.export": _("下载本人数据"),
     "consent.give": _("同意个人信息授权"),
     "consent.withdraw": _("撤回个人信息授权"),

@@ -173,3 +173,22 @@ def account_ids_with_officer_roles(org_ids: QuerySet) -> QuerySet:
     return OrgUserObjectPermission.objects.filter(
         content_object_id__in=org_ids, permission__codename__in=OfficerRole.values
     ).values("user_id")
+
+
+def grant_codenames(user) -> set[str]:
+    """Every permission an active user holds on any org, directly or through a group, in one query: the menu and
+    the idle timeout ask on every request whether the user administers, reads or holds a 三员 role."""
+    from orgs.models import OrgGroupObjectPermission, OrgUserObjectPermission
+
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    wanted = {"permission__content_type__app_label": "orgs"}
+    return set(
+        OrgUserObjectPermission.objects.filter(user=user, **wanted)
+        .values_list("permission__codename", flat=True)
+        .union(
+            OrgGroupObjectPermission.objects.filter(group__user=user, **wanted).values_list(
+                "permission__codename", flat=True
+            )
+        )
+    )

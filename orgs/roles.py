@@ -1,27 +1,31 @@
 from orgs import permissions
-from orgs.selectors.accounts import is_administrator
 from orgs.selectors.scope import orgs_below_managed
 
 
-def officer_roles(request) -> set[str]:
-    """The 三员 roles of the signed-in user (orgs.models.OfficerRole values); cached for the request."""
-    cached = getattr(request, "_kexie_officer_roles", None)
+def _grants(request) -> set[str]:
+    """The codenames the signed-in user holds on any org; one query, cached for the request."""
+    cached = getattr(request, "_kexie_grants", None)
     if cached is None:
-        cached = permissions.officer_roles_held(request.user)
-        request._kexie_officer_roles = cached
+        cached = permissions.grant_codenames(request.user)
+        request._kexie_grants = cached
     return cached
+
+
+def officer_roles(request) -> set[str]:
+    """The 三员 roles of the signed-in user (orgs.models.OfficerRole values)."""
+    from orgs.models import OfficerRole
+
+    return _grants(request) & set(OfficerRole.values)
 
 
 def works_with_people(request) -> bool:
-    """Administrators, provincial staff and superusers: the console pages about people; cached for the request.
+    """Administrators, provincial staff and superusers: the console pages about people.
 
     The 三员 officers are console users too, but never reach these pages."""
-    cached = getattr(request, "_kexie_works_with_people", None)
-    if cached is None:
-        user = request.user
-        cached = user.is_authenticated and (user.is_superuser or bool(user.department) or is_administrator(user))
-        request._kexie_works_with_people = cached
-    return cached
+    user = request.user
+    return user.is_authenticated and (
+        user.is_superuser or bool(user.department) or permissions.ADMINISTER.split(".")[1] in _grants(request)
+    )
 
 
 def is_console_user(request) -> bool:

@@ -33,7 +33,8 @@ from kexie.errors import DomainError, OutOfScope
 from kexie.site import site_url
 from members.crypto import decrypt_id_number, encrypt_id_number, id_number_blind_index
 from members.exports import census_errors_file
-from members.models import CensusImport, CensusRow, Membership, Person
+from members.models import CensusImport, CensusRow, Membership, Person, PersonAccess
+from members.services.access import person_access_record
 from members.services.memberships import LIVE_STATUSES, fellow_cap
 from members.services.numbers import member_numbers_reserve
 from kexie.validators import (
@@ -712,5 +713,10 @@ def census_claim(
 def census_errors_export(*, actor, census, error_rows, fmt: str = "xlsx") -> bytes:
     with transaction.atomic():
         content = census_errors_file(error_rows, fmt=fmt)
+        person_access_record(
+            viewer=actor,
+            person_ids=error_rows.filter(membership__isnull=False).values_list("membership__person_id", flat=True),
+            org=census.org, what=PersonAccess.What.EXPORT, detail=_("普查错误报告"),
+        )
         audit_record(actor=actor, action="export.census_errors", obj=census, org=census.org, data={"format": fmt})
     return content

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kexie.errors import DomainError, OutOfScope
 from kexie.excel import csv_attachment, xlsx_response
 from members.forms.census import CensusUploadForm, ClaimForm
-from members.models import CensusImport
+from members.models import CensusImport, Membership, PersonAccess
 from members.selectors.census import (
     census_campaign_progress,
     census_error_rows,
@@ -23,6 +23,7 @@ from members.selectors.census import (
     census_visible_or_404,
 )
 from members.services import census as census_services
+from members.services.access import person_access_record
 from orgs.decorators import console_required
 from orgs.selectors.scope import can_manage_org, org_managed_or_404, org_visible_or_404
 
@@ -70,6 +71,14 @@ def census_detail(request, census_id: int):
     if show == "errors":
         rows = census_error_rows(census)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Rows already imported are people with a profile: seeing them on this page is an access to their data.
+    person_access_record(
+        viewer=request.user,
+        person_ids=Membership.objects.filter(pk__in=[r.membership_id for r in page if r.membership_id]).values_list(
+            "person_id", flat=True
+        ),
+        org=census.org, what=PersonAccess.What.CENSUS, detail=_("普查名单第 %(n)s 页") % {"n": page.number},
+    )
     context = {
         "census": census,
         "org": census.org,

@@ -51,7 +51,8 @@ def audit_record(
     data: dict | None = None,
 ) -> AuditEvent:
     """Append an audit row in the caller's transaction; the IP comes from the current request, if any."""
-    with transaction.atomic():
+    # No savepoint: a failed audit row must fail the caller's whole write anyway.
+    with transaction.atomic(savepoint=False):
         audit_chain_lock()
         event = AuditEvent(
             actor=actor if (actor is not None and actor.is_authenticated) else None,
