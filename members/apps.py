@@ -8,6 +8,8 @@ AUDIT_ACTIONS = {
     "person.create": _("填写个人资料"),
     "person.update": _("修改个人资料"),
     "person.id_number_refused": _("拒绝使用他人身份证号码"),
+    "person.deidentify": _("注销账号资料去标识化"),
+    "award.evidence_purge": _("删除过期证明材料"),
     "person.export": _("下载本人数据"),
     "consent.give": _("同意个人信息授权"),
     "consent.withdraw": _("撤回个人信息授权"),

@@ -81,6 +81,12 @@ class Person(models.Model):
         blank=True,
         help_text=_("本人注销账号后，为已作出决定的会员资格保留的资料只作存档，不再用于其他处理"),
     )
+    deidentified_at = models.DateTimeField(
+        _("去标识化时间"),
+        null=True,
+        blank=True,
+        help_text=_("注销账号超过保存期限后，只保留会员资格所需的脱敏姓名，其余个人信息已删除"),
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 

@@ -238,6 +238,9 @@ CELERY_BEAT_SCHEDULE = {
     # Census jobs: re-send validations and commits whose message or worker was lost; delete old uploads.
     "census-jobs-resend": {"task": "members.tasks.census_jobs_resend", "schedule": 60.0},
     "census-uploads-purge": {"task": "members.tasks.census_uploads_purge", "schedule": crontab(hour=3, minute=10)},
+    # Retention of personal data: de-identify deleted accounts, remove evidence of ended applications.
+    "persons-deidentify": {"task": "members.tasks.persons_deidentify_due", "schedule": crontab(hour=3, minute=30)},
+    "evidence-purge": {"task": "approvals.tasks.evidence_purge_due", "schedule": crontab(hour=3, minute=50)},
     # The audit trail: rows past AUDIT_RETENTION_DAYS go to a compressed archive once a month.
     "audit-archive": {"task": "orgs.tasks.audit_archive", "schedule": crontab(day_of_month=1, hour=4, minute=0)},
 }
@@ -260,6 +263,13 @@ CENSUS_UPLOAD_RETENTION_DAYS = env.int("CENSUS_UPLOAD_RETENTION_DAYS", default=7
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=180)
 # Where the archive files go: keep it on storage that is backed up and not writable by the web process alone.
 AUDIT_ARCHIVE_DIR = env("AUDIT_ARCHIVE_DIR", default=str(BASE_DIR / "var" / "audit-archive"))
+
+# A deleted account's profile kept for its memberships (Person.restricted_at) is de-identified this long after the
+# deletion: only the masked name stays on the membership records (PIPL: keep no longer than needed).
+PERSON_RETENTION_DAYS = env.int("PERSON_RETENTION_DAYS", default=365)
+# Evidence files of people whose applications all ended withdrawn or rejected are removed this long after the
+# last of those ended (time to resubmit or contest the decision).
+EVIDENCE_RETENTION_DAYS = env.int("EVIDENCE_RETENTION_DAYS", default=180)
 
 # --- Email ----------------------------------------------------------------------------------------------
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
