@@ -32,6 +32,7 @@ class QueueFilterForm(_ScopedFilterForm):
     date_from = forms.DateField(label=_("提交日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     eligible = forms.ChoiceField(label=_("会员条件"), choices=ELIGIBLE_CHOICES, required=False)
+    overdue = forms.BooleanField(label=_("仅看超期"), required=False)
 
     def clean(self):
         data = super().clean()
@@ -50,6 +51,7 @@ class QueueFilterForm(_ScopedFilterForm):
             "submitted_to": data.get("date_to"),
             "eligible": {"yes": True, "no": False}.get(data.get("eligible") or ""),
             "search": data.get("q") or "",
+            "overdue": bool(data.get("overdue")),
         }
 
 

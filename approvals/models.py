@@ -59,6 +59,13 @@ class Application(models.Model):
     )
     decision_comment = models.TextField(_("审核意见"), blank=True)
     override_reason = models.TextField(_("不符合条件仍批准的理由"), blank=True)
+    # The handling clock (办理时限): it starts at the first submission, stops while the application is returned
+    # to the applicant, and due_on is the working day by which the organisation should decide.
+    clock_started_at = models.DateTimeField(_("开始计时"), null=True, blank=True)
+    handling_days = models.PositiveSmallIntegerField(_("办理时限（工作日）"), null=True, blank=True)
+    paused_workdays = models.PositiveSmallIntegerField(_("退回修改暂停的工作日"), default=0)
+    returned_at = models.DateTimeField(_("退回时间"), null=True, blank=True)
+    due_on = models.DateField(_("预计办结日期"), null=True, blank=True)
     recommendation = models.OneToOneField(
         "approvals.Recommendation",
         verbose_name=_("推荐"),
@@ -87,6 +94,7 @@ class Application(models.Model):
             # The queue over every status reads each org's newest rows straight from this index.
             models.Index(fields=["org", "submitted_at"], name="application_org_newest_idx"),
             models.Index(fields=["org", "decided_at"], name="application_decided_idx"),
+            models.Index(fields=["status", "due_on"], name="application_due_idx"),
         ]
 
     def __str__(self) -> str:
@@ -98,6 +106,33 @@ class Application(models.Model):
 
     def can_become(self, status: str) -> bool:
         return status in self.TRANSITIONS[self.status]
+
+    def is_overdue_on(self, day) -> bool:
+        """Waiting for the organisation past its due date; a returned application's clock is stopped."""
+        return self.status == self.Status.SUBMITTED and self.due_on is not None and day > self.due_on
+
+
+class DeadlineNotice(models.Model):
+    """One deadline reminder sent for an application; the unique row is what makes a re-run send nothing."""
+
+    class Kind(models.TextChoices):
+        TWO_THIRDS = "two_thirds", _("已用去三分之二办理时限")
+        OVERDUE = "overdue", _("已超过办理时限")
+        ESCALATED = "escalated", _("超期已报上级组织")
+
+    application = models.ForeignKey(
+        Application, verbose_name=_("申请"), on_delete=models.CASCADE, related_name="deadline_notices"
+    )
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    sent_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("办理时限提醒")
+        verbose_name_plural = _("办理时限提醒")
+        constraints = [models.UniqueConstraint(fields=["application", "kind"], name="one_deadline_notice_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.kind}"
 
 
 class Recommendation(models.Model):

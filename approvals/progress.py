@@ -23,18 +23,17 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
-from django.core.cache import cache
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models import Case, Count, IntegerField, Q, When
 from django.db.models.functions import ExtractMonth
 from django.utils import timezone
 
 from approvals.models import Application, Recommendation
+from kexie.locks import advisory_lock
 from members.models import Membership, UnitMember
 from orgs.figures import Tally, completion, year_bounds
 from orgs.models import Org, ProgressDirtyMark, ProgressSnapshot, Target
@@ -108,7 +107,7 @@ def _recommendations(year: int, org_ids: set[int] | None) -> Iterable[Row]:
 
 
 def _memberships(year: int, org_ids: set[int] | None) -> Iterable[Row]:
-    live = [Membership.Status.ACTIVE, Membership.Status.PENDING_REREGISTRATION]
+    live = [Membership.Status.ACTIVE, Membership.Status.PENDING_REREGISTRATION, Membership.Status.PENDING_RENEWAL]
     start, end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
     rows = (
         Membership.objects.filter(_org_filter("org_id", org_ids), Q(joined_on__lt=end))
@@ -213,27 +212,8 @@ def progress_lock() -> Iterator[bool]:
         _lock_state.held = False
 
 
-@contextmanager
-def _progress_lock_acquire() -> Iterator[bool]:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [PROGRESS_LOCK_KEY])
-            acquired = cursor.fetchone()[0]
-        try:
-            yield acquired
-        finally:
-            if acquired:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s)", [PROGRESS_LOCK_KEY])
-        return
-    # SQLite (development): a cache entry, expiring in case the holder dies.
-    token = uuid.uuid4().hex
-    acquired = cache.add(PROGRESS_LOCK_CACHE_KEY, token, timeout=3600)
-    try:
-        yield acquired
-    finally:
-        if acquired and cache.get(PROGRESS_LOCK_CACHE_KEY) == token:
-            cache.delete(PROGRESS_LOCK_CACHE_KEY)
+def _progress_lock_acquire():
+    return advisory_lock(key=PROGRESS_LOCK_KEY, cache_key=PROGRESS_LOCK_CACHE_KEY)
 
 
 def _org_index() -> dict[int, Org]:

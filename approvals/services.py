@@ -4,12 +4,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from approvals.deadlines import CLOCK_FIELDS, clock_pause, clock_resume, clock_start
 from approvals.eligibility import all_met, criteria_as_json, eligibility_check
 from approvals.models import Application, Recommendation
 from kexie.errors import DomainError, OutOfScope
 from members.models import Membership, Person, PersonAccess
 from members.services.access import person_access_record
-from members.services.memberships import membership_grant
+from members.services.memberships import LIVE_STATUSES, membership_grant
 from members.services.notices import notice_create
 from members.services.people import profile_missing_fields
 from orgs.models import Org
@@ -20,6 +21,8 @@ from orgs.services.audit import audit_record
 class TransitionError(DomainError):
     """An application was asked to move to a state its current state does not allow."""
     default_message = _("该申请已被处理，当前状态不允许此操作")
+    code = "invalid_transition"
+    http_status = 409
 
 
 def _transition(application: Application, target: str) -> None:
@@ -70,7 +73,7 @@ def application_submit(*, person: Person, org: Org, explanation: str = "", decla
     if not org.is_active:
         raise DomainError(_("“%(org)s”暂不接受入会申请") % {"org": org.name})
     with transaction.atomic():
-        if Membership.objects.filter(person=person, org=org, status__in=["active", "pending_rereg"]).exists():
+        if Membership.objects.filter(person=person, org=org, status__in=LIVE_STATUSES).exists():
             raise DomainError(_("您已是“%(org)s”的会员，无需重复申请") % {"org": org.name})
         now = timezone.now()
         application = Application(
@@ -81,6 +84,7 @@ def application_submit(*, person: Person, org: Org, explanation: str = "", decla
             submitted_at=now,
             status=Application.Status.SUBMITTED,
         )
+        clock_start(application, now=now)
         _eligibility_snapshot(application)
         try:
             # No savepoint: the error leaves the whole transaction, which rolls back as a unit.
@@ -110,8 +114,11 @@ def application_resubmit(*, application: Application, person: Person, explanatio
         if explanation is not None:
             application.explanation = explanation.strip()
         application.submitted_at = timezone.now()
+        clock_resume(application, now=application.submitted_at)
         _eligibility_snapshot(application)
-        application.save(update_fields=["status", "explanation", "submitted_at", "eligibility", "meets_criteria", "updated_at"])
+        application.save(
+            update_fields=["status", "explanation", "submitted_at", "eligibility", "meets_criteria", "updated_at", *CLOCK_FIELDS]
+        )
         audit_record(actor=person.user, action="application.resubmit", obj=application, org=application.org)
         notice_create(
             user=person.user,
@@ -187,8 +194,13 @@ def _decide_with_comment(*, application, reviewer, status: str, comment: str, ac
         _transition(application, status)
         application.decided_by = reviewer
         application.decision_comment = comment.strip()
-        application.decided_at = timezone.now() if status == Application.Status.REJECTED else None
-        application.save(update_fields=["status", "decided_at", "decided_by", "decision_comment", "updated_at"])
+        now = timezone.now()
+        application.decided_at = now if status == Application.Status.REJECTED else None
+        update_fields = ["status", "decided_at", "decided_by", "decision_comment", "updated_at"]
+        if status == Application.Status.RETURNED:
+            clock_pause(application, now=now)
+            update_fields.append("returned_at")
+        application.save(update_fields=update_fields)
         audit_record(actor=reviewer, action=action, obj=application, org=application.org, comment=comment.strip())
         notice_create(
             user=application.person.user,
@@ -270,7 +282,7 @@ def recommendation_create(
         if to_org is None:
             raise DomainError(_("本组织没有上级组织，无法推荐"))
         to_org = Org.objects.select_for_update().get(pk=to_org.pk)
-        if Membership.objects.filter(person=person, org=to_org, status__in=["active", "pending_rereg"]).exists():
+        if Membership.objects.filter(person=person, org=to_org, status__in=LIVE_STATUSES).exists():
             raise DomainError(_("该人员已是“%(org)s”的会员") % {"org": to_org.name})
         recommendation = Recommendation.objects.create(
             person=person,
@@ -291,6 +303,7 @@ def recommendation_create(
             submitted_at=now,
             status=Application.Status.SUBMITTED,
         )
+        clock_start(application, now=now)
         _eligibility_snapshot(application)
         try:
             with transaction.atomic():

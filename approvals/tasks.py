@@ -3,7 +3,7 @@ approvals.progress."""
 
 from celery import shared_task
 
-from approvals import progress, retention
+from approvals import deadlines, progress, retention
 
 
 @shared_task(name="approvals.tasks.progress_recompute_dirty")
@@ -23,3 +23,9 @@ def progress_recompute_all(year: int | None = None) -> bool:
 def evidence_purge_due() -> int:
     """Nightly: remove evidence files of people whose applications all ended long enough ago."""
     return retention.evidence_purge_due()
+
+
+@shared_task(name="approvals.tasks.deadlines_remind")
+def deadlines_remind() -> int | None:
+    """Periodic: reminders at two thirds of the handling time limit, when overdue, and escalation upward."""
+    return deadlines.deadlines_remind()

@@ -213,21 +213,33 @@ def _pg_text(value) -> str:
     """One value in PostgreSQL COPY text format."""
     fmt = _PG_TEXT.get(type(value))
     if fmt is None:  # str subclasses such as TextChoices members
-        fmt = _PG_TEXT[str] if isinstance(value, str) else _PG_TEXT[type(value)]
+        fmt = _PG_TEXT[str] if isinstance(value, str) else _PG_TEXT.get(type(value), lambda v: _pg_escape(str(v)))
     return fmt(value)
 
 
-def _check_columns(model) -> None:
-    # A new model field without a default would make COPY fail late; fail here with the reason instead.
-    expected = {f.attname for f in model._meta.concrete_fields}
-    if set(COLUMNS[model]) != expected:
-        raise RuntimeError(f"{model.__name__} columns changed: {sorted(expected ^ set(COLUMNS[model]))}")
+def _defaulted_columns(model) -> tuple[list[str], tuple]:
+    """The columns the generator does not write and the value each gets: the field's default, else NULL.
+
+    A new field without either would make COPY fail late; fail here with the reason instead.
+    """
+    names, values = [], []
+    for f in model._meta.concrete_fields:
+        if f.attname in COLUMNS[model]:
+            continue
+        if not (f.has_default() or f.null):
+            raise RuntimeError(f"{model.__name__}.{f.attname} needs a value: add it to bench/loadgen.py COLUMNS")
+        names.append(f.attname)
+        values.append(f.get_default() if f.has_default() else None)
+    return names, tuple(values)
 
 
 def rows_write(model, rows: list[tuple]) -> int:
-    """Insert rows (tuples in COLUMNS[model] order, ids included) with COPY or bulk_create."""
-    _check_columns(model)
-    columns = COLUMNS[model]
+    """Insert rows (tuples in COLUMNS[model] order, ids included) with COPY or bulk_create; columns the
+    generator does not know take their default."""
+    extra_columns, extra_values = _defaulted_columns(model)
+    columns = COLUMNS[model] + extra_columns
+    if extra_columns:
+        rows = [row + extra_values for row in rows]
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(model._meta.db_table)
         sql = f"COPY {table} ({', '.join(connection.ops.quote_name(c) for c in columns)}) FROM STDIN"

@@ -1,5 +1,5 @@
 from kexie.client_address import client_address, peer_is_trusted_proxy
-from kexie.request_context import reset_client_ip, set_client_ip
+from kexie.request_context import reset_client_ip, reset_credential, set_client_ip, set_credential
 
 
 class ProxyHeadersMiddleware:
@@ -27,7 +27,10 @@ class AuditContextMiddleware:
 
     def __call__(self, request):
         token = set_client_ip(client_address(request))
+        # API authentication sets the credential later in the request; resetting here undoes that too.
+        credential = set_credential(None)
         try:
             return self.get_response(request)
         finally:
+            reset_credential(credential)
             reset_client_ip(token)

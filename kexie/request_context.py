@@ -3,6 +3,8 @@
 from contextvars import ContextVar
 
 _client_ip: ContextVar[str | None] = ContextVar("client_ip", default=None)
+# The credential of an API request other than the account's own sign-in ("service_token:<id>"), for audit rows.
+_credential: ContextVar[str | None] = ContextVar("credential", default=None)
 
 
 def set_client_ip(ip: str | None):
@@ -15,3 +17,15 @@ def reset_client_ip(token) -> None:
 
 def current_client_ip() -> str | None:
     return _client_ip.get()
+
+
+def set_credential(label: str | None):
+    return _credential.set(label)
+
+
+def reset_credential(token) -> None:
+    _credential.reset(token)
+
+
+def current_credential() -> str | None:
+    return _credential.get()

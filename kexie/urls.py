@@ -28,5 +28,10 @@ urlpatterns = [
     path("", include("members.urls")),
     path("", include("approvals.urls_applicant")),
     path("", include("members.urls_certificates")),
+    path("api/v1/", include("kexie.api.urls")),
+    path("api/v1/", include("orgs.api.urls")),
+    path("api/v1/", include("members.api.urls")),
+    path("api/v1/", include("members.api.urls_console")),
+    path("api/v1/", include("approvals.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -41,6 +41,15 @@ def verify_url(membership: Membership, *, site: str) -> str:
     return site.rstrip("/") + reverse("certificates:verify", args=[verify_token(membership)])
 
 
+def membership_state(membership: Membership) -> tuple[bool, str]:
+    """The live state printed on the certificate and shown on the verification page: 有效 with the year it
+    is valid through, or 待续期 / 已失效 / 已退会 / 已转出 / 待重新登记."""
+    if membership.status == Membership.Status.ACTIVE:
+        through = membership.valid_through or membership.joined_on.year
+        return True, _("有效（有效期至 %(year)s 年底）") % {"year": through}
+    return False, str(membership.get_status_display())
+
+
 def mask_name(name: str) -> str:
     """张三丰 → 张*丰, 王五 → 王*, 欧阳娜娜 → 欧**娜: enough to confirm, not enough to identify."""
     name = (name or "").strip()
@@ -51,12 +60,21 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
-def _register_font() -> None:
+def register_cjk_font() -> None:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 
     if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+
+
+def draw_label_rows(pdf, rows: list[tuple[str, str]], *, y: float, value_x: float, step: float) -> float:
+    """Draw "label：value" lines downwards from y (the layout of certificates and receipts); the next free y."""
+    for label, value in rows:
+        _draw(pdf, 60, y, f"{label}：", 12)
+        _draw(pdf, value_x, y, value, 13)
+        y -= step
+    return y
 
 
 def qr_drawing(url: str, size: float):
@@ -106,13 +124,14 @@ def _chinese_date(day: date) -> str:
 
 def certificate_pdf(membership: Membership, *, site: str, issued_on: date | None = None) -> bytes:
     """Render the certificate; callers go through members.services.certificates so every download is audited.
-    `site` is the public base address (kexie.site.site_url); `issued_on` defaults to today."""
+    `site` is the public base address (kexie.site.site_url); `issued_on` defaults to the membership's
+    certificate issue date."""
     from reportlab.graphics import renderPDF
     from reportlab.lib.colors import HexColor
     from reportlab.lib.pagesizes import A5, landscape
     from reportlab.pdfgen import canvas
 
-    _register_font()
+    register_cjk_font()
     width, height = landscape(A5)
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=(width, height), pageCompression=1)
@@ -138,13 +157,10 @@ def certificate_pdf(membership: Membership, *, site: str, issued_on: date | None
         (_("所属组织"), membership.org.name),
         (_("会员级别"), f"{level}{_('个人会员')}（{membership.get_grade_display()}）"),
         (_("入会日期"), _chinese_date(membership.joined_on)),
-        (_("发证日期"), _chinese_date(issued_on or timezone.localdate())),
+        (_("会籍状态"), membership_state(membership)[1]),
+        (_("发证日期"), _chinese_date(issued_on or membership.certificate_issued_on or membership.joined_on)),
     ]
-    y = height - 142
-    for label, value in rows:
-        _draw(pdf, 60, y, f"{label}：", 13)
-        _draw(pdf, 140, y, value, 14)
-        y -= 27
+    draw_label_rows(pdf, rows, y=height - 140, value_x=140, step=24)
 
     url = verify_url(membership, site=site)
     qr_size = 110

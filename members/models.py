@@ -198,6 +198,8 @@ class Membership(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", _("有效")
         PENDING_REREGISTRATION = "pending_rereg", _("待重新登记")
+        # Not renewed for the current year after the renewal window and its grace period (会籍年度).
+        PENDING_RENEWAL = "pending_renewal", _("待续期")
         LAPSED = "lapsed", _("已失效")
         WITHDRAWN = "withdrawn", _("已退会")
         TRANSFERRED = "transferred", _("已转出")
@@ -222,6 +224,10 @@ class Membership(models.Model):
     category = models.CharField(_("会员类别"), max_length=16, choices=Category.choices, default=Category.REGULAR)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
     joined_on = models.DateField(_("入会日期"))
+    # The last calendar year the membership is renewed for (会籍年度): the joining year, then each renewal.
+    valid_through = models.PositiveSmallIntegerField(_("有效期至（年度）"), null=True, blank=True)
+    # Reissued (same number, new date) whenever the grade or the organisation printed on it changes.
+    certificate_issued_on = models.DateField(_("会员证签发日期"), null=True, blank=True)
     unit = models.ForeignKey(
         "members.UnitMember",
         verbose_name=_("所在团体会员单位"),
@@ -249,7 +255,7 @@ class Membership(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["person", "org"],
-                condition=Q(status__in=["active", "pending_rereg"]),
+                condition=Q(status__in=["active", "pending_rereg", "pending_renewal"]),
                 name="one_live_membership_per_person_org",
             )
         ]
@@ -483,3 +489,194 @@ class CensusRow(models.Model):
     @property
     def is_valid(self) -> bool:
         return not self.errors
+
+
+# --- Dues: the member's own payment report, the administrator's confirmation, the electronic receipt --------
+
+
+def payment_proof_path(instance: "DuesPayment", filename: str) -> str:
+    # Random names, as for award evidence: the original filename may carry personal data.
+    import uuid
+    from pathlib import Path
+
+    return f"payment-proofs/{instance.membership_id}/{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
+
+
+class DuesPayment(models.Model):
+    """A member's payment of one year's fee as they report it, until the organisation confirms or rejects it.
+
+    Confirmation records the FeePayment (what the collection rate counts) and issues the FeeReceipt.
+    """
+
+    class Method(models.TextChoices):
+        BANK_TRANSFER = "bank_transfer", _("银行转账")
+        ON_SITE = "on_site", _("现场缴纳")
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("待确认")
+        CONFIRMED = "confirmed", _("已确认")
+        REJECTED = "rejected", _("未通过")
+
+    membership = models.ForeignKey(
+        Membership, verbose_name=_("会员"), on_delete=models.PROTECT, related_name="dues_payments"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    method = models.CharField(_("缴费方式"), max_length=16, choices=Method.choices)
+    amount = models.DecimalField(_("金额（元）"), max_digits=8, decimal_places=2)
+    proof = models.FileField(_("转账凭证"), upload_to=payment_proof_path, blank=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)
+    reject_reason = models.TextField(_("未通过原因"), blank=True)
+    submitted_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("处理人"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    fee_payment = models.OneToOneField(
+        FeePayment, verbose_name=_("会费缴纳记录"), on_delete=models.PROTECT, null=True, blank=True, related_name="dues"
+    )
+
+    class Meta:
+        verbose_name = _("会费缴纳申报")
+        verbose_name_plural = _("会费缴纳申报")
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["membership", "year"],
+                condition=Q(status__in=["submitted", "confirmed"]),
+                name="one_live_dues_payment_per_membership_year",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="dues_payment_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["status", "submitted_at"], name="dues_payment_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id}/{self.year}: {self.status}"
+
+
+class FeeReceiptCounter(models.Model):
+    """Last receipt serial per org and year; locked like the member number counter so serials are gapless."""
+
+    org = models.ForeignKey("orgs.Org", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("收据编号计数器")
+        verbose_name_plural = _("收据编号计数器")
+        constraints = [models.UniqueConstraint(fields=["org", "year"], name="one_receipt_counter_per_org_year")]
+
+    def __str__(self) -> str:
+        return f"{self.org_id}/{self.year}: {self.last_value}"
+
+
+class FeeReceipt(models.Model):
+    """电子收据 of a confirmed payment: number unique per organisation and year, gapless, never reused."""
+
+    payment = models.OneToOneField(
+        DuesPayment, verbose_name=_("会费缴纳"), on_delete=models.PROTECT, related_name="receipt"
+    )
+    org = models.ForeignKey("orgs.Org", verbose_name=_("收款组织"), on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    serial = models.PositiveIntegerField(_("序号"))
+    number = models.CharField(_("收据编号"), max_length=32, unique=True)
+    amount = models.DecimalField(_("金额（元）"), max_digits=8, decimal_places=2)
+    issued_at = models.DateTimeField(_("开具时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("电子收据")
+        verbose_name_plural = _("电子收据")
+        constraints = [models.UniqueConstraint(fields=["org", "year", "serial"], name="one_receipt_per_org_year_serial")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+# --- The membership year: renewal windows, renewals and their reminders -------------------------------------
+
+
+class RenewalWindow(models.Model):
+    """An organisation's renewal window (年度注册期) for year Y: from opens (month, day) of Y-1 to closes
+    (month, day) of Y; organisations without one use KEXIE_RENEWAL_WINDOW (1 Nov – 31 Mar)."""
+
+    org = models.OneToOneField("orgs.Org", verbose_name=_("组织"), on_delete=models.CASCADE, related_name="renewal_window")
+    opens_month = models.PositiveSmallIntegerField(_("开始月份"))
+    opens_day = models.PositiveSmallIntegerField(_("开始日"))
+    closes_month = models.PositiveSmallIntegerField(_("截止月份"))
+    closes_day = models.PositiveSmallIntegerField(_("截止日"))
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("年度注册期")
+        verbose_name_plural = _("年度注册期")
+
+    def __str__(self) -> str:
+        return f"{self.org_id}: {self.opens_month}-{self.opens_day} … {self.closes_month}-{self.closes_day}"
+
+
+class Renewal(models.Model):
+    """A member's renewal for one year (年度注册): profile confirmed, complete once the year's fee is settled."""
+
+    membership = models.ForeignKey(Membership, verbose_name=_("会员"), on_delete=models.CASCADE, related_name="renewals")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    confirmed_at = models.DateTimeField(_("确认资料时间"))
+    completed_at = models.DateTimeField(_("注册完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("年度注册")
+        verbose_name_plural = _("年度注册")
+        constraints = [models.UniqueConstraint(fields=["membership", "year"], name="one_renewal_per_membership_year")]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id}/{self.year}"
+
+
+class RenewalNotice(models.Model):
+    """One membership-year reminder or state change sent; the unique row keeps a re-run from repeating it."""
+
+    class Kind(models.TextChoices):
+        CLOSING = "closing", _("年度注册即将截止")
+        CLOSED = "closed", _("年度注册已截止")
+        PENDING = "pending", _("转为待续期")
+        LAPSED = "lapsed", _("会籍失效")
+
+    membership = models.ForeignKey(Membership, verbose_name=_("会员"), on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    sent_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("会籍年度提醒")
+        verbose_name_plural = _("会籍年度提醒")
+        constraints = [
+            models.UniqueConstraint(fields=["membership", "year", "kind"], name="one_renewal_notice_per_kind_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id}/{self.year}: {self.kind}"
+
+
+class ApiSession(models.Model):
+    """One sign-in of the mini-program: a short-lived access token and a longer refresh token, both stored
+    as SHA-256 digests only. Refreshing replaces both; revoking ends the sign-in."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="api_sessions"
+    )
+    access_hash = models.CharField(_("访问令牌摘要"), max_length=64, unique=True)
+    access_expires_at = models.DateTimeField(_("访问令牌到期时间"))
+    refresh_hash = models.CharField(_("刷新令牌摘要"), max_length=64, unique=True)
+    refresh_expires_at = models.DateTimeField(_("刷新令牌到期时间"))
+    created_at = models.DateTimeField(_("登录时间"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("退出时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("移动端登录")
+        verbose_name_plural = _("移动端登录")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def rate_key(self) -> str:
+        return f"bearer:{self.pk}"

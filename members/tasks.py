@@ -4,7 +4,7 @@ names (kexie.celery.task_send); members.apps imports this module so the names ar
 from celery import shared_task
 
 from members.models import Notice
-from members.services import census, notices, retention
+from members.services import census, notices, renewals, retention
 
 
 @shared_task(
@@ -46,6 +46,12 @@ def census_commit(census_id: int) -> int:
 )
 def census_invitations_email(census_id: int) -> int:
     return census.census_invitations_email(census_id=census_id)
+
+
+@shared_task(name="members.tasks.membership_year_sweep")
+def membership_year_sweep() -> dict | None:
+    """Nightly: renewal reminders, 待续期 after the grace period, lapse after N years without renewal."""
+    return renewals.membership_year_sweep()
 
 
 @shared_task(name="members.tasks.census_jobs_resend")

@@ -23,6 +23,10 @@ urlpatterns = [
     path("me/notices/", notices.notice_list, name="notice_list"),
     path("me/notices/read/", notices.notice_read, name="notice_read"),
     path("me/fees/", fees.me_fees, name="me_fees"),
+    path("me/fees/<int:membership_id>/<int:year>/pay/", fees.me_fee_pay, name="me_fee_pay"),
+    path("me/receipts/<int:receipt_id>.pdf", fees.me_receipt, name="me_receipt"),
+    path("me/renewal/", fees.me_renewal, name="me_renewal"),
+    path("me/renewal/<int:membership_id>/", fees.me_renewal_confirm, name="me_renewal_confirm"),
     # The re-registration page reached from a census invitation (no login).
     path("rereg/<str:token>/", census.claim, name="claim"),
 ]

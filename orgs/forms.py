@@ -127,3 +127,10 @@ class AuditFilterForm(forms.Form):
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", _("截止日期不能早于起始日期"))
         return data
+
+
+class HandlingDaysForm(forms.Form):
+    days = forms.IntegerField(
+        label=_("办理时限（工作日）"), min_value=1, max_value=120, required=False,
+        help_text=_("留空则沿用上级组织的办理时限；对本组织及未单独设置的下级组织生效"),
+    )

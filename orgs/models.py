@@ -47,6 +47,10 @@ class Org(MPTTModel):
         "self", verbose_name=_("上级组织"), on_delete=models.PROTECT, null=True, blank=True, related_name="children"
     )
     is_active = models.BooleanField(_("接受申请"), default=True)
+    # Empty: the nearest ancestor's limit applies, and at the root KEXIE_HANDLING_DAYS_DEFAULT.
+    handling_days = models.PositiveSmallIntegerField(
+        _("办理时限（工作日）"), null=True, blank=True, help_text=_("为空时沿用上级组织的办理时限")
+    )
     external_id = models.CharField(
         _("外部编号"), max_length=32, unique=True, null=True, blank=True, help_text=_("导入文件中的编号")
     )
@@ -332,3 +336,41 @@ class ProgressDirtyMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.org_id}@{self.marked_at:%Y-%m-%d %H:%M:%S}"
+
+
+# --- API access -------------------------------------------------------------------------------------------
+
+
+class ServiceToken(models.Model):
+    """A credential an administrator gives a reporting system: it reaches exactly `org` and its subtree,
+    only for its scopes, until it expires or is revoked. Only the SHA-256 of the secret is stored; the secret
+    is shown once when the token is created."""
+
+    class Scope(models.TextChoices):
+        READ_PROGRESS = "read_progress", _("读取发展进度")
+        READ_MEMBERS = "read_members", _("读取会员名册")
+        DECIDE = "decide", _("审核入会申请")
+
+    org = models.ForeignKey(Org, verbose_name=_("组织"), on_delete=models.CASCADE, related_name="service_tokens")
+    name = models.CharField(_("名称"), max_length=100, help_text=_("用途，例如“市统计报表系统”"))
+    scopes = models.JSONField(_("权限范围"), default=list)
+    prefix = models.CharField(_("令牌前缀"), max_length=16, help_text=_("便于辨认，不足以使用令牌"))
+    secret_hash = models.CharField(_("令牌摘要"), max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("到期时间"))
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("最近使用时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("服务令牌")
+        verbose_name_plural = _("服务令牌")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def rate_key(self) -> str:
+        return f"service:{self.pk}"

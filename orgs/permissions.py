@@ -4,7 +4,7 @@ Permissions are granted on organisations only. `administer_org` lets a user act 
 subtree; `view_org` (provincial staff) lets them read it. Everything else is derived in orgs.selectors.
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from orgs.models import Org
@@ -17,6 +17,9 @@ def orgs_granted(user, *, manage: bool) -> QuerySet[Org]:
     """Orgs on which the user holds a grant directly (not their descendants)."""
     if not user.is_authenticated or not user.is_active:
         return Org.objects.none()
+    token = getattr(user, "service_token", None)
+    if token is not None:
+        return _service_token_grant(user, token, manage=manage)
     # What guardian's get_objects_for_user(any_perm=True, accept_global_perms=False, with_superuser=False)
     # returns, straight from the direct-foreign-key tables: guardian would first look up the permission and
     # content type rows on every call, and this runs several times per console request.
@@ -24,6 +27,29 @@ def orgs_granted(user, *, manage: bool) -> QuerySet[Org]:
     return Org.objects.filter(
         Q(pk__in=direct.values("content_object_id")) | Q(pk__in=via_group.values("content_object_id"))
     )
+
+
+def _service_token_grant(user, token, *, manage: bool) -> QuerySet[Org]:
+    """A service token acts for its creator, narrowed to the token's organisation (and so its subtree) and
+    to its scopes: reading needs any scope, acting needs `decide`. It reaches nothing once the creator no
+    longer administers an organisation containing the token's."""
+    if manage and "decide" not in token.scopes:
+        return Org.objects.none()
+    direct, via_group = _grant_rows(user, manage=True)
+    roots = Org.objects.filter(
+        Q(pk__in=direct.values("content_object_id")) | Q(pk__in=via_group.values("content_object_id"))
+    )
+    org = token.org
+    covered = roots.filter(tree_id=org.tree_id, lft__lte=org.lft, rght__gte=org.rght)
+    return Org.objects.filter(pk=org.pk).filter(Exists(covered))
+
+
+def as_service_token(user, token):
+    """The token's creator as the principal of a service-token request: every scoped selector then reaches
+    only the token's subtree (orgs_granted above). The instance is never saved."""
+    user.service_token = token
+    user.is_superuser = False
+    return user
 
 
 def _grant_rows(user, *, manage: bool):
@@ -45,6 +71,8 @@ def holds_any_grant(user, *, manage: bool) -> bool:
     """
     if not user.is_authenticated or not user.is_active:
         return False
+    if getattr(user, "service_token", None) is not None:
+        return orgs_granted(user, manage=manage).exists()
     direct, via_group = _grant_rows(user, manage=manage)
     return direct.values("pk").union(via_group.values("pk")).exists()
 

@@ -7,6 +7,7 @@ app_name = "orgs"
 
 urlpatterns = [
     path("orgs/<int:org_id>/", views.org_detail, name="detail"),
+    path("orgs/<int:org_id>/handling-days/", views.org_handling_days, name="handling_days"),
     path("accounts/", views.account_list, name="account_list"),
     path("accounts/new/", views.account_create, name="account_create"),
     path("accounts/staff/new/", views.staff_create, name="staff_create"),

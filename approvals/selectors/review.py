@@ -6,6 +6,7 @@ from django.db import connection
 from django.db.models import BigIntegerField, Func, OuterRef, Q, QuerySet
 from django.http import Http404
 
+from approvals.deadlines import applications_overdue
 from approvals.models import Application
 from members.models import Award, Membership
 from orgs.selectors.scope import orgs_granted_directly, orgs_managed_by, orgs_visible_to
@@ -40,6 +41,7 @@ def _review_filters(
     submitted_to: date | None = None,
     eligible: bool | None = None,
     search: str = "",
+    overdue: bool = False,
 ) -> QuerySet[Application]:
     if status:
         qs = qs.filter(status=status)
@@ -51,6 +53,8 @@ def _review_filters(
         qs = qs.filter(submitted_at__date__lte=submitted_to)
     if eligible is not None:
         qs = qs.filter(meets_criteria=eligible)
+    if overdue:
+        qs = applications_overdue(qs)
     search = search.strip()
     if search:
         qs = qs.filter(Q(person__name__icontains=search) | Q(person__mobile__contains=search))

@@ -56,8 +56,10 @@ def queue(request):
     )
     page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
     managed = set(orgs_managed_by(request.user).values_list("pk", flat=True))
+    today = timezone.localdate()
     for application in page:
         application.can_decide = application.org_id in managed and application.status == Application.Status.SUBMITTED
+        application.overdue = application.is_overdue_on(today)
     context = {"form": form, "page": page, "can_batch": any(a.can_decide for a in page)}
     return render(request, "approvals/queue.html", context)
 

@@ -30,6 +30,10 @@ INSTALLED_APPS = [
     "guardian",
     "axes",
     "django_celery_beat",
+    "rest_framework",
+    "drf_spectacular",
+    # Swagger UI and Redoc as static files: the API docs load nothing from a CDN.
+    "drf_spectacular_sidecar",
     "members",
     "orgs",
     "approvals",
@@ -235,6 +239,10 @@ CELERY_BEAT_SCHEDULE = {
     # Progress: recount orgs marked by decisions since the last run; a nightly full recount is the safety net.
     "progress-recompute-dirty": {"task": "approvals.tasks.progress_recompute_dirty", "schedule": 300.0},
     "progress-recompute-all": {"task": "approvals.tasks.progress_recompute_all", "schedule": crontab(hour=2, minute=30)},
+    # 办理时限 reminders: hourly is enough for a count of working days, and a re-run sends nothing twice.
+    "deadlines-remind": {"task": "approvals.tasks.deadlines_remind", "schedule": crontab(minute=10)},
+    # 会籍年度: renewal reminders, 待续期 after the grace period, lapse after N years; nightly, idempotent.
+    "membership-year-sweep": {"task": "members.tasks.membership_year_sweep", "schedule": crontab(hour=1, minute=30)},
     # Census jobs: re-send validations and commits whose message or worker was lost; delete old uploads.
     "census-jobs-resend": {"task": "members.tasks.census_jobs_resend", "schedule": 60.0},
     "census-uploads-purge": {"task": "members.tasks.census_uploads_purge", "schedule": crontab(hour=3, minute=10)},
@@ -271,6 +279,62 @@ PERSON_RETENTION_DAYS = env.int("PERSON_RETENTION_DAYS", default=365)
 # last of those ended (time to resubmit or contest the decision).
 EVIDENCE_RETENTION_DAYS = env.int("EVIDENCE_RETENTION_DAYS", default=180)
 
+# --- REST API (/api/v1/) -------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    # Bearer and service tokens use no cookies; the browser's session keeps DRF's CSRF checks. The token
+    # classes come first so that a missing or expired token answers 401 with a WWW-Authenticate header.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "members.api.authentication.BearerTokenAuthentication",
+        "orgs.api.authentication.ServiceTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "orgs.api.permissions.TokenScope",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["kexie.api.throttling.UserRateThrottle", "kexie.api.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_RATE_ANON", default="60/min"),
+        "user": env("API_RATE_USER", default="600/min"),
+        "token": env("API_RATE_TOKEN", default="300/min"),
+    },
+    "DEFAULT_PAGINATION_CLASS": "kexie.api.pagination.Cursor",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "kexie.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "kexie.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "科协个人会员系统 API",
+    "DESCRIPTION": (
+        "申请人（小程序）与管理员接口。认证：浏览器使用会话（需 CSRF 令牌）；小程序用手机号码和密码换取短期访问令牌"
+        "（Authorization: Bearer kxa_…），过期后用刷新令牌换新；报表等外部系统使用管理员为本辖区创建的服务令牌"
+        "（Authorization: Bearer kxs_…），只能访问该组织及其下级，且只能调用其权限范围内的接口。"
+        "所有错误均为 {code, message, fields} 结构，身份证号码只以脱敏形式出现。"
+    ),
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationStatusEnum": "approvals.models.Application.Status",
+        "MembershipStatusEnum": "members.models.Membership.Status",
+        "OrgLevelEnum": "orgs.models.Org.Level",
+        "AwardLevelEnum": "members.models.AwardLevel",
+    },
+}
+# Lifetimes of the mini-program's bearer tokens (members.services.api_sessions).
+API_ACCESS_TOKEN_LIFETIME = timedelta(minutes=env.int("API_ACCESS_TOKEN_MINUTES", default=15))
+API_REFRESH_TOKEN_LIFETIME = timedelta(days=env.int("API_REFRESH_TOKEN_DAYS", default=30))
+
 # --- Email ----------------------------------------------------------------------------------------------
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="kexie@localhost")
@@ -304,6 +368,21 @@ LOGIN_CHALLENGE_DOUBLING = 5
 # at most 0.3 s at the start and 5 s at the cap (half that on average; an older phone takes longer).
 LOGIN_CHALLENGE_BASE_WORK = 20_000
 LOGIN_CHALLENGE_MAX_WORK = 320_000
+
+# --- Membership rules -----------------------------------------------------------------------------------
+# 办理时限: working days an organisation has to decide an application unless the level above sets another.
+KEXIE_HANDLING_DAYS_DEFAULT = env.int("KEXIE_HANDLING_DAYS_DEFAULT", default=15)
+# Overdue by more than this many working days, the organisation above is told (督办).
+KEXIE_ESCALATION_WORKDAYS = env.int("KEXIE_ESCALATION_WORKDAYS", default=5)
+
+# 会籍年度: the renewal window for year Y, (month, day) it opens in Y-1 and (month, day) it closes in Y,
+# unless an organisation sets its own.
+KEXIE_RENEWAL_WINDOW = ((11, 1), (3, 31))
+# Reminder this many days before the window closes; 待续期 this many days after it closed.
+KEXIE_RENEWAL_REMINDER_DAYS = env.int("KEXIE_RENEWAL_REMINDER_DAYS", default=30)
+KEXIE_RENEWAL_GRACE_DAYS = env.int("KEXIE_RENEWAL_GRACE_DAYS", default=30)
+# A membership not renewed for this many consecutive years lapses (已失效).
+KEXIE_LAPSE_AFTER_YEARS = env.int("KEXIE_LAPSE_AFTER_YEARS", default=2)
 
 # --- Site -----------------------------------------------------------------------------------------------
 # Public base address for certificate QR codes and invitation texts (kexie.site.site_url). Unset, certificates

@@ -1,9 +1,11 @@
 """Setting an organisation's annual fee; forms never save."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from members.models import Membership
+from kexie.validators import validate_upload
+from members.models import DuesPayment, Membership
 
 
 class FeeForm(forms.Form):
@@ -12,3 +14,34 @@ class FeeForm(forms.Form):
     amount = forms.DecimalField(
         label=_("金额（元）"), min_value=0, max_digits=8, decimal_places=2, help_text=_("填 0 表示暂时不收取会费")
     )
+
+
+class DuesPaymentForm(forms.Form):
+    method = forms.ChoiceField(label=_("缴费方式"), choices=DuesPayment.Method.choices, widget=forms.RadioSelect)
+    proof = forms.FileField(
+        label=_("转账凭证"),
+        required=False,
+        help_text=_("银行转账请上传转账凭证截图或回单（JPG、PNG 或 PDF，不超过 5 MB）；现场缴纳无需上传"),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("method") == DuesPayment.Method.BANK_TRANSFER and not data.get("proof"):
+            self.add_error("proof", _("银行转账请上传转账凭证"))
+        if data.get("proof"):
+            try:
+                validate_upload(data["proof"])
+            except ValidationError as exc:
+                self.add_error("proof", exc)
+        return data
+
+
+class DuesRejectForm(forms.Form):
+    reason = forms.CharField(label=_("未通过原因"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RenewalWindowForm(forms.Form):
+    opens_month = forms.IntegerField(label=_("开始月份"), min_value=1, max_value=12)
+    opens_day = forms.IntegerField(label=_("开始日"), min_value=1, max_value=31)
+    closes_month = forms.IntegerField(label=_("截止月份"), min_value=1, max_value=12)
+    closes_day = forms.IntegerField(label=_("截止日"), min_value=1, max_value=31)

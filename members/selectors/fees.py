@@ -2,11 +2,13 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404
 
-from members.models import Fee, FeePayment, Membership
+from members.models import DuesPayment, Fee, FeePayment, FeeReceipt, Membership
 from members.services.memberships import LIVE_STATUSES
 from orgs.models import Org
+from orgs.selectors.scope import orgs_managed_by, orgs_visible_to
 
 
 @dataclass(frozen=True)
@@ -48,11 +50,25 @@ class FeeLine:
     year: int
     fee: Fee | None
     payment: FeePayment | None
+    # The member's latest own report of paying this year (pending, confirmed with its receipt, or rejected).
+    dues: DuesPayment | None = None
+
+    @property
+    def can_pay(self) -> bool:
+        return (
+            self.payment is None
+            and self.fee is not None
+            and not self.fee.is_waived
+            and self.membership.status in LIVE_STATUSES
+            and (self.dues is None or self.dues.status == DuesPayment.Status.REJECTED)
+        )
 
     @property
     def status(self) -> str:
         if self.payment:
             return self.payment.get_kind_display()
+        if self.dues and self.dues.status == DuesPayment.Status.SUBMITTED:
+            return "待组织确认"
         if self.fee is None:
             return "尚未公布"
         if self.fee.is_waived:
@@ -70,11 +86,68 @@ def fees_of_person(person, *, this_year: int) -> list[FeeLine]:
         for f in Fee.objects.filter(org_id__in=[m.org_id for m in memberships], year__lte=this_year)
     }
     payments = {(p.membership_id, p.year): p for p in FeePayment.objects.filter(membership__in=memberships)}
+    dues: dict[tuple[int, int], DuesPayment] = {}
+    # Oldest first, so the latest report of each year wins.
+    for d in DuesPayment.objects.filter(membership__in=memberships).select_related("receipt").order_by("submitted_at", "pk"):
+        dues[(d.membership_id, d.year)] = d
     lines = []
     for m in memberships:
         for year in range(this_year, m.joined_on.year - 1, -1):
             fee = fees.get((m.org_id, m.category, year))
             payment = payments.get((m.pk, year))
             if fee or payment:
-                lines.append(FeeLine(membership=m, year=year, fee=fee, payment=payment))
+                lines.append(FeeLine(membership=m, year=year, fee=fee, payment=payment, dues=dues.get((m.pk, year))))
     return lines
+
+
+def dues_payments_to_confirm(org: Org) -> QuerySet[DuesPayment]:
+    """Reported payments of an org's members waiting for its confirmation, oldest first."""
+    return (
+        DuesPayment.objects.filter(membership__org=org, status=DuesPayment.Status.SUBMITTED)
+        .select_related("membership__person")
+        .order_by("submitted_at", "pk")
+    )
+
+
+def dues_payments_decided(org: Org, *, limit: int = 50) -> list[DuesPayment]:
+    return list(
+        DuesPayment.objects.filter(membership__org=org)
+        .exclude(status=DuesPayment.Status.SUBMITTED)
+        .select_related("membership__person", "receipt", "decided_by")
+        .order_by("-decided_at", "-pk")[:limit]
+    )
+
+
+def _dues_payment_in(orgs, payment_id) -> DuesPayment:
+    try:
+        return DuesPayment.objects.select_related("membership__org", "membership__person").get(
+            pk=payment_id, membership__org__in=orgs
+        )
+    except (DuesPayment.DoesNotExist, ValueError, TypeError):
+        raise Http404
+
+
+def dues_payment_visible_or_404(user, payment_id) -> DuesPayment:
+    return _dues_payment_in(orgs_visible_to(user), payment_id)
+
+
+def dues_payment_managed_or_404(user, payment_id) -> DuesPayment:
+    return _dues_payment_in(orgs_managed_by(user), payment_id)
+
+
+def _receipts():
+    return FeeReceipt.objects.select_related("org", "payment__membership__person", "payment__membership__org")
+
+
+def receipt_visible_or_404(user, receipt_id) -> FeeReceipt:
+    try:
+        return _receipts().get(pk=receipt_id, org__in=orgs_visible_to(user))
+    except (FeeReceipt.DoesNotExist, ValueError, TypeError):
+        raise Http404
+
+
+def receipt_of_user_or_404(user, receipt_id) -> FeeReceipt:
+    try:
+        return _receipts().get(pk=receipt_id, payment__membership__person__user=user)
+    except (FeeReceipt.DoesNotExist, ValueError, TypeError):
+        raise Http404

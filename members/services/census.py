@@ -703,7 +703,10 @@ def census_claim(
         person.education, person.title = education, title
         person.save(update_fields=["user", "name", "mobile", "email", "employer", "education", "title", "updated_at"])
         membership.status = Membership.Status.ACTIVE
-        membership.save(update_fields=["status", "updated_at"])
+        # Re-registration counts as this year's registration (会籍年度).
+        membership.valid_through = max(membership.valid_through or 0, timezone.localdate().year)
+        membership.certificate_issued_on = timezone.localdate()
+        membership.save(update_fields=["status", "valid_through", "certificate_issued_on", "updated_at"])
         row.claimed_at = timezone.now()
         row.save(update_fields=["claimed_at"])
         audit_record(actor=user, action="census.reregister", obj=membership, org=membership.org)

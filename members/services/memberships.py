@@ -18,7 +18,10 @@ from orgs.services.audit import audit_record
 from orgs.services.progress import progress_schedule
 
 
-LIVE_STATUSES = (Membership.Status.ACTIVE, Membership.Status.PENDING_REREGISTRATION)
+# Still members: awaiting census re-registration or this year's renewal does not end a membership.
+LIVE_STATUSES = (
+    Membership.Status.ACTIVE, Membership.Status.PENDING_REREGISTRATION, Membership.Status.PENDING_RENEWAL
+)
 
 
 # The fellow cap: 会士 may not exceed 1% of an organisation's individual members (rounded down).
@@ -29,6 +32,9 @@ FELLOW_CAP_PERCENT = 1
 STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
     Membership.Status.ACTIVE: frozenset({Membership.Status.LAPSED, Membership.Status.WITHDRAWN}),
     Membership.Status.PENDING_REREGISTRATION: frozenset({Membership.Status.LAPSED, Membership.Status.WITHDRAWN}),
+    Membership.Status.PENDING_RENEWAL: frozenset(
+        {Membership.Status.ACTIVE, Membership.Status.LAPSED, Membership.Status.WITHDRAWN}
+    ),
     Membership.Status.LAPSED: frozenset({Membership.Status.ACTIVE, Membership.Status.WITHDRAWN}),
     Membership.Status.WITHDRAWN: frozenset(),
     Membership.Status.TRANSFERRED: frozenset(),
@@ -53,7 +59,7 @@ def fellow_cap(individual_members: int) -> int:
 
 
 def membership_grant(*, person: Person, org: Org, application=None, joined_on: date | None = None) -> Membership:
-    if Membership.objects.filter(person=person, org=org, status__in=["active", "pending_rereg"]).exists():
+    if Membership.objects.filter(person=person, org=org, status__in=LIVE_STATUSES).exists():
         raise DomainError(_("该人员已是“%(org)s”的会员") % {"org": org.name})
     joined_on = joined_on or timezone.localdate()
     return Membership.objects.create(
@@ -62,6 +68,8 @@ def membership_grant(*, person: Person, org: Org, application=None, joined_on: d
         level=org.level,
         number=member_number_issue(org=org, year=joined_on.year),
         joined_on=joined_on,
+        valid_through=joined_on.year,
+        certificate_issued_on=joined_on,
         application=application,
     )
 
@@ -99,7 +107,12 @@ def membership_grade_set(*, actor, membership: Membership, grade: str, category:
         before = {"grade": membership.grade, "category": membership.category}
         membership.grade = grade
         membership.category = category
-        membership.save(update_fields=["grade", "category", "updated_at"])
+        update_fields = ["grade", "category", "updated_at"]
+        if before["grade"] != grade:
+            # The grade is printed on the certificate: it is reissued with the same number and a new date.
+            membership.certificate_issued_on = timezone.localdate()
+            update_fields.append("certificate_issued_on")
+        membership.save(update_fields=update_fields)
         audit_record(
             actor=actor,
             action="membership.grade",
@@ -147,6 +160,8 @@ def membership_transfer(*, actor, membership: Membership, target_org: Org, comme
             # Someone still to re-register stays so in the new org: the transfer does not confirm their data.
             status=old_status,
             joined_on=today,
+            valid_through=membership.valid_through,
+            certificate_issued_on=today,
         )
         data = {"from_membership": membership.pk, "to_membership": new.pk, "from_org": source.pk, "to_org": target.pk}
         # One row on each side so both organisations' trails show the move.
@@ -174,7 +189,13 @@ def membership_status_set(*, actor, membership: Membership, status: str, comment
                 raise DomainError(_("会士名额已满，恢复前请先调整该会员的等级"))
         before = membership.status
         membership.status = status
-        membership.save(update_fields=["status", "updated_at"])
+        update_fields = ["status", "updated_at"]
+        if status == Membership.Status.ACTIVE:
+            # Reinstated by the administrator: valid for the current membership year, or the nightly
+            # membership-year job would lapse it again.
+            membership.valid_through = max(membership.valid_through or 0, timezone.localdate().year)
+            update_fields.append("valid_through")
+        membership.save(update_fields=update_fields)
         audit_record(
             actor=actor,
             action=f"membership.{status}",

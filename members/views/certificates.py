@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 from kexie.downloads import file_download
 from kexie.errors import DomainError
 from kexie.site import site_url
-from members.certificates import mask_name, membership_id_from_token
+from members.certificates import mask_name, membership_id_from_token, membership_state
 from members.selectors.certificates import membership_by_id, membership_of_user_or_404
 from members.selectors.directory import membership_visible_or_404
 from members.models import PersonAccess
@@ -53,12 +53,13 @@ def certificate_verify(request, token: str):
     membership = membership_by_id(membership_id) if membership_id else None
     if membership is None:
         return render(request, "approvals/verify.html", {"found": False}, status=404)
+    is_valid, state = membership_state(membership)
     context = {
         "found": True,
         "masked_name": mask_name(membership.person.name),
         "number": membership.number,
         "org": membership.org,
-        "is_valid": membership.status == membership.Status.ACTIVE,
-        "status": membership.get_status_display(),
+        "is_valid": is_valid,
+        "status": state,
     }
     return render(request, "approvals/verify.html", context)

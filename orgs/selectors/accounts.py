@@ -71,3 +71,8 @@ def admin_accounts_manageable_by(user):
 def officer_orgs(user, role: str):
     """Orgs over which `user` may act in a 三员 `role` (all of them for a superuser)."""
     return Org.objects.all() if user.is_superuser else orgs_in_officer_scope(user, role)
+
+
+def administrators_to_notify(org: Org) -> list:
+    """Active administrator accounts granted on this org itself: who receives its reminders."""
+    return list(permissions.administrators_of(org).filter(is_active=True).order_by("pk"))

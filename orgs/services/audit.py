@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kexie.errors import DomainError
-from kexie.request_context import current_client_ip
+from kexie.request_context import current_client_ip, current_credential
 from orgs.models import AuditArchive, AuditEvent, Org
 
 # Arbitrary constant naming "the audit chain" among PostgreSQL advisory locks.
@@ -50,7 +50,11 @@ def audit_record(
     comment: str = "",
     data: dict | None = None,
 ) -> AuditEvent:
-    """Append an audit row in the caller's transaction; the IP comes from the current request, if any."""
+    """Append an audit row in the caller's transaction; the IP comes from the current request, if any, and
+    so does the service token an API call acted through."""
+    credential = current_credential()
+    if credential:
+        data = {**(data or {}), "credential": credential}
     # No savepoint: a failed audit row must fail the caller's whole write anyway.
     with transaction.atomic(savepoint=False):
         audit_chain_lock()

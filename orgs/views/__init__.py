@@ -13,18 +13,28 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kexie.errors import DomainError, OutOfScope
 from kexie.excel import xlsx_response
 from orgs.decorators import console_required, officer_required
-from orgs.forms import AdminAccountForm, OfficerAccountForm, ProgressFilterForm, StaffAccountForm, TargetForm
+from orgs.forms import (
+    AdminAccountForm,
+    HandlingDaysForm,
+    OfficerAccountForm,
+    ProgressFilterForm,
+    StaffAccountForm,
+    TargetForm,
+)
 from orgs.models import OfficerRole, Target
 from orgs.roles import is_console_user, officer_roles, works_with_people
 from orgs.selectors import accounts as account_selectors
 from orgs.selectors import progress as progress_selectors
+from orgs.selectors.handling import handling_days_of
 from orgs.selectors.scope import (
     org_visible_or_404,
+    orgs_below_managed,
     orgs_managed_by,
     orgs_visible_to,
     orgs_with_accounts_managed_by,
 )
 from orgs.services import accounts as account_services
+from orgs.services import handling as handling_services
 from orgs.services import targets as target_services
 from orgs.services.progress import dashboard_export
 
@@ -58,7 +68,10 @@ def home(request):
 @console_required
 @require_GET
 def org_detail(request, org_id: int):
-    org = org_visible_or_404(request.user, org_id)
+    return _org_detail_page(request, org_visible_or_404(request.user, org_id))
+
+
+def _org_detail_page(request, org, *, handling_form=None, status: int = 200):
     children = orgs_visible_to(request.user).filter(parent=org).order_by("code")
     context = {
         "org": org,
@@ -66,8 +79,29 @@ def org_detail(request, org_id: int):
         "ancestors": orgs_visible_to(request.user).filter(pk__in=org.get_ancestors().values("pk")),
         "can_manage": orgs_managed_by(request.user).filter(pk=org.pk).exists(),
         "administrators": account_selectors.administrators_of_visible(request.user, org),
+        "handling_days": handling_days_of(org),
+        "can_set_handling_days": request.user.is_superuser or orgs_below_managed(request.user).filter(pk=org.pk).exists(),
+        "handling_form": handling_form or HandlingDaysForm(initial={"days": org.handling_days}),
     }
-    return render(request, "orgs/detail.html", context)
+    return render(request, "orgs/detail.html", context, status=status)
+
+
+@console_required
+@require_POST
+def org_handling_days(request, org_id: int):
+    org = org_visible_or_404(request.user, org_id)
+    form = HandlingDaysForm(request.POST)
+    if form.is_valid():
+        try:
+            handling_services.org_handling_days_set(actor=request.user, org=org, days=form.cleaned_data["days"])
+        except OutOfScope:
+            raise Http404
+        except DomainError as exc:
+            form.add_error("days", exc.message)
+        else:
+            messages.success(request, _("已保存办理时限"))
+            return redirect("orgs:detail", org.pk)
+    return _org_detail_page(request, org, handling_form=form, status=400)
 
 
 def _creates_staff(user) -> bool:

@@ -4,6 +4,7 @@ import datetime as dt
 import random
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from approvals import services as approvals
@@ -304,6 +305,9 @@ def test_a_unit_member_counts_toward_its_area_and_schedules_a_recount(
 ):
     """Unit members are a progress source: entering one marks its org dirty and the city's subtree counts it."""
     ProgressDirtyMark.objects.all().delete()
+    # A recount is already pending in this debounce window, so the new mark waits for it (in eager mode a free
+    # window would run the recount at once and consume the mark before it can be observed).
+    cache.set(PROGRESS_SCHEDULED_CACHE_KEY, 1, timeout=60)
     year = timezone.localdate().year
     Target.objects.create(org=city, year=year, metric="unit_members", value=4)
     with django_capture_on_commit_callbacks(execute=True):

@@ -20,6 +20,19 @@ def extend_context(ctx, request):
     )
     ctx["census"] = census_services.census_validate(census_id=census.pk)
 
+    from members.services.fees import fee_set
+    from members.services.payments import payment_confirm, payment_submit
+    from tests.members.conftest import png_bytes
+
+    for year in (YEAR - 1, YEAR):
+        fee_set(actor=ctx["admin_a"], org=ctx["county_a"], category="regular", year=year, amount=50)
+    paid = payment_submit(person=ctx["applicant_person"], membership=ctx["membership"], year=YEAR - 1, method="on_site")
+    ctx["receipt"] = payment_confirm(actor=ctx["admin_a"], payment=paid)
+    ctx["dues_payment"] = payment_submit(
+        person=ctx["applicant_person"], membership=ctx["membership"], year=YEAR, method="bank_transfer",
+        proof=SimpleUploadedFile("回单.png", png_bytes(), content_type="image/png"),
+    )
+
 
 def _org(name, *extra):
     return lambda ctx: (reverse(f"console_members:{name}", args=[ctx["county_a"].pk, *extra]), None)
@@ -53,6 +66,25 @@ SCOPED = [
         lambda ctx: (reverse("console_members:fee_set", args=[ctx["county_a"].pk]), {"category": "regular", "year": YEAR, "amount": "10"}),
         MANAGERS,
     ),
+    Case("console_members:dues", _org("dues"), READERS),
+    Case("console_members:dues_proof", lambda ctx: (reverse("console_members:dues_proof", args=[ctx["dues_payment"].pk]), None), READERS),
+    Case(
+        "console_members:dues_confirm",
+        lambda ctx: (reverse("console_members:dues_confirm", args=[ctx["dues_payment"].pk]), {}),
+        MANAGERS,
+    ),
+    Case(
+        "console_members:dues_reject",
+        lambda ctx: (reverse("console_members:dues_reject", args=[ctx["dues_payment"].pk]), {f"p{ctx['dues_payment'].pk}-reason": "看不清"}),
+        MANAGERS,
+    ),
+    Case("console_members:receipt_download", lambda ctx: (reverse("console_members:receipt_download", args=[ctx["receipt"].pk]), None), READERS),
+    Case(
+        "console_members:renewal_window_set",
+        lambda ctx: (reverse("console_members:renewal_window_set", args=[ctx["county_a"].pk]),
+                     {"opens_month": 11, "opens_day": 1, "closes_month": 3, "closes_day": 31}),
+        MANAGERS,
+    ),
     Case("console_members:census", _org("census"), READERS),
     Case("console_members:census_upload", _upload, MANAGERS),
     Case("console_members:member_detail", _member("member_detail", None), READERS),
@@ -81,5 +113,9 @@ UNSCOPED = {
     "certificates:verify": "public verification page reached by a signed token (tests/members/test_certificates.py)",
 
     "members:me_fees": "own data",
+    "members:me_fee_pay": "own membership; another person's membership is 404 (tests/members/test_dues.py)",
+    "members:me_receipt": "own receipt; another person's receipt is 404 (tests/members/test_dues.py)",
+    "members:me_renewal": "own memberships",
+    "members:me_renewal_confirm": "own membership; another person's membership is 404 (tests/members/test_membership_year.py)",
     "members:claim": "public re-registration page; the secret token and the ID number identify the person",
 }

@@ -28,6 +28,12 @@ SCOPED = [
         lambda ctx: (reverse("orgs:system_org_accepting", args=[ctx["county_a"].pk, 0]), {}),
         frozenset({"system_officer"}),
     ),
+    # The level above sets an organisation's handling time limit.
+    Case(
+        "orgs:handling_days",
+        lambda ctx: (reverse("orgs:handling_days", args=[ctx["county_a"].pk]), {"days": "12"}),
+        frozenset({"city_admin", "province_admin"}),
+    ),
 ]
 
 UNSCOPED = {

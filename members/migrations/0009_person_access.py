@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0005_census_job_record'),
-        ('orgs', '0004_audit_hash_chain'),
+        ('members', '0008_membership_year'),
+        ('orgs', '0006_audit_hash_chain'),
     ]
 
     operations = [

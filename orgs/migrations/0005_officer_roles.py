@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orgs', '0002_targets_and_progress_snapshots'),
+        ('orgs', '0004_handling_time_limits'),
     ]
 
     operations = [
