@@ -113,26 +113,46 @@ class OrgGroupObjectPermission(GroupObjectPermissionBase):
         verbose_name_plural = _("用户组组织权限")
 
 
-class AuditEventQuerySet(models.QuerySet):
+class Immutable(Exception):
+    """A write on an append-only table: audit rows and archive rows are only ever added."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):  # noqa: ANN003
-        raise AuditEvent.Immutable(_("审计记录只能追加，不能修改"))
+        raise Immutable(_("审计记录只能追加，不能修改"))
 
     def delete(self):
-        raise AuditEvent.Immutable(_("审计记录只能追加，不能删除"))
+        raise Immutable(_("审计记录只能追加，不能删除"))
 
+
+class AppendOnlyModel(models.Model):
+    """Refuses in Python what the PostgreSQL triggers refuse in the database (orgs/migrations/0006)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):  # noqa: ANN002,ANN003
+        if self.pk is not None:
+            raise Immutable(_("审计记录只能追加，不能修改"))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # noqa: ANN002,ANN003
+        raise Immutable(_("审计记录只能追加，不能删除"))
+
+
+class AuditEventQuerySet(AppendOnlyQuerySet):
     def for_object(self, obj: models.Model) -> "AuditEventQuerySet":
         return self.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
 
 
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnlyModel):
     """Append-only trail of every decision, recommendation, download, export and account change.
 
     Tamper evidence: each row carries `hash` = SHA-256 of the previous row's hash and its own content, written
     under one lock (orgs.services.audit.audit_record), so changing or removing a row breaks every later link.
     """
 
-    class Immutable(Exception):
-        pass
+    Immutable = Immutable
 
     # The chain's first link points at this (and so does the first row after an archive's last one: its hash).
     GENESIS = "0" * 64
@@ -171,14 +191,6 @@ class AuditEvent(models.Model):
 
         return audit_action_label(self.action)
 
-    def save(self, *args, **kwargs):  # noqa: ANN002,ANN003
-        if self.pk is not None:
-            raise AuditEvent.Immutable(_("审计记录只能追加，不能修改"))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):  # noqa: ANN002,ANN003
-        raise AuditEvent.Immutable(_("审计记录只能追加，不能删除"))
-
     def chain_hash(self, prev_hash: str) -> str:
         return audit_chain_hash(prev_hash, self)
 
@@ -194,15 +206,7 @@ def audit_chain_hash(prev_hash: str, event) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-class AuditArchiveQuerySet(models.QuerySet):
-    def update(self, **kwargs):  # noqa: ANN003
-        raise AuditEvent.Immutable(_("审计归档记录不能修改"))
-
-    def delete(self):
-        raise AuditEvent.Immutable(_("审计归档记录不能删除"))
-
-
-class AuditArchive(models.Model):
+class AuditArchive(AppendOnlyModel):
     """A run of the oldest audit rows, written to a compressed file before they were removed from the table.
 
     The PostgreSQL trigger on orgs_auditevent lets a row be deleted only when it is past the retention floor and
@@ -223,7 +227,7 @@ class AuditArchive(models.Model):
     file_name = models.CharField(_("归档文件"), max_length=200)
     file_sha256 = models.CharField(_("归档文件 SHA-256"), max_length=64)
 
-    objects = AuditArchiveQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("审计归档")
@@ -232,14 +236,6 @@ class AuditArchive(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.first_id}–{self.last_id})"
-
-    def save(self, *args, **kwargs):  # noqa: ANN002,ANN003
-        if self.pk is not None:
-            raise AuditEvent.Immutable(_("审计归档记录不能修改"))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):  # noqa: ANN002,ANN003
-        raise AuditEvent.Immutable(_("审计归档记录不能删除"))
 
 
 # --- targets and progress ---------------------------------------------------------------------------------
