@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from approvals.deadlines import CLOCK_FIELDS, clock_pause, clock_resume, clock_start
 from approvals.eligibility import all_met, criteria_as_json, eligibility_check
 from approvals.models import Application, Recommendation
+from approvals.webhooks import Event, application_event, recommendation_created
 from kexie.errors import DomainError, OutOfScope
 from members.models import Membership, Person, PersonAccess
 from members.services.access import person_access_record
@@ -92,6 +93,7 @@ def application_submit(*, person: Person, org: Org, explanation: str = "", decla
         except IntegrityError:
             raise DomainError(_("您已向“%(org)s”提交过申请，正在处理中，请勿重复提交") % {"org": org.name})
         audit_record(actor=person.user, action="application.submit", obj=application, org=org)
+        application_event(event=Event.APPLICATION_SUBMITTED, application=application)
         notice_create(
             user=person.user,
             title=_("您的入会申请已提交"),
@@ -120,6 +122,7 @@ def application_resubmit(*, application: Application, person: Person, explanatio
             update_fields=["status", "explanation", "submitted_at", "eligibility", "meets_criteria", "updated_at", *CLOCK_FIELDS]
         )
         audit_record(actor=person.user, action="application.resubmit", obj=application, org=application.org)
+        application_event(event=Event.APPLICATION_SUBMITTED, application=application, resubmitted=True)
         notice_create(
             user=person.user,
             title=_("您的入会申请已重新提交"),
@@ -174,6 +177,7 @@ def application_approve(
             comment=application.override_reason or application.decision_comment,
             data={"member_number": membership.number, "override": bool(application.override_reason)},
         )
+        application_event(event=Event.APPLICATION_DECIDED, application=application, member_number=membership.number)
         notice_create(
             user=application.person.user,
             title=_("您的入会申请已批准"),
@@ -202,6 +206,7 @@ def _decide_with_comment(*, application, reviewer, status: str, comment: str, ac
             update_fields.append("returned_at")
         application.save(update_fields=update_fields)
         audit_record(actor=reviewer, action=action, obj=application, org=application.org, comment=comment.strip())
+        application_event(event=Event.APPLICATION_DECIDED, application=application)
         notice_create(
             user=application.person.user,
             title=title,
@@ -319,6 +324,7 @@ def recommendation_create(
             data={"from_org": from_org.pk, "recommendation": recommendation.pk},
         )
         audit_record(actor=actor, action="recommendation.create", obj=recommendation, org=from_org, comment=recommendation.opinion)
+        recommendation_created(recommendation=recommendation, application=application)
         notice_create(
             user=person.user,
             title=_("您已被推荐至上级组织"),

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from kexie.login_challenge import (
@@ -58,3 +59,14 @@ class LoginForm(LoginChallengeMixin, AuthenticationForm):
 
 class AdminLoginForm(LoginChallengeMixin, AdminAuthenticationForm):
     error_messages = {**AdminAuthenticationForm.error_messages, **LoginChallengeMixin.error_messages}
+
+
+class PasswordChangeForm(DjangoPasswordChangeForm):
+    """修改密码: an expired password (orgs.middleware.PasswordExpiryMiddleware) cannot be renewed as itself."""
+
+    def clean(self):
+        data = super().clean()
+        password = data.get("new_password2")
+        if password and not self.has_error("new_password2") and self.user.check_password(password):
+            self.add_error("new_password2", forms.ValidationError(_("新密码不能与当前密码相同"), code="password_unchanged"))
+        return data

@@ -71,10 +71,17 @@ def limit_posts(rate: RateLimit, *, count=lambda request, response: True):
     return decorator
 
 
-# Registration: every attempt counts (bulk account creation from one address).
-REGISTRATION = RateLimit("register", limit=10, window=60 * 60)
+# Registration: accounts created from one address. Each needs an SMS code to a distinct number (those sends
+# have their own limits, members/services/verification.py), so this only caps bulk creation; it lets a whole
+# work unit behind one office connection (200 people in an hour during a campaign) register.
+REGISTRATION = RateLimit("register", limit=300, window=60 * 60)
 # Login: only failed attempts count, across usernames (django-axes already limits per username and IP).
 LOGIN_FAILURES = RateLimit("login-failed", limit=30, window=60 * 60)
+
+
+def registered(request, response) -> bool:
+    # A registration that created an account redirects; a refused one re-renders the form.
+    return response.status_code == 302
 
 
 def login_failed(request, response) -> bool:

@@ -90,6 +90,11 @@ def normalize_mobile(raw: str) -> str:
     return value
 
 
+def mask_mobile(mobile: str) -> str:
+    """Display form of a mobile number in messages: ``138****8000``."""
+    return f"{mobile[:3]}****{mobile[-4:]}" if len(mobile) == 11 else mobile
+
+
 def validate_mobile(raw: str) -> str:
     """Return the normalised 11-digit mainland mobile number or raise ``ValidationError``."""
     value = normalize_mobile(raw) if isinstance(raw, str) else ""

@@ -5,9 +5,7 @@ Fernet token (reversible, for authorised display/export) plus an HMAC "blind
 index" (irreversible, for equality lookups and duplicate detection), never the
 plaintext.
 
-Keys are read from settings on every call rather than at import so that
-tests can override them and a missing key fails the request that needs it,
-not the whole process at start-up.
+The Fernet key ring is kexie.crypto's, named by ID_NUMBER_ENCRYPTION_KEYS.
 """
 
 from __future__ import annotations
@@ -15,10 +13,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from kexie.crypto import InvalidToken, key_ring
 from kexie.validators import normalize_id_number
 
 __all__ = [
@@ -33,23 +32,7 @@ __all__ = [
 
 
 def _fernet() -> MultiFernet:
-    keys = getattr(settings, "ID_NUMBER_ENCRYPTION_KEYS", None)
-    if isinstance(keys, bytes):
-        keys = keys.decode("ascii")
-    # Tolerate a single key or a comma-separated string straight from the environment.
-    if isinstance(keys, str):
-        keys = keys.split(",")
-    keys = [k.strip() for k in (keys or []) if k and k.strip()]
-    if not keys:
-        raise ImproperlyConfigured("ID_NUMBER_ENCRYPTION_KEYS must contain at least one Fernet key")
-    try:
-        return MultiFernet([Fernet(k) for k in keys])
-    except (ValueError, TypeError):
-        # "from None": the original exception text could echo key material into logs.
-        raise ImproperlyConfigured(
-            "ID_NUMBER_ENCRYPTION_KEYS contains an invalid Fernet key "
-            "(expected 32 url-safe base64-encoded bytes)"
-        ) from None
+    return key_ring("ID_NUMBER_ENCRYPTION_KEYS")
 
 
 def encrypt_id_number(value: str) -> str:

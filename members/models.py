@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -23,6 +24,11 @@ class User(AbstractUser):
     created_by = models.ForeignKey(
         "self", verbose_name=_("创建人"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Set when the person entered a code sent to `email`; only a verified address can recover the password.
+    email_verified_at = models.DateTimeField(_("邮箱验证时间"), null=True, blank=True)
+    # When the account's holder last chose their password; empty while it is an initial password someone else
+    # set. Administrators' passwords expire after PASSWORD_EXPIRY_DAYS (orgs.middleware.PasswordExpiryMiddleware).
+    password_changed_at = models.DateTimeField(_("密码设置时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("用户")
@@ -30,6 +36,10 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+    def set_password(self, raw_password) -> None:
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
 
 
 class Person(models.Model):
@@ -303,6 +313,47 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class VerificationCode(models.Model):
+    """A one-time code sent to a mobile (or an email address) to prove the person holds it.
+
+    Only an HMAC of the code is stored. The newest code for an address and purpose is the only one that
+    counts; it is spent by one correct entry, dies after VERIFICATION_CODE_MAX_ATTEMPTS wrong ones or when it
+    expires. The rows are also the record the send limits count (per address and per client address), so the
+    limits hold when the cache is down.
+    """
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("短信")
+        EMAIL = "email", _("电子邮件")
+
+    class Purpose(models.TextChoices):
+        REGISTER = "register", _("注册账号")
+        PASSWORD_RESET = "password_reset", _("找回密码")
+        MOBILE_CHANGE = "mobile_change", _("更换手机号码")
+        EMAIL_VERIFY = "email_verify", _("验证电子邮箱")
+
+    channel = models.CharField(_("发送方式"), max_length=8, choices=Channel.choices)
+    address = models.CharField(_("手机号码或邮箱"), max_length=254)
+    purpose = models.CharField(_("用途"), max_length=16, choices=Purpose.choices)
+    code_hash = models.CharField(_("验证码摘要"), max_length=64)
+    client_ip = models.GenericIPAddressField(_("请求地址"), null=True, blank=True)
+    created_at = models.DateTimeField(_("发送时间"), default=timezone.now)
+    expires_at = models.DateTimeField(_("失效时间"))
+    attempts = models.PositiveSmallIntegerField(_("错误次数"), default=0)
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("验证码")
+        verbose_name_plural = _("验证码")
+        indexes = [
+            models.Index(fields=["address", "created_at"], name="vcode_address_idx"),
+            models.Index(fields=["client_ip", "created_at"], name="vcode_client_ip_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.purpose}@{self.created_at:%Y-%m-%d %H:%M}"
 
 
 # --- Member lifecycle: unit members, fees, census and re-registration -----------------------------------

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from members.views import census, data_rights, fees, notices, people
+from members.views import census, data_rights, fees, notices, password_recovery, people
 
 app_name = "members"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     path("consent/withdraw/", people.consent_withdraw, name="consent_withdraw"),
     path("me/", people.me, name="me"),
     path("me/profile/", people.profile, name="profile"),
+    path("me/mobile/", people.mobile_change, name="mobile_change"),
+    path("me/email/", people.email_verify, name="email_verify"),
+    path("accounts/password/reset/", password_recovery.password_reset, name="password_reset"),
     path("me/awards/new/", people.award_create, name="award_create"),
     path("me/awards/<int:pk>/", people.award_edit, name="award_edit"),
     path("me/awards/<int:pk>/delete/", people.award_delete, name="award_delete"),

@@ -3,7 +3,7 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 
-from orgs.roles import officer_roles, works_with_people
+from orgs.roles import is_console_user, officer_roles, works_with_people
 
 
 def console_required(view):
@@ -15,6 +15,20 @@ def console_required(view):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not works_with_people(request):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def console_user_required(view):
+    """Anyone who signs in to the console, the 三员 officers included: one's own account pages (two-factor)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not is_console_user(request):
             raise Http404
         return view(request, *args, **kwargs)
 

@@ -3,8 +3,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from kexie.errors import DomainError
 from kexie.validators import validate_mobile
-from orgs.models import OfficerRole, Org
+from orgs.models import OfficerRole, Org, WebhookEndpoint
+from orgs.services.webhooks import webhook_url_check
 
 User = get_user_model()
 
@@ -127,6 +129,63 @@ class AuditFilterForm(forms.Form):
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", _("截止日期不能早于起始日期"))
         return data
+
+
+class TwoFactorTokenForm(forms.Form):
+    token = forms.CharField(
+        label=_("验证码"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+        help_text=_("身份验证器上当前显示的 6 位数字；手机不在身边时可输入一个恢复码"),
+    )
+
+
+class TwoFactorVerifyForm(TwoFactorTokenForm):
+    remember = forms.BooleanField(required=False)
+
+    def __init__(self, *args, remember_hours: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["remember"].label = _("在此浏览器上 %(hours)s 小时内不再询问（公用电脑请勿勾选）") % {
+            "hours": remember_hours
+        }
+
+
+class TwoFactorSetupForm(TwoFactorTokenForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["token"].help_text = _("扫描二维码后，输入身份验证器显示的 6 位数字")
+
+
+class WebhookEndpointForm(forms.Form):
+    org = forms.ModelChoiceField(
+        label=_("组织"), queryset=Org.objects.none(), help_text=_("该组织及其全部下级组织的事件都会推送到此地址")
+    )
+    url = forms.CharField(
+        label=_("接收地址"),
+        max_length=500,
+        widget=forms.URLInput(attrs={"placeholder": "https://", "inputmode": "url"}),
+        help_text=_("必须是 HTTPS 地址；系统不会跟随重定向"),
+    )
+    events = forms.MultipleChoiceField(
+        label=_("推送的事件"),
+        choices=WebhookEndpoint.Event.choices,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "choices"}),
+        error_messages={"required": _("请至少选择一个事件")},
+    )
+    description = forms.CharField(label=_("说明"), max_length=100, required=False, help_text=_("例如“市会员管理系统”"))
+
+    def __init__(self, *args, orgs=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["org"].queryset = orgs if orgs is not None else Org.objects.none()
+        self.fields["org"].label_from_instance = lambda o: f"{'　' * o.depth}{o.name}"
+        # The administrator's own organisation (first in tree order) is the usual choice.
+        self.fields["org"].empty_label = None
+
+    def clean_url(self) -> str:
+        try:
+            return webhook_url_check(self.cleaned_data["url"])
+        except DomainError as exc:
+            raise ValidationError(exc.message) from None
 
 
 class HandlingDaysForm(forms.Form):

@@ -126,7 +126,7 @@ class AppendOnlyQuerySet(models.QuerySet):
 
 
 class AppendOnlyModel(models.Model):
-    """Refuses in Python what the PostgreSQL triggers refuse in the database (orgs/migrations/0006)."""
+    """Refuses in Python what the PostgreSQL triggers refuse in the database (orgs/migrations/0007_audit_hash_chain.py)."""
 
     class Meta:
         abstract = True
@@ -370,3 +370,106 @@ class ServiceToken(models.Model):
     @property
     def rate_key(self) -> str:
         return f"service:{self.pk}"
+
+
+# --- webhooks ---------------------------------------------------------------------------------------------
+
+
+class WebhookEndpointQuerySet(models.QuerySet):
+    def active(self) -> "WebhookEndpointQuerySet":
+        return self.filter(revoked_at__isnull=True)
+
+    def covering(self, org: Org) -> "WebhookEndpointQuerySet":
+        """Endpoints registered on `org` or any organisation above it: an endpoint hears its whole subtree."""
+        return self.filter(org__tree_id=org.tree_id, org__lft__lte=org.lft, org__rght__gte=org.rght)
+
+
+class WebhookEndpoint(models.Model):
+    """An HTTPS address an administrator registered for an organisation: the chosen events of that
+    organisation and everything below it are POSTed there, signed with the endpoint's secret. The secret is
+    stored encrypted (it must be usable to sign) and shown once when the endpoint is registered."""
+
+    class Event(models.TextChoices):
+        APPLICATION_SUBMITTED = "application.submitted", _("入会申请已提交")
+        APPLICATION_DECIDED = "application.decided", _("入会申请已审核（批准、退回或不予通过）")
+        MEMBERSHIP_CREATED = "membership.created", _("新增会员资格")
+        MEMBERSHIP_CHANGED = "membership.changed", _("会员资格变更（等级、状态、转出、重新登记）")
+        RECOMMENDATION_CREATED = "recommendation.created", _("推荐至上级组织")
+
+    org = models.ForeignKey(Org, verbose_name=_("组织"), on_delete=models.CASCADE, related_name="webhook_endpoints")
+    url = models.URLField(_("接收地址"), max_length=500)
+    description = models.CharField(_("说明"), max_length=100, blank=True)
+    events = models.JSONField(_("订阅的事件"), default=list)
+    secret_encrypted = models.TextField(_("签名密钥（密文）"))
+    secret_prefix = models.CharField(_("密钥前缀"), max_length=16, help_text=_("便于辨认，不足以签名"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("停用时间"), null=True, blank=True)
+
+    objects = WebhookEndpointQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Webhook 端点")
+        verbose_name_plural = _("Webhook 端点")
+
+    def __str__(self) -> str:
+        return f"{self.org_id}: {self.url}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def event_labels(self) -> list[str]:
+        return [str(self.Event(e).label) for e in self.events if e in self.Event.values]
+
+
+class WebhookDelivery(models.Model):
+    """The outbox row of one event for one endpoint, written in the transaction of the event. The worker
+    claims it when due, POSTs it and records the answer; failures are retried with backoff until
+    WEBHOOK_RETRY_WINDOW after the event, then the row is marked failed. 重新投递 writes a new row."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待投递")
+        DELIVERED = "delivered", _("已送达")
+        FAILED = "failed", _("投递失败")
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, verbose_name=_("端点"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    delivery_id = models.UUIDField(_("投递编号"), unique=True)
+    event_id = models.UUIDField(_("事件编号"), db_index=True, help_text=_("同一事件的各次投递相同，接收方可据此去重"))
+    event = models.CharField(_("事件"), max_length=32, choices=WebhookEndpoint.Event.choices)
+    payload = models.JSONField(_("内容"))
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("投递次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次投递时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"))
+    last_attempt_at = models.DateTimeField(_("最近投递时间"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+    response_status = models.PositiveSmallIntegerField(_("响应状态码"), null=True, blank=True)
+    response_body = models.TextField(_("响应内容（节选）"), blank=True)
+    error = models.CharField(_("错误"), max_length=200, blank=True)
+    redelivery_of = models.ForeignKey(
+        "self", verbose_name=_("重新投递自"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    redelivered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("重新投递人"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("Webhook 投递")
+        verbose_name_plural = _("Webhook 投递")
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due_idx"),
+            models.Index(fields=["endpoint", "-created_at"], name="webhook_delivery_list_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.endpoint_id} ({self.status})"
+
+    @property
+    def payload_text(self) -> str:
+        return json.dumps(self.payload, ensure_ascii=False, indent=2)

@@ -188,6 +188,26 @@ class Browser:
         return response, content.decode("utf-8", "replace")
 
 
+def enrol_with_authenticator(browser: "Browser", checks: "Checks") -> None:
+    """Do what an authenticator app does: read the secret from the enrolment page, answer with its code."""
+    from base64 import b32decode
+
+    from django_otp.oath import TOTP
+
+    response, body = browser.request("GET", "/console/two-factor/setup/")
+    secret = re.search(r'id="totp-secret">([A-Z2-7 ]+)<', body)
+    checks.expect(response.status == 200 and secret is not None, f"the enrolment page shows the secret ({response.status})")
+    if secret is None:
+        return
+    value = secret.group(1).replace(" ", "")
+    token = TOTP(b32decode(value + "=" * (-len(value) % 8))).token()
+    response, body = browser.request(
+        "POST", "/console/two-factor/setup/",
+        form={"token": f"{token:06d}", "csrfmiddlewaretoken": browser.cookies.get("csrftoken", "")},
+    )
+    checks.expect(response.status == 200 and "recovery-codes" in body, f"enrolment shows recovery codes ({response.status})")
+
+
 class Checks:
     def __init__(self):
         self.failures: list[str] = []
@@ -351,6 +371,15 @@ def main() -> int:
         )
         checks.expect(response.status == 302, f"signing in as {ADMIN} redirects (got {response.status})")
         checks.cookie(browser, "sessionid", httponly=True)
+
+        # The second factor: no console page before the administrator has enrolled an authenticator.
+        response, _ = browser.request("GET", "/console/dashboard/")
+        location = response.headers.get("Location", "")
+        checks.expect(
+            response.status == 302 and location.startswith("/console/two-factor/setup/"),
+            f"a console page needs the second factor first (got {response.status} to {location!r})",
+        )
+        enrol_with_authenticator(browser, checks)
 
         # A console page, then a static file it links.
         response, body = browser.request("GET", "/console/dashboard/")

@@ -32,13 +32,17 @@ def main() -> None:
     address = os.environ.get("KEXIE_ADDRESS", "127.0.0.1:8000")
     for name, value in demo_environment(address).items():
         os.environ.setdefault(name, value)
+    # The demo accounts sign in with a password alone; production requires two-factor for administrators.
+    os.environ.setdefault("KEXIE_TWO_FACTOR_REQUIRED", "0")
     manage("migrate", "--noinput", "-v", "0")
     manage("load_orgs")
     manage("seed_demo")
     year = str(date.today().year)
     manage("seed_targets", "--year", year)
     manage("recompute_progress", "--year", year)
-    print(f"\n系统已启动：http://{address}/  （按 Ctrl+C 停止）\n", flush=True)
+    print(f"\n系统已启动：http://{address}/  （按 Ctrl+C 停止）", flush=True)
+    if os.environ["KEXIE_TWO_FACTOR_REQUIRED"] == "0":
+        print("演示模式：管理员登录不要求两步验证（生产环境默认要求）；短信验证码打印在本窗口。\n", flush=True)
     manage("runserver", address)
 
 

@@ -317,3 +317,37 @@ def login_via_form(client, username: str, password: str = PASSWORD) -> bool:
 
     client.post(reverse("login"), {"username": username, "password": password})
     return "_auth_user_id" in client.session
+
+
+@pytest.fixture(autouse=True)
+def sms_outbox():
+    """Text messages of this test (kexie.sms.LocmemBackend in the test settings)."""
+    from kexie import sms
+
+    sms.outbox.clear()
+    yield sms.outbox
+    sms.outbox.clear()
+
+
+def sms_code_for(mobile: str) -> str:
+    """The code in the newest text message sent to `mobile`."""
+    from kexie import sms
+    from kexie.validators import normalize_mobile
+
+    mobile = normalize_mobile(mobile)
+    sent = [m for m in sms.outbox if m.mobile == mobile]
+    assert sent, f"no text message was sent to {mobile}"
+    return sent[-1].params[0]
+
+
+def register_via_form(client, mobile: str, password: str = "Kexie-2026-ok", **fields):
+    """Register through the page as a person does: ask for the code, then submit it with the password."""
+    from django.urls import reverse
+
+    url = reverse("members:register")
+    sent = client.post(url, {"mobile": mobile, "action": "send_code", **fields})
+    assert sent.status_code == 200, sent.status_code
+    return client.post(
+        url,
+        {"mobile": mobile, "code": sms_code_for(mobile), "password": password, "password_confirm": password, **fields},
+    )

@@ -29,6 +29,10 @@ INSTALLED_APPS = [
     "mptt",
     "guardian",
     "axes",
+    # Two-factor sign-in for administrators and staff: TOTP authenticators and recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_celery_beat",
     "rest_framework",
     "drf_spectacular",
@@ -53,10 +57,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed a second factor.
+    "django_otp.middleware.OTPMiddleware",
     "kexie.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After the message middleware: the idle logout tells the user why they must sign in again.
     "orgs.middleware.AdminIdleTimeoutMiddleware",
+    # After the idle timeout: a console user signed out for inactivity is not first sent to the second factor.
+    "orgs.middleware.TwoFactorMiddleware",
+    # After the second factor: an expired or initial password is changed before any console page.
+    "orgs.middleware.PasswordExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Axes must be last so it sees the final authentication result.
     "axes.middleware.AxesMiddleware",
@@ -173,6 +183,19 @@ SESSION_COOKIE_AGE = 60 * 60 * 8
 # Administrators are logged out after this much inactivity (orgs.middleware.AdminIdleTimeoutMiddleware).
 ADMIN_IDLE_TIMEOUT = timedelta(minutes=30)
 
+# --- Two-factor sign-in (orgs/services/two_factor.py, orgs.middleware.TwoFactorMiddleware) ----------------
+# Every administrator, staff account and superuser needs a TOTP authenticator. Only a demo may switch it off.
+TWO_FACTOR_REQUIRED = env.bool("KEXIE_TWO_FACTOR_REQUIRED", default=True)
+# "Remember this browser" after a second factor; the code never allows more than 12 hours.
+TWO_FACTOR_REMEMBER = timedelta(hours=env.int("KEXIE_TWO_FACTOR_REMEMBER_HOURS", default=12))
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = "科协会员系统"
+# Django admin never shows authenticator secrets or recovery code digests.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Administrators' and staff passwords expire after this many days (0: never); initial passwords at once.
+PASSWORD_EXPIRY_DAYS = env.int("KEXIE_PASSWORD_EXPIRY_DAYS", default=90)
+
 # --- ID numbers at rest ----------------------------------------------------------------------------------
 # Fernet keys (first encrypts, all decrypt, so keys can rotate) and the HMAC key of the blind index.
 ID_NUMBER_ENCRYPTION_KEYS = env.list(
@@ -246,6 +269,8 @@ CELERY_BEAT_SCHEDULE = {
     # Census jobs: re-send validations and commits whose message or worker was lost; delete old uploads.
     "census-jobs-resend": {"task": "members.tasks.census_jobs_resend", "schedule": 60.0},
     "census-uploads-purge": {"task": "members.tasks.census_uploads_purge", "schedule": crontab(hour=3, minute=10)},
+    # Webhooks: send deliveries that are due (retries with backoff, and first attempts whose message was lost).
+    "webhook-deliveries-resend": {"task": "orgs.tasks.webhook_deliveries_resend", "schedule": 60.0},
     # Retention of personal data: de-identify deleted accounts, remove evidence of ended applications.
     "persons-deidentify": {"task": "members.tasks.persons_deidentify_due", "schedule": crontab(hour=3, minute=30)},
     "evidence-purge": {"task": "approvals.tasks.evidence_purge_due", "schedule": crontab(hour=3, minute=50)},
@@ -278,6 +303,23 @@ PERSON_RETENTION_DAYS = env.int("PERSON_RETENTION_DAYS", default=365)
 # Evidence files of people whose applications all ended withdrawn or rejected are removed this long after the
 # last of those ended (time to resubmit or contest the decision).
 EVIDENCE_RETENTION_DAYS = env.int("EVIDENCE_RETENTION_DAYS", default=180)
+
+# --- Webhooks (orgs.services.webhooks) --------------------------------------------------------------------
+# Fernet keys of the endpoints' signing secrets at rest (first encrypts, all decrypt). By default the ID number
+# keys; a ring of its own lets the two rotate separately.
+WEBHOOK_SECRET_KEYS = env.list("WEBHOOK_SECRET_KEYS", default=ID_NUMBER_ENCRYPTION_KEYS)
+# Failed deliveries are retried with exponential backoff (base doubling up to the cap) for this long after the
+# event, the last attempt at the end of the window; then the delivery is marked failed.
+WEBHOOK_RETRY_WINDOW = timedelta(hours=24)
+WEBHOOK_BACKOFF_BASE = timedelta(seconds=30)
+WEBHOOK_BACKOFF_MAX = timedelta(hours=1)
+# A worker owns a delivery it claimed for this long; longer than the connect and read timeouts together
+# (kexie/outbound.py), so a live attempt is never sent twice and one lost with its worker is retried after it.
+WEBHOOK_CLAIM_SECONDS = 120
+# SSRF guard: endpoints must be https:// and resolve to public addresses. Development and tests allow a
+# receiver on this machine: plain http:// to a loopback address, and private or loopback targets.
+WEBHOOK_ALLOW_HTTP_LOOPBACK = env.bool("WEBHOOK_ALLOW_HTTP_LOOPBACK", default=False)
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
 
 # --- REST API (/api/v1/) -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -329,6 +371,7 @@ SPECTACULAR_SETTINGS = {
         "MembershipStatusEnum": "members.models.Membership.Status",
         "OrgLevelEnum": "orgs.models.Org.Level",
         "AwardLevelEnum": "members.models.AwardLevel",
+        "WebhookEventEnum": "orgs.models.WebhookEndpoint.Event",
     },
 }
 # Lifetimes of the mini-program's bearer tokens (members.services.api_sessions).
@@ -368,6 +411,42 @@ LOGIN_CHALLENGE_DOUBLING = 5
 # at most 0.3 s at the start and 5 s at the cap (half that on average; an older phone takes longer).
 LOGIN_CHALLENGE_BASE_WORK = 20_000
 LOGIN_CHALLENGE_MAX_WORK = 320_000
+
+# --- Verification codes and text messages (members/services/verification.py, kexie/sms.py) ---------------
+VERIFICATION_CODE_LIFETIME = timedelta(minutes=5)
+VERIFICATION_CODE_MAX_ATTEMPTS = 5
+VERIFICATION_CODE_RESEND_SECONDS = 60
+# Codes to one mobile or email address, all purposes together: a person needs a few, a flood is stopped.
+VERIFICATION_CODES_PER_ADDRESS = {"hour": 5, "day": 10}
+# Codes requested from one client address: a work unit of 200 behind one office connection registers in an
+# hour; a script sending to made-up numbers stops here (each code is a paid message).
+VERIFICATION_CODES_PER_IP = {
+    "hour": env.int("KEXIE_CODES_PER_IP_HOUR", default=300),
+    "day": env.int("KEXIE_CODES_PER_IP_DAY", default=1000),
+}
+# Wrong codes entered from one client address per hour, across numbers: stops guessing, not typos.
+VERIFICATION_FAILURES_PER_IP_HOUR = 100
+# Where text messages go: kexie.sms.ConsoleBackend prints them (the demo shows the code there),
+# kexie.sms.FileBackend appends them to SMS_FILE_PATH, kexie.sms.TencentCloudBackend sends them.
+SMS_BACKEND = env("KEXIE_SMS_BACKEND", default="kexie.sms.ConsoleBackend")
+SMS_FILE_PATH = env("KEXIE_SMS_FILE_PATH", default=str(BASE_DIR / "sms.log"))
+SMS_TENCENT = {
+    "SECRET_ID": env("TENCENTCLOUD_SECRET_ID", default=""),
+    "SECRET_KEY": env("TENCENTCLOUD_SECRET_KEY", default=""),
+    "REGION": env("KEXIE_SMS_TENCENT_REGION", default="ap-guangzhou"),
+    "SDK_APP_ID": env("KEXIE_SMS_TENCENT_SDK_APP_ID", default=""),
+    "SIGN_NAME": env("KEXIE_SMS_TENCENT_SIGN_NAME", default=""),
+    # One approved template per purpose; each takes two parameters: the code and its lifetime in minutes.
+    "TEMPLATES": {
+        "register": env("KEXIE_SMS_TENCENT_TEMPLATE_REGISTER", default=""),
+        "password_reset": env("KEXIE_SMS_TENCENT_TEMPLATE_PASSWORD_RESET", default=""),
+        "mobile_change": env("KEXIE_SMS_TENCENT_TEMPLATE_MOBILE_CHANGE", default=""),
+    },
+    # Empty: Tencent Cloud's public endpoint. Tests point it at a local fake server.
+    "ENDPOINT": env("KEXIE_SMS_TENCENT_ENDPOINT", default=""),
+    "SCHEME": "https",
+    "TIMEOUT": 5,
+}
 
 # --- Membership rules -----------------------------------------------------------------------------------
 # 办理时限: working days an organisation has to decide an application unless the level above sets another.

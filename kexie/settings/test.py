@@ -18,6 +18,10 @@ STORAGES = {
 }
 ID_NUMBER_ENCRYPTION_KEYS = ["fM0bQ6vK7m8J2l0l2mR0iY3Lr4wQwq3o0Gg6oY7m2fE="]
 ID_NUMBER_INDEX_KEY = "test-blind-index-key"
+WEBHOOK_SECRET_KEYS = ["Jt7k3vXh0n9Q1kR2fW8yZpL4sVbM6cD5eA0uT3iO9gE="]
+# The webhook tests run their receiver on 127.0.0.1 over plain HTTP (tests/orgs/test_webhooks.py).
+WEBHOOK_ALLOW_HTTP_LOOPBACK = True
+WEBHOOK_ALLOW_PRIVATE_TARGETS = True
 # Axes is exercised by its own tests; elsewhere failed logins must not lock test users out.
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 WHITENOISE_USE_FINDERS = True
@@ -25,3 +29,7 @@ WHITENOISE_AUTOREFRESH = True
 # Tests run tasks in-process even when REDIS_URL is set; the worker tests switch eager mode off themselves
 # so that only they depend on the real worker.
 CELERY_TASK_ALWAYS_EAGER = True
+# Text messages stay in kexie.sms.outbox, where tests read the codes.
+SMS_BACKEND = "kexie.sms.LocmemBackend"
+# Tests sign administrators in with force_login; tests/orgs/test_two_factor.py switches two factors on.
+TWO_FACTOR_REQUIRED = False

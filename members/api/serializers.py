@@ -14,9 +14,26 @@ class RegistrationRequest(serializers.Serializer):
     password = serializers.CharField(help_text="至少 8 位，不能全是数字，不能过于常见", style={"input_type": "password"})
     password_confirm = serializers.CharField(help_text="再次输入密码")
     email = serializers.EmailField(required=False, allow_blank=True, help_text="选填；审核结果也会发送到邮箱")
-    sms_code = serializers.CharField(
-        required=False, help_text="短信验证码（短信服务开通后必填；目前尚未开通，请勿填写）"
+    sms_code = serializers.CharField(help_text="发送到该手机号码的 6 位短信验证码（先调用 auth/sms-code/，用途 register）")
+
+
+class SmsCodeRequest(serializers.Serializer):
+    mobile = serializers.CharField(help_text="中国大陆手机号码")
+    purpose = serializers.ChoiceField(
+        choices=[("register", "注册账号"), ("password_reset", "找回密码")], help_text="register：注册；password_reset：找回密码"
     )
+
+
+class SmsCodeSent(serializers.Serializer):
+    expires_in = serializers.IntegerField(help_text="验证码有效秒数")
+    resend_after = serializers.IntegerField(help_text="多少秒后才能再次获取")
+
+
+class PasswordResetRequest(serializers.Serializer):
+    account = serializers.CharField(help_text="注册时的手机号码，或已验证的电子邮箱")
+    code = serializers.CharField(help_text="发送到该号码或邮箱的 6 位验证码（auth/sms-code/，用途 password_reset）")
+    new_password1 = serializers.CharField(help_text="新密码", style={"input_type": "password"})
+    new_password2 = serializers.CharField(help_text="再次输入新密码", style={"input_type": "password"})
 
 
 class LoginRequest(serializers.Serializer):

@@ -7,7 +7,9 @@ from members.api import views
 app_name = "members_api"
 
 urlpatterns = [
+    path("auth/sms-code/", views.SmsCodeView.as_view(), name="sms_code"),
     path("auth/register/", views.RegisterView.as_view(), name="register"),
+    path("auth/password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("auth/token/", views.TokenView.as_view(), name="token"),
     path("auth/token/refresh/", views.TokenRefreshView.as_view(), name="token_refresh"),
     path("auth/token/revoke/", views.TokenRevokeView.as_view(), name="token_revoke"),

@@ -37,6 +37,7 @@ from members.models import CensusImport, CensusRow, Membership, Person, PersonAc
 from members.services.access import person_access_record
 from members.services.memberships import LIVE_STATUSES, fellow_cap
 from members.services.numbers import member_numbers_reserve
+from members.webhooks import Event, membership_event, memberships_created
 from kexie.validators import (
     id_number_birth_date,
     id_number_gender,
@@ -584,6 +585,7 @@ def _census_commit_rows(census: CensusImport) -> int:
                 for i, (p, r) in enumerate(zip(people, chunk))
             ]
         )
+        memberships_created(org=org, memberships=memberships)
         for r, m in zip(chunk, memberships):
             r.membership = m
             r.invite_token = secrets.token_urlsafe(24)
@@ -710,6 +712,11 @@ def census_claim(
         row.claimed_at = timezone.now()
         row.save(update_fields=["claimed_at"])
         audit_record(actor=user, action="census.reregister", obj=membership, org=membership.org)
+        membership_event(
+            event=Event.MEMBERSHIP_CHANGED,
+            membership=membership,
+            changes={"status": [Membership.Status.PENDING_REREGISTRATION, Membership.Status.ACTIVE]},
+        )
     return user
 
 

@@ -15,6 +15,7 @@ from members.services.numbers import member_number_issue
 from orgs.models import Org
 from orgs.selectors.scope import orgs_managed_by
 from orgs.services.audit import audit_record
+from members.webhooks import Event, membership_event
 from orgs.services.progress import progress_schedule
 
 
@@ -62,7 +63,7 @@ def membership_grant(*, person: Person, org: Org, application=None, joined_on: d
     if Membership.objects.filter(person=person, org=org, status__in=LIVE_STATUSES).exists():
         raise DomainError(_("该人员已是“%(org)s”的会员") % {"org": org.name})
     joined_on = joined_on or timezone.localdate()
-    return Membership.objects.create(
+    membership = Membership.objects.create(
         person=person,
         org=org,
         level=org.level,
@@ -72,6 +73,8 @@ def membership_grant(*, person: Person, org: Org, application=None, joined_on: d
         certificate_issued_on=joined_on,
         application=application,
     )
+    membership_event(event=Event.MEMBERSHIP_CREATED, membership=membership)
+    return membership
 
 
 # --- grades and categories ---------------------------------------------------------------------------------
@@ -120,6 +123,11 @@ def membership_grade_set(*, actor, membership: Membership, grade: str, category:
             org=org,
             data={"before": before, "after": {"grade": grade, "category": category}},
         )
+        membership_event(
+            event=Event.MEMBERSHIP_CHANGED,
+            membership=membership,
+            changes={k: [before[k], v] for k, v in {"grade": grade, "category": category}.items() if before[k] != v},
+        )
     return membership
 
 
@@ -167,6 +175,10 @@ def membership_transfer(*, actor, membership: Membership, target_org: Org, comme
         # One row on each side so both organisations' trails show the move.
         audit_record(actor=actor, action="membership.transfer_out", obj=membership, org=source, comment=comment, data=data)
         audit_record(actor=actor, action="membership.transfer_in", obj=new, org=target, comment=comment, data=data)
+        membership_event(
+            event=Event.MEMBERSHIP_CHANGED, membership=membership, changes={"status": [old_status, membership.status]}
+        )
+        membership_event(event=Event.MEMBERSHIP_CREATED, membership=new)
         progress_changed(source, target)
     return new
 
@@ -204,6 +216,7 @@ def membership_status_set(*, actor, membership: Membership, status: str, comment
             comment=comment,
             data={"before": before, "after": status},
         )
+        membership_event(event=Event.MEMBERSHIP_CHANGED, membership=membership, changes={"status": [before, status]})
         progress_changed(membership.org)
     return membership
 

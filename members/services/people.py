@@ -19,6 +19,13 @@ from kexie.validators import (
     validate_id_number,
     validate_mobile,
 )
+from members.services.verification import (
+    Purpose,
+    email_code_send,
+    email_code_verify,
+    sms_code_send,
+    sms_code_verify,
+)
 from orgs.services.audit import audit_record
 
 
@@ -99,15 +106,31 @@ def _person_profile_save(*, user, id_number: str | None, fields: dict) -> Person
     return person
 
 
-def user_register(*, mobile: str, password: str, email: str = ""):
-    """Create an applicant account; the normalised mobile number is the username."""
+class WrongPassword(DomainError):
+    """The signed-in person's current password, asked again before a change to the account, was wrong."""
+
+
+def registration_code_send(*, mobile: str, client_ip: str | None = None):
+    """Send the registration code to a mobile number that has no account yet (the page and the API)."""
+    User = get_user_model()
+    mobile = validate_mobile(mobile)
+    if User.objects.filter(username=mobile).exists() or User.objects.filter(mobile=mobile).exists():
+        raise DomainError(_("该手机号码已注册，请直接登录；忘记密码可通过短信验证码找回"))
+    return sms_code_send(mobile=mobile, purpose=Purpose.REGISTER, client_ip=client_ip)
+
+
+def user_register(*, mobile: str, password: str, code: str, email: str = "", client_ip: str | None = None):
+    """Create an applicant account; the normalised mobile number is the username and `code` proves the
+    person holds it (members.services.verification)."""
     User = get_user_model()
     mobile = validate_mobile(mobile)
     user = User(username=mobile, mobile=mobile, email=(email or "").strip())
     validate_password(password, user=user)
+    if User.objects.filter(username=mobile).exists() or User.objects.filter(mobile=mobile).exists():
+        raise DomainError(_("该手机号码已注册，请直接登录"))
+    # Spent before the account exists, in its own transaction: a wrong code must stay counted.
+    sms_code_verify(mobile=mobile, purpose=Purpose.REGISTER, code=code, client_ip=client_ip)
     with transaction.atomic():
-        if User.objects.filter(username=mobile).exists() or User.objects.filter(mobile=mobile).exists():
-            raise DomainError(_("该手机号码已注册，请直接登录"))
         user.set_password(password)
         try:
             with transaction.atomic():
@@ -115,7 +138,70 @@ def user_register(*, mobile: str, password: str, email: str = ""):
         except IntegrityError:
             # Two registrations of the same number racing: the unique index decides, the loser is told.
             raise DomainError(_("该手机号码已注册，请直接登录"))
-        audit_record(actor=user, action="user.register", obj=user)
+        audit_record(actor=user, action="user.register", obj=user, data={"mobile_verified": True})
+    return user
+
+
+def mobile_change_code_send(*, user, new_mobile: str, client_ip: str | None = None):
+    """Send a code to the number the signed-in user wants to move their account to."""
+    User = get_user_model()
+    new_mobile = validate_mobile(new_mobile)
+    if new_mobile == user.mobile:
+        raise DomainError(_("新号码与当前绑定的号码相同"))
+    if User.objects.filter(mobile=new_mobile).exists() or User.objects.filter(username=new_mobile).exists():
+        raise DomainError(_("该手机号码已绑定其他账号"))
+    return sms_code_send(mobile=new_mobile, purpose=Purpose.MOBILE_CHANGE, client_ip=client_ip)
+
+
+def user_mobile_change(*, user, new_mobile: str, code: str, password: str, client_ip: str | None = None):
+    """Move the account to a new mobile number: the current password and a code sent to the new number.
+
+    An applicant signs in with their mobile, so the username moves with it; the profile's number follows."""
+    User = get_user_model()
+    new_mobile = validate_mobile(new_mobile)
+    if not user.check_password(password):
+        raise WrongPassword(_("当前密码不正确"))
+    if User.objects.filter(mobile=new_mobile).exclude(pk=user.pk).exists() or (
+        User.objects.filter(username=new_mobile).exclude(pk=user.pk).exists()
+    ):
+        raise DomainError(_("该手机号码已绑定其他账号"))
+    sms_code_verify(mobile=new_mobile, purpose=Purpose.MOBILE_CHANGE, code=code, client_ip=client_ip)
+    with transaction.atomic():
+        account = User.objects.select_for_update().get(pk=user.pk)
+        old_mobile = account.mobile
+        fields = ["mobile"]
+        account.mobile = new_mobile
+        if old_mobile and account.username == old_mobile:
+            account.username = new_mobile
+            fields.append("username")
+        try:
+            with transaction.atomic():
+                account.save(update_fields=fields)
+        except IntegrityError:
+            raise DomainError(_("该手机号码已绑定其他账号"))
+        Person.objects.filter(user=account).update(mobile=new_mobile)
+        audit_record(actor=account, action="user.mobile_change", obj=account, data={"username_changed": "username" in fields})
+    user.mobile, user.username = account.mobile, account.username
+    return account
+
+
+def email_verify_code_send(*, user, client_ip: str | None = None):
+    """Send a code to the account's email address, so that it can later recover the password."""
+    if not user.email:
+        raise DomainError(_("账号尚未填写电子邮箱"))
+    if user.email_verified_at is not None:
+        raise DomainError(_("该邮箱已验证"))
+    return email_code_send(email=user.email, purpose=Purpose.EMAIL_VERIFY, client_ip=client_ip)
+
+
+def user_email_verify(*, user, code: str, client_ip: str | None = None):
+    email_code_verify(email=user.email, purpose=Purpose.EMAIL_VERIFY, code=code, client_ip=client_ip)
+    User = get_user_model()
+    with transaction.atomic():
+        updated = User.objects.filter(pk=user.pk, email=user.email).update(email_verified_at=timezone.now())
+        if updated:
+            audit_record(actor=user, action="user.email_verify", obj=user)
+    user.refresh_from_db(fields=["email", "email_verified_at"])
     return user
 
 

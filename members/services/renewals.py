@@ -20,6 +20,7 @@ from members.services.fees import fee_due
 from members.services.memberships import org_manage_check, progress_changed
 from members.services.notices import notice_create
 from members.services.people import profile_missing_fields
+from members.webhooks import Event, membership_event
 from orgs.models import Org
 from orgs.services.audit import audit_record
 
@@ -57,10 +58,14 @@ def _complete(membership: Membership, renewal: Renewal, *, actor) -> None:
     now = timezone.now()
     renewal.completed_at = now
     renewal.save(update_fields=["completed_at"])
-    before = membership.status
+    before, before_through = membership.status, membership.valid_through
     membership.valid_through = max(membership.valid_through or 0, renewal.year)
     membership.status = Membership.Status.ACTIVE
     membership.save(update_fields=["valid_through", "status", "updated_at"])
+    changes = {"status": [before, membership.status], "valid_through": [before_through, membership.valid_through]}
+    membership_event(
+        event=Event.MEMBERSHIP_CHANGED, membership=membership, changes={k: v for k, v in changes.items() if v[0] != v[1]}
+    )
     audit_record(
         actor=actor, action="membership.renew", obj=membership, org=membership.org,
         data={"year": renewal.year, "before": before},
@@ -188,6 +193,7 @@ def _state_change(membership: Membership, status: str, year: int) -> None:
     before = membership.status
     membership.status = status
     membership.save(update_fields=["status", "updated_at"])
+    membership_event(event=Event.MEMBERSHIP_CHANGED, membership=membership, changes={"status": [before, status]})
     audit_record(
         actor=None, action=f"membership.{status}", obj=membership, org=membership.org,
         comment=_("会籍年度自动处理"), data={"before": before, "after": status, "year": year,

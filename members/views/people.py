@@ -3,6 +3,7 @@ fetched through members.selectors from the signed-in user's own person, so anoth
 
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -15,13 +16,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kexie.downloads import attachment
 from kexie.errors import DomainError
-from kexie.ratelimit import REGISTRATION, RateLimit, limit_posts
+from kexie.ratelimit import REGISTRATION, RateLimit, limit_posts, registered
+from kexie.validators import mask_mobile
 from kexie.redirects import next_url
-from members.forms.people import AwardForm, ProfileForm, RegistrationForm
+from members.forms.people import AwardForm, EmailVerifyForm, MobileChangeForm, ProfileForm, RegistrationForm
 from members.models import Person
 from members.selectors.people import award_of_or_404, awards_of, memberships_of, notices_for, person_for
 from members.services import awards, consent as consent_services, people
 from members.services.data_rights import person_id_number_needed
+from members.services.verification import CodeRefused
 from members.signals import home_page_shown, page_context
 
 
@@ -29,22 +32,47 @@ def _error_text(exc: ValidationError) -> list[str]:
     return [str(m) for m in exc.messages]
 
 
-@limit_posts(REGISTRATION)
+def _code_sent_message(request, mobile: str) -> None:
+    messages.success(
+        request,
+        _("验证码已发送至 %(mobile)s，%(minutes)s 分钟内有效。")
+        % {"mobile": mask_mobile(mobile), "minutes": int(settings.VERIFICATION_CODE_LIFETIME.total_seconds() // 60)},
+    )
+
+
+def _wants_code(request) -> bool:
+    return request.method == "POST" and request.POST.get("action") == "send_code"
+
+
+@limit_posts(REGISTRATION, count=registered)
 @require_http_methods(["GET", "POST"])
 def register(request):
     if request.user.is_authenticated:
         return redirect("members:me")
-    form = RegistrationForm(request.POST or None)
+    sending = _wants_code(request)
+    form = RegistrationForm(request.POST or None, sending_code=sending)
     if request.method == "POST" and form.is_valid():
+        mobile = form.cleaned_data["mobile"]
+        if sending:
+            try:
+                people.registration_code_send(mobile=mobile)
+            except DomainError as exc:
+                form.add_error("mobile", exc.message)
+            else:
+                _code_sent_message(request, mobile)
+            return render(request, "members/register.html", {"form": form, "code_wait": _code_wait(form)})
         try:
             user = people.user_register(
-                mobile=form.cleaned_data["mobile"],
+                mobile=mobile,
                 password=form.cleaned_data["password"],
                 email=form.cleaned_data["email"],
+                code=form.cleaned_data["code"],
             )
         except ValidationError as exc:
             for message in _error_text(exc):
                 form.add_error("password", message)
+        except CodeRefused as exc:
+            form.add_error("code", exc.message)
         except DomainError as exc:
             form.add_error("mobile", exc.message)
         else:
@@ -52,6 +80,74 @@ def register(request):
             messages.success(request, _("注册成功。请先阅读个人信息授权说明。"))
             return redirect("members:consent")
     return render(request, "members/register.html", {"form": form})
+
+
+def _code_wait(form) -> int:
+    """Seconds the 获取验证码 button stays disabled after a code went out (0 when none did)."""
+    return 0 if form.errors else _resend_seconds()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mobile_change(request):
+    sending = _wants_code(request)
+    form = MobileChangeForm(request.POST or None, sending_code=sending)
+    context = {"form": form, "current": mask_mobile(request.user.mobile or "")}
+    if request.method == "POST" and form.is_valid():
+        new_mobile = form.cleaned_data["new_mobile"]
+        if sending:
+            try:
+                people.mobile_change_code_send(user=request.user, new_mobile=new_mobile)
+            except DomainError as exc:
+                form.add_error("new_mobile", exc.message)
+            else:
+                _code_sent_message(request, new_mobile)
+            return render(request, "members/mobile_change.html", {**context, "code_wait": _code_wait(form)})
+        try:
+            people.user_mobile_change(
+                user=request.user, new_mobile=new_mobile, code=form.cleaned_data["code"],
+                password=form.cleaned_data["password"],
+            )
+        except CodeRefused as exc:
+            form.add_error("code", exc.message)
+        except people.WrongPassword as exc:
+            form.add_error("password", exc.message)
+        except DomainError as exc:
+            form.add_error("new_mobile", exc.message)
+        else:
+            messages.success(request, _("手机号码已更换为 %(mobile)s，请用新号码登录。") % {"mobile": mask_mobile(new_mobile)})
+            return redirect("members:profile")
+    return render(request, "members/mobile_change.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def email_verify(request):
+    """Prove the account's email address with a code, so that it can recover the password."""
+    user = request.user
+    sending = _wants_code(request)
+    form = EmailVerifyForm(None if sending else (request.POST or None))
+    if sending:
+        try:
+            people.email_verify_code_send(user=user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("验证码已发送到您的邮箱，5 分钟内有效。"))
+            return render(request, "members/email_verify.html", {"form": form, "code_wait": _resend_seconds()})
+    elif request.method == "POST" and form.is_valid():
+        try:
+            people.user_email_verify(user=user, code=form.cleaned_data["code"])
+        except DomainError as exc:
+            form.add_error("code", exc.message)
+        else:
+            messages.success(request, _("邮箱已验证，忘记密码时也可以通过邮箱找回。"))
+            return redirect("members:profile")
+    return render(request, "members/email_verify.html", {"form": form})
+
+
+def _resend_seconds() -> int:
+    return settings.VERIFICATION_CODE_RESEND_SECONDS
 
 
 @login_required
@@ -139,6 +235,7 @@ def profile(request):
         initial=initial,
         id_number_allowed=consented,
         has_id_number=has_id,
+        account_mobile=request.user.mobile or "",
     )
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data.get("id_number") and not _id_number_attempt_allowed(request):

@@ -1,8 +1,10 @@
-"""Bodies of the organisation endpoints: progress figures and service tokens."""
+"""Bodies of the organisation endpoints: progress figures, service tokens and webhooks."""
 
 from rest_framework import serializers
 
-from orgs.models import ServiceToken
+from kexie.errors import DomainError
+from orgs.models import ServiceToken, WebhookDelivery, WebhookEndpoint
+from orgs.services.webhooks import webhook_url_check
 
 
 class MetricSerializer(serializers.Serializer):
@@ -56,4 +58,58 @@ class ServiceTokenCreated(ServiceTokenSerializer):
 
     class Meta(ServiceTokenSerializer.Meta):
         fields = ServiceTokenSerializer.Meta.fields + ["secret"]
+        read_only_fields = fields
+
+
+class WebhookEndpointSerializer(serializers.ModelSerializer):
+    org_name = serializers.CharField(source="org.name", read_only=True)
+    created_by = serializers.CharField(source="created_by.__str__", read_only=True)
+    is_active = serializers.BooleanField(read_only=True, help_text="未停用")
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = [
+            "id", "org", "org_name", "url", "description", "events", "secret_prefix", "created_by", "created_at",
+            "revoked_at", "is_active",
+        ]
+        read_only_fields = fields
+
+
+class WebhookEndpointCreateRequest(serializers.Serializer):
+    org = serializers.IntegerField(help_text="端点所属组织（须在您的管辖范围内）；该组织及其全部下级的事件都推送到此地址")
+    url = serializers.CharField(max_length=500, help_text="接收地址，必须是 https://；不跟随重定向")
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookEndpoint.Event.choices),
+        allow_empty=False,
+        help_text="推送的事件：application.submitted、application.decided、membership.created、"
+        "membership.changed、recommendation.created",
+    )
+    description = serializers.CharField(max_length=100, required=False, allow_blank=True, default="", help_text="说明")
+
+    def validate_url(self, value: str) -> str:
+        try:
+            return webhook_url_check(value)
+        except DomainError as exc:
+            raise serializers.ValidationError(str(exc.message)) from None
+
+
+class WebhookEndpointCreated(WebhookEndpointSerializer):
+    secret = serializers.CharField(read_only=True, help_text="签名密钥（whsec_ 开头），只显示这一次，请立即妥善保存")
+
+    class Meta(WebhookEndpointSerializer.Meta):
+        fields = WebhookEndpointSerializer.Meta.fields + ["secret"]
+        read_only_fields = fields
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    redelivery_of = serializers.UUIDField(
+        source="redelivery_of.delivery_id", read_only=True, allow_null=True, help_text="重新投递自哪次投递（投递编号）"
+    )
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id", "delivery_id", "event_id", "event", "status", "attempts", "created_at", "last_attempt_at",
+            "next_attempt_at", "delivered_at", "response_status", "response_body", "error", "redelivery_of", "payload",
+        ]
         read_only_fields = fields

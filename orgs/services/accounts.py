@@ -40,6 +40,8 @@ def admin_account_create(
         _account_fields_check(username=username, mobile=mobile, password=password, full_name=full_name)
         account = User(username=username, full_name=full_name, mobile=mobile or None, email=email, created_by=actor)
         account.set_password(password)
+        # An initial password someone else chose: the holder replaces it at the first sign-in.
+        account.password_changed_at = None
         account.save()
         permissions.grant_administer(account, org)
         audit_record(actor=actor, action="admin_account.create", obj=account, org=org, data={"username": username})
@@ -96,6 +98,7 @@ def staff_account_create(*, actor, username: str, full_name: str, department: st
             username=username, full_name=full_name, department=department, mobile=mobile or None, created_by=actor
         )
         account.set_password(password)
+        account.password_changed_at = None
         account.save()
         for root in roots:
             permissions.grant_view(account, root)
@@ -142,4 +145,37 @@ def officer_account_create(
         audit_record(actor=actor, action="officer_account.create", obj=account, org=org,
                      data={"username": username, "role": role})
         officer_role_grant(actor=actor, account=account, org=org, role=role)
+    return account
+
+
+def _account_managed_by(actor, account) -> Org:
+    """The org under which `actor` manages `account` (an administrator below them, or provincial staff for a
+    province administrator); raises OutOfScope otherwise, as for a missing account."""
+    if account.department and not account.is_superuser:
+        roots = [o for o in permissions.orgs_granted(actor, manage=True) if o.parent_id is None]
+        if actor.is_superuser and not roots:
+            roots = list(Org.objects.filter(parent__isnull=True))
+        if not roots:
+            raise OutOfScope()
+        return roots[0]
+    return _account_in_actor_scope(actor, account)[0]
+
+
+def admin_account_two_factor_reset(*, actor, account):
+    """Remove a lost authenticator and its recovery codes, so the account enrols again at its next sign-in.
+
+    Only an administrator of an organisation above the account's (the province for staff) may do it, never
+    for their own account, and it is audited."""
+    from orgs.services.two_factor import two_factor_devices_remove
+
+    User = get_user_model()
+    with transaction.atomic():
+        account = User.objects.select_for_update().get(pk=account.pk)
+        org = _account_managed_by(actor, account)
+        if account.pk == actor.pk:
+            raise DomainError(_("不能重置自己的双因素认证"))
+        removed = two_factor_devices_remove(account=account)
+        audit_record(
+            actor=actor, action="admin_account.two_factor_reset", obj=account, org=org, data={"had_authenticator": bool(removed)}
+        )
     return account

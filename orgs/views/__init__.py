@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
@@ -20,11 +21,13 @@ from orgs.forms import (
     ProgressFilterForm,
     StaffAccountForm,
     TargetForm,
+    WebhookEndpointForm,
 )
 from orgs.models import OfficerRole, Target
 from orgs.roles import is_console_user, officer_roles, works_with_people
 from orgs.selectors import accounts as account_selectors
 from orgs.selectors import progress as progress_selectors
+from orgs.selectors import webhooks as webhook_selectors
 from orgs.selectors.handling import handling_days_of
 from orgs.selectors.scope import (
     org_visible_or_404,
@@ -36,6 +39,7 @@ from orgs.selectors.scope import (
 from orgs.services import accounts as account_services
 from orgs.services import handling as handling_services
 from orgs.services import targets as target_services
+from orgs.services import webhooks as webhook_services
 from orgs.services.progress import dashboard_export
 
 User = get_user_model()
@@ -113,6 +117,9 @@ def _creates_staff(user) -> bool:
 def account_list(request):
     accounts = account_selectors.admin_accounts_manageable_by(request.user)
     page = Paginator(accounts, 50).get_page(request.GET.get("page"))
+    enrolled = account_selectors.accounts_with_two_factor([a.pk for a in page])
+    for account in page:
+        account.two_factor_enabled = account.pk in enrolled
     context = {
         "page": page,
         "can_create": orgs_with_accounts_managed_by(request.user).exists(),
@@ -185,24 +192,31 @@ def officer_create(request):
     )
 
 
-@accounts_required
-@require_POST
-def account_set_active(request, user_id: int, active: int):
+def account_action(request, user_id: int, act, success_message: str):
+    """Run an account service on another account: out of scope answers 404, the same as a missing account."""
     account = User.objects.filter(pk=user_id).first()
     if account is None:
         raise Http404
     try:
-        account_services.admin_account_set_active(actor=request.user, account=account, active=bool(active))
+        act(actor=request.user, account=account)
     except OutOfScope:
         raise Http404
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(
-            request,
-            (_("已启用账号 %(username)s") if active else _("已停用账号 %(username)s")) % {"username": account.username},
-        )
+        messages.success(request, success_message % {"username": account.username})
     return redirect("orgs:account_list")
+
+
+@accounts_required
+@require_POST
+def account_set_active(request, user_id: int, active: int):
+    return account_action(
+        request,
+        user_id,
+        lambda **kw: account_services.admin_account_set_active(active=bool(active), **kw),
+        _("已启用账号 %(username)s") if active else _("已停用账号 %(username)s"),
+    )
 
 
 # --- progress: dashboards, targets, export -------------------------------------------------------------
@@ -299,3 +313,68 @@ def progress_public(request):
     form.is_valid()
     year = getattr(form, "cleaned_data", {}).get("year") or timezone.localdate().year
     return render(request, "progress/index.html", {"data": progress_selectors.progress_public(year), "form": form, "year": year})
+
+
+# --- webhooks -------------------------------------------------------------------------------------------
+
+
+@console_required
+@require_http_methods(["GET", "POST"])
+def webhook_list(request):
+    """Endpoints of the administrator's subtree, and the form that registers one (its secret shown once)."""
+    orgs = orgs_managed_by(request.user).order_by("tree_id", "lft")
+    form = WebhookEndpointForm(request.POST or None, orgs=orgs) if orgs.exists() else None
+    created = secret = None
+    if request.method == "POST":
+        if form is None:
+            raise Http404
+        if form.is_valid():
+            try:
+                created, secret = webhook_services.webhook_endpoint_create(actor=request.user, **form.cleaned_data)
+            except OutOfScope:
+                raise Http404
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                form = WebhookEndpointForm(orgs=orgs)
+    page = Paginator(webhook_selectors.webhook_endpoints_managed_by(request.user), 25).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "created": created, "secret": secret}
+    response = render(request, "orgs/webhook_list.html", context)
+    if secret:
+        add_never_cache_headers(response)
+    return response
+
+
+@console_required
+@require_GET
+def webhook_detail(request, endpoint_id: int):
+    endpoint = webhook_selectors.webhook_endpoint_managed_or_404(request.user, endpoint_id)
+    page = Paginator(webhook_selectors.webhook_deliveries_of(endpoint), 25).get_page(request.GET.get("page"))
+    return render(request, "orgs/webhook_detail.html", {"endpoint": endpoint, "page": page})
+
+
+@console_required
+@require_POST
+def webhook_revoke(request, endpoint_id: int):
+    endpoint = webhook_selectors.webhook_endpoint_managed_or_404(request.user, endpoint_id)
+    try:
+        webhook_services.webhook_endpoint_revoke(actor=request.user, endpoint=endpoint)
+    except OutOfScope:
+        raise Http404
+    messages.success(request, _("已停用该端点，不再向其推送事件"))
+    return redirect("orgs:webhook_detail", endpoint_id=endpoint.pk)
+
+
+@console_required
+@require_POST
+def webhook_redeliver(request, delivery_id: int):
+    delivery = webhook_selectors.webhook_delivery_managed_or_404(request.user, delivery_id)
+    try:
+        again = webhook_services.webhook_delivery_redeliver(actor=request.user, delivery=delivery)
+    except OutOfScope:
+        raise Http404
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已重新投递，投递编号 %(id)s") % {"id": again.delivery_id})
+    return redirect("orgs:webhook_detail", endpoint_id=delivery.endpoint_id)

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from orgs import permissions
 from tests.api.conftest import bearer
-from tests.conftest import PASSWORD, valid_id_number
+from tests.conftest import PASSWORD, sms_code_for, valid_id_number
 
 pytestmark = pytest.mark.django_db
 
@@ -48,10 +48,12 @@ def test_applicant_journey_and_county_to_city_recommendation(make_user, county_a
     _admin_with_mobile(make_user, city, "13700000002")
 
     # Register (tokens come back at once), consent, profile with ID number, an award with evidence.
+    api.call("post", "/api/v1/auth/sms-code/", data={"mobile": "13912345678", "purpose": "register"}, format="json", expect=202)
     tokens = api.call(
         "post",
         "/api/v1/auth/register/",
-        data={"mobile": "13912345678", "password": "Kexie-api-2026", "password_confirm": "Kexie-api-2026"},
+        data={"mobile": "13912345678", "password": "Kexie-api-2026", "password_confirm": "Kexie-api-2026",
+              "sms_code": sms_code_for("13912345678")},
         format="json",
         expect=201,
     ).json()
@@ -226,3 +228,45 @@ def test_token_login_past_the_per_username_ceiling_needs_the_challenge(api, make
     assert refused.status_code == 401
     body = refused.json()
     assert body["code"] == "login_challenge_required" and body["challenge"]["algorithm"] == "SHA-256"
+
+
+def test_registration_and_recovery_through_the_api_need_an_sms_code(api, sms_outbox):
+    """The API registers and recovers with the same codes and limits as the pages."""
+    no_code = api.post(
+        "/api/v1/auth/register/",
+        {"mobile": "13912340001", "password": "Kexie-api-2026", "password_confirm": "Kexie-api-2026"},
+        format="json",
+    )
+    assert no_code.status_code == 400 and "code" in no_code.json()["fields"]
+    sent = api.post("/api/v1/auth/sms-code/", {"mobile": "13912340001", "purpose": "register"}, format="json")
+    assert sent.status_code == 202 and sent.json() == {"expires_in": 300, "resend_after": 60}
+    again = api.post("/api/v1/auth/sms-code/", {"mobile": "13912340001", "purpose": "register"}, format="json")
+    assert again.status_code == 400 and again.json()["code"] == "sms_code_refused" and "秒后" in again.json()["message"]
+    wrong = api.post(
+        "/api/v1/auth/register/",
+        {"mobile": "13912340001", "password": "Kexie-api-2026", "password_confirm": "Kexie-api-2026",
+         "sms_code": "000000" if sms_code_for("13912340001") != "000000" else "111111"},
+        format="json",
+    )
+    assert wrong.status_code == 400 and wrong.json()["code"] == "sms_code_refused"
+    created = api.post(
+        "/api/v1/auth/register/",
+        {"mobile": "13912340001", "password": "Kexie-api-2026", "password_confirm": "Kexie-api-2026",
+         "sms_code": sms_code_for("13912340001")},
+        format="json",
+    )
+    assert created.status_code == 201
+
+    unknown = api.post("/api/v1/auth/sms-code/", {"mobile": "13912340002", "purpose": "password_reset"}, format="json")
+    known = api.post("/api/v1/auth/sms-code/", {"mobile": "13912340001", "purpose": "password_reset"}, format="json")
+    assert unknown.status_code == known.status_code == 202 and unknown.json() == known.json()
+    assert [m.mobile for m in sms_outbox] == ["13912340001", "13912340001"]
+    reset = api.post(
+        "/api/v1/auth/password/reset/",
+        {"account": "13912340001", "code": sms_code_for("13912340001"), "new_password1": "Xin-api-2026",
+         "new_password2": "Xin-api-2026"},
+        format="json",
+    )
+    assert reset.status_code == 204
+    token = api.post("/api/v1/auth/token/", {"mobile": "13912340001", "password": "Xin-api-2026"}, format="json")
+    assert token.status_code == 201

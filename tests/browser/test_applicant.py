@@ -7,7 +7,7 @@ import pytest
 from approvals.models import Application
 from members.models import Person
 from tests.browser.conftest import DESKTOP, PHONE, screenshot
-from tests.conftest import valid_id_number
+from tests.conftest import sms_code_for, valid_id_number
 
 
 def _tiny_png(path):
@@ -38,9 +38,14 @@ def test_register_consent_profile_award_choose_county_check_eligibility_submit(
     page.goto(live_server.url + "/")
     page.get_by_role("link", name="注册并申请入会").click()
     page.fill("#id_mobile", mobile[:3] + " " + mobile[3:7] + " " + mobile[7:])
+    page.fill("#id_email", f"{mobile}@example.com")
+    page.get_by_role("button", name="获取验证码").click()
+    assert page.locator(".msg-success").inner_text().startswith("验证码已发送至 " + mobile[:3] + "****")
+    # The button waits out the resend interval.
+    assert page.get_by_role("button", name="获取验证码").is_disabled()
+    page.fill("#id_code", sms_code_for(mobile))
     page.fill("#id_password", "Kexie-2026-ok")
     page.fill("#id_password_confirm", "Kexie-2026-ok")
-    page.fill("#id_email", f"{mobile}@example.com")
     assert _fits_the_screen(page)
     screenshot(page, f"applicant-register-{device}")
     page.get_by_role("button", name="注册").click()

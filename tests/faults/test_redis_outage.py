@@ -14,7 +14,7 @@ from django.urls import reverse
 from approvals.models import Application
 from members.models import Notice
 from orgs.models import ProgressDirtyMark
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, register_via_form
 
 
 def test_the_cache_answers_as_a_miss_while_redis_is_down_and_recovers(redis_everywhere):
@@ -49,10 +49,7 @@ def test_login_and_registration_work_while_redis_is_down(redis_everywhere, make_
     assert client.session["_auth_user_id"] == str(user.pk)
 
     fresh = Client(raise_request_exception=False)
-    registered = fresh.post(
-        reverse("members:register"),
-        {"mobile": "13800139222", "password": "Kexie-2026-ok", "password_confirm": "Kexie-2026-ok"},
-    )
+    registered = register_via_form(fresh, "13800139222")
     assert registered.status_code == 302
     assert registered["Location"] == reverse("members:consent")
 

@@ -98,8 +98,19 @@ def test_required_fields_get_chinese_errors(user_client):
     response = user_client.post(reverse("members:profile"), {"name": ""})
     assert response.status_code == 200
     errors = response.context["form"].errors
-    assert {"name", "mobile", "employer", "education", "title"} <= set(errors)
+    assert {"name", "employer", "education", "title"} <= set(errors)
     assert "这个字段是必填项" in " ".join(errors["name"])
+    # The account's verified number fills the profile's: it is not asked again.
+    assert "mobile" not in errors
+
+
+def test_the_profile_cannot_change_the_verified_mobile(user_client):
+    """The login number changes only with a code to the new number (members:mobile_change)."""
+    response = user_client.post(reverse("members:profile"), {**PROFILE, "mobile": "13700000001"})
+    assert response.status_code == 302
+    assert Person.objects.get(user=user_client.user).mobile == "13900001234"
+    user_client.user.refresh_from_db()
+    assert user_client.user.mobile == "13900001234"
 
 
 def test_profile_posting_protected_fields_changes_nothing(user_client, make_user):

@@ -1,6 +1,20 @@
 from django.urls import reverse
 
-from tests.tenancy.base import READERS, Case
+from tests.tenancy.base import MANAGERS, READERS, Case
+
+
+def extend_context(ctx, request):
+    """A webhook endpoint on county A with one delivery that has been given up (so it may be redelivered)."""
+    from orgs.models import WebhookDelivery, WebhookEndpoint
+    from orgs.services.webhooks import webhook_endpoint_create, webhook_event_record
+
+    ctx["webhook_endpoint"], _secret = webhook_endpoint_create(
+        actor=ctx["admin_a"], org=ctx["county_a"], url="https://hooks.example.org/kexie",
+        events=[WebhookEndpoint.Event.APPLICATION_SUBMITTED],
+    )
+    webhook_event_record(org=ctx["county_a"], event=WebhookEndpoint.Event.APPLICATION_SUBMITTED, payload={"application": {"id": 1}})
+    ctx["webhook_delivery"] = WebhookDelivery.objects.get(endpoint=ctx["webhook_endpoint"])
+    WebhookDelivery.objects.filter(pk=ctx["webhook_delivery"].pk).update(status=WebhookDelivery.Status.FAILED)
 
 
 def _set_active(ctx):
@@ -15,6 +29,10 @@ def _audit(url_name, *args):
     return lambda ctx: (f"{reverse(url_name, args=args)}?org={ctx['county_a'].pk}", None)
 
 
+def _two_factor_reset(ctx):
+    return reverse("orgs:account_two_factor_reset", args=[ctx["county_a_admin2"].pk]), {}
+
+
 SCOPED = [
     Case("orgs:detail", lambda ctx: (reverse("orgs:detail", args=[ctx["county_a"].pk]), None), READERS),
     # Only administrators strictly above county A manage its accounts.
@@ -27,6 +45,19 @@ SCOPED = [
         "orgs:system_org_accepting",
         lambda ctx: (reverse("orgs:system_org_accepting", args=[ctx["county_a"].pk, 0]), {}),
         frozenset({"system_officer"}),
+    ),
+    # The same for resetting a lost authenticator (audited), which the 安全管理员 does too.
+    Case(
+        "orgs:account_two_factor_reset", _two_factor_reset,
+        frozenset({"city_admin", "province_admin", "security_officer"}),
+    ),
+    # Webhooks are managed, not read: provincial staff do not see them either.
+    Case("orgs:webhook_detail", lambda ctx: (reverse("orgs:webhook_detail", args=[ctx["webhook_endpoint"].pk]), None), MANAGERS),
+    Case("orgs:webhook_revoke", lambda ctx: (reverse("orgs:webhook_revoke", args=[ctx["webhook_endpoint"].pk]), {}), MANAGERS),
+    Case(
+        "orgs:webhook_redeliver",
+        lambda ctx: (reverse("orgs:webhook_redeliver", args=[ctx["webhook_delivery"].pk]), {}),
+        MANAGERS,
     ),
     # The level above sets an organisation's handling time limit.
     Case(
@@ -53,4 +84,11 @@ UNSCOPED = {
     "orgs:audit_verify": "审计管理员 only: verifies the whole chain, shows no row (tests/orgs/test_audit_console.py)",
     "orgs:system_org_list": "系统管理员 only; lists the officer's subtree (tests/orgs/test_officers.py)",
     "members:me": "own data",
+    # One's own second factor (console users only; others get 404 from console_required).
+    "orgs:two_factor": "own account",
+    "orgs:two_factor_setup": "own account",
+    "orgs:two_factor_verify": "own account",
+    "orgs:two_factor_codes_regenerate": "own account",
+    "orgs:webhook_list": "scoped list and form: endpoints and org choices of the actor's subtree only; an org "
+    "outside it is refused (tests/orgs/test_webhook_pages.py)",
 }

@@ -84,7 +84,7 @@ def chain_existing_rows(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orgs', '0005_officer_roles'),
+        ('orgs', '0006_officer_roles'),
         # The trigger this migration replaces is created there.
         ('approvals', '0004_audit_append_only_trigger'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0008_membership_year'),
-        ('orgs', '0006_audit_hash_chain'),
+        ('members', '0011_user_password_changed_at'),
+        ('orgs', '0007_audit_hash_chain'),
     ]
 
     operations = [

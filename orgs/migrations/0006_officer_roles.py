@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orgs', '0004_handling_time_limits'),
+        ('orgs', '0005_webhooks'),
     ]
 
     operations = [
