@@ -8,6 +8,7 @@ from members.crypto import decrypt_id_number
 from members.models import Notice, Person
 from members.services.data_rights import account_delete
 from orgs.models import AuditEvent
+from kexie.validators import id_number_birth_date
 from tests.conftest import valid_id_number
 from tests.members.test_profile_and_consent import PROFILE
 
@@ -23,8 +24,13 @@ def newcomer(client, make_user):
     return client
 
 
+def _with_number(id_number: str) -> dict:
+    """The profile form with this number and the birth date it encodes (the form checks that they agree)."""
+    return {**PROFILE, "id_number": id_number, "birth_date": id_number_birth_date(id_number).isoformat()}
+
+
 def _refusal(client, id_number: str) -> str:
-    response = client.post(reverse("members:profile"), {**PROFILE, "id_number": id_number})
+    response = client.post(reverse("members:profile"), _with_number(id_number))
     assert response.status_code == 200
     return " ".join(response.context["form"].errors["id_number"])
 
@@ -51,7 +57,7 @@ def test_the_same_answer_whoever_holds_the_number(newcomer, make_applicant, coun
 def test_the_holder_is_notified_and_the_attempt_audited(newcomer, make_applicant):
     holder = make_applicant("被冒用")
     number = decrypt_id_number(holder.id_number_encrypted)
-    response = newcomer.post(reverse("members:profile"), {**PROFILE, "id_number": number})
+    response = newcomer.post(reverse("members:profile"), _with_number(number))
     body = response.content.decode()
     assert number not in body and PROFILE["employer"] in body  # nothing typed is lost, the number is not echoed
     notice = Notice.objects.get(user=holder.user)

@@ -86,8 +86,12 @@ def test_an_id_number_already_used_by_another_account_is_refused(user_client, ma
 
     other = make_applicant("钱七")
     user_client.post(reverse("members:consent"))
+    from kexie.validators import id_number_birth_date
+
+    number = decrypt_id_number(other.id_number_encrypted)
     response = user_client.post(
-        reverse("members:profile"), {**PROFILE, "id_number": decrypt_id_number(other.id_number_encrypted)}
+        reverse("members:profile"),
+        {**PROFILE, "id_number": number, "birth_date": id_number_birth_date(number).isoformat()},
     )
     assert response.status_code == 200
     body = response.content.decode()
