@@ -11,13 +11,8 @@ from django.utils.translation import gettext as _
 from members.models import AWARD_LEVEL_RANK, AwardLevel, Person
 from orgs.models import Org
 
-EDUCATION_RANK = {
-    Person.Education.SECONDARY_OR_BELOW: 1,
-    Person.Education.JUNIOR_COLLEGE: 2,
-    Person.Education.BACHELOR: 3,
-    Person.Education.MASTER: 4,
-    Person.Education.DOCTOR: 5,
-}
+# Higher is more: the choices are declared highest first, so the rank runs backwards through them.
+EDUCATION_RANK = {value: len(Person.Education.values) - i for i, value in enumerate(Person.Education.values)}
 TITLE_RANK = {
     Person.Title.NONE: 0,
     Person.Title.JUNIOR: 1,
@@ -28,7 +23,8 @@ TITLE_RANK = {
 
 # level: (minimum education, minimum title, minimum award level, rural experts and popular-science leaders exempt)
 RULES = {
-    Org.Level.COUNTY: (Person.Education.SECONDARY_OR_BELOW, Person.Title.JUNIOR, AwardLevel.COUNTY, True),
+    # "中专以上学历": 中等专科 (中专/中技) or above; 高中 and 初中及以下 do not meet it.
+    Org.Level.COUNTY: (Person.Education.SECONDARY_VOCATIONAL, Person.Title.JUNIOR, AwardLevel.COUNTY, True),
     Org.Level.CITY: (Person.Education.JUNIOR_COLLEGE, Person.Title.INTERMEDIATE, AwardLevel.CITY, False),
     Org.Level.PROVINCE: (Person.Education.BACHELOR, Person.Title.INTERMEDIATE, AwardLevel.PROVINCIAL, False),
 }
@@ -59,7 +55,7 @@ def eligibility_check(person: Person, level: str, awards=None) -> list[Criterion
             key="education_or_title",
             label=_("学历或职称"),
             requirement=_("%(edu)s及以上学历，或%(title)s及以上职称")
-            % {"edu": Person.Education(min_edu).label.replace("及以下", ""), "title": Person.Title(min_title).label},
+            % {"edu": Person.Education(min_edu).label, "title": Person.Title(min_title).label},
             actual=_("学历：%(edu)s；职称：%(title)s") % {"edu": edu_label, "title": title_label},
             met=edu_ok or title_ok or exempt,
             exempt=exempt and not (edu_ok or title_ok),

@@ -70,26 +70,28 @@ def applications_csv(applications) -> tuple[bytes, int]:
 
 
 def annual_report_workbook(r) -> bytes:
+    """The annual report as Excel: every figure with its unit and definition, the grade table and the targets."""
+    from orgs.figures import TARGET_DEFINITIONS
+
     grade_rows = [[label, *cells, total] for label, cells, total in r.by_grade_category]
     grade_rows.append(["合计", *r.category_totals, r.total_members])
-    rate = r.fees.rate
     summary = [
-        ["组织", r.org.name],
-        ["年度", r.year],
-        ["统计范围", "本组织及下级组织" if r.subtree else "本组织"],
-        ["个人会员总数", r.total_members],
-        ["本年新增会员", r.new_members],
-        ["团体会员", r.unit_members],
-        ["推荐人数", r.recommendations_made],
-        ["推荐获批人数", r.recommendations_accepted],
-        ["应缴会费人数", r.fees.due],
-        ["已缴纳", r.fees.paid],
-        ["免缴", r.fees.exempt],
-        ["会费收缴率", "—" if rate is None else f"{rate:.1%}"],
+        ["组织", r.org.name, "", ""],
+        ["年度", r.year, "", ""],
+        ["统计范围", "本组织及下级组织" if r.subtree else "本组织", "", ""],
     ]
+    for _group, rows in r.figures.groups():
+        for figure, value in rows:
+            summary.append([str(figure.label), "—" if value is None else value, figure.unit, str(figure.definition)])
+    targets = [
+        [str(TARGET_DEFINITIONS[metric].label), cell.target, "—" if cell.actual is None else cell.actual,
+         "—" if cell.percent is None else f"{cell.percent}%"]
+        for metric, cell in r.targets.items()
+    ] or [["该年度未设置目标", "", "", ""]]
     return workbook_bytes(
         [
-            Sheet("概况", ["项目", "数值"], summary),
+            Sheet("概况", ["项目", "数值", "单位", "定义"], summary),
             Sheet("会员等级与类别", ["会员等级", *r.category_labels, "合计"], grade_rows),
+            Sheet("年度目标", ["目标", "目标值", "实际", "完成率"], targets),
         ]
     )

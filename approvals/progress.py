@@ -1,22 +1,18 @@
 """The progress computation: a few GROUP BY queries over a whole year, folded and rolled up the tree in Python.
 
-Definitions (all for calendar year Y in the project's time zone, Asia/Shanghai):
-- received: applications created in Y (self-applications and recommendations alike), by creation month;
-- pending: of those, the ones still open (submitted or returned);
-- approved / rejected / withdrawn: applications that reached that final state in Y, by decision month;
-- recommendations_made: recommendations the org made (to its parent) in Y;
-- recommendations_accepted: recommendations of the org whose application the parent approved in Y;
-- new_members: individual memberships of the org that started in Y (whatever their status now), by month;
-  also split by the org's level as new_members_<level>_level so a subtree knows each level's share;
-- members_prev_year_end / members_year_end: live memberships (active or pending re-registration) that had
-  started by the end of Y-1 / by the end of Y. Memberships carry no end date, so a member who left during Y
-  is missing from both; growth therefore measures live members.
+What each figure means is defined once in orgs/figures.py (label, definition, rule); this module counts the
+stored ones, one aggregate query per source, for every organisation at once (snapshots) or for one subtree
+(the annual report, `figures_count`). Both go through `own_tallies`, so a page can never count differently
+from the snapshot it is compared with.
 
-- new_unit_members: unit members (团体会员) of the org that joined in Y, by month.
-
-Fee collection is not part of the snapshot yet (members.selectors.fees.fee_collection_rate answers it
-per org); like any further count it is one more source in `_SOURCES` and one entry in `orgs.figures.COUNTS`, and the
-snapshot tables need no migration.
+Counting notes (calendar year Y in Asia/Shanghai):
+- applications are received in the month they were created and approved / rejected / withdrawn in the month
+  of the decision; pending and overdue are applications received in Y that are still open at the time of
+  counting (`as_of`), overdue meaning past `due_on` as approvals.deadlines sets it; handling time is
+  decided_at − submitted_at (the latest submission), in calendar days;
+- memberships count by `Membership.origin`: only admissions (application) are new members; census imports and
+  transfers are their own figures; year-end members are live memberships that started by the end of Y;
+- unit members and fees: see their definitions; fee counts come from members.selectors.fees.
 """
 
 from __future__ import annotations
@@ -28,15 +24,18 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from django.db import models, transaction
-from django.db.models import Case, Count, IntegerField, Q, When
+from django.db.models import Case, Count, DurationField, ExpressionWrapper, F, IntegerField, Q, Sum, When
 from django.db.models.functions import ExtractMonth
 from django.utils import timezone
 
 from approvals.models import Application, Recommendation
 from kexie.locks import advisory_lock
 from members.models import Membership, UnitMember
-from orgs.figures import Tally, completion, year_bounds
+from members.selectors.fees import fee_counts
+from members.services.memberships import LIVE_STATUSES
+from orgs.figures import Figures, Tally, completion, snapshot_is_current, year_bounds
 from orgs.models import Org, ProgressDirtyMark, ProgressSnapshot, Target
+from orgs.services.progress import progress_public_invalidate
 
 
 # (org_id, key, month or None, n) rows; month None adds to the total only.
@@ -52,34 +51,52 @@ def _month_in(field: str, start, end) -> Case:
     )
 
 
+def _flag(condition: Q) -> Case:
+    return Case(When(condition, then=1), default=0, output_field=IntegerField())
+
+
 def _org_filter(field: str, org_ids: set[int] | None) -> Q:
     return Q(**{f"{field}__in": org_ids}) if org_ids is not None else Q()
 
 
-def _applications(year: int, org_ids: set[int] | None) -> Iterable[Row]:
+def _applications(year: int, org_ids: set[int] | None, as_of: dt.datetime) -> Iterable[Row]:
     start, end = year_bounds(year)
+    # Overdue as the review queue marks it (approvals.deadlines): waiting for the org past its due date.
+    today = timezone.localdate(as_of)
     rows = (
         Application.objects.filter(
             _org_filter("org_id", org_ids),
             Q(created_at__gte=start, created_at__lt=end) | Q(decided_at__gte=start, decided_at__lt=end),
         )
-        .annotate(cm=_month_in("created_at", start, end), dm=_month_in("decided_at", start, end))
-        .values_list("org_id", "status", "cm", "dm")
-        .annotate(n=Count("id"))
+        .annotate(
+            cm=_month_in("created_at", start, end),
+            dm=_month_in("decided_at", start, end),
+            late=_flag(Q(status=Application.Status.SUBMITTED, due_on__lt=today)),
+        )
+        .values_list("org_id", "status", "cm", "dm", "late")
+        .annotate(
+            n=Count("id"),
+            handling=Sum(ExpressionWrapper(F("decided_at") - F("submitted_at"), output_field=DurationField())),
+        )
         .order_by()
     )
     final = {Application.Status.APPROVED: "approved", Application.Status.REJECTED: "rejected",
              Application.Status.WITHDRAWN: "withdrawn"}
-    for org_id, status, cm, dm, n in rows:
+    decided = (Application.Status.APPROVED, Application.Status.REJECTED)
+    for org_id, status, cm, dm, late, n, handling in rows:
         if cm is not None:
             yield org_id, "received", cm, n
             if status in Application.OPEN_STATUSES:
                 yield org_id, "pending", cm, n
+                if late:
+                    yield org_id, "overdue", None, n
         if dm is not None and status in final:
             yield org_id, final[status], dm, n
+            if status in decided and handling is not None:
+                yield org_id, "handling_seconds", None, int(handling.total_seconds())
 
 
-def _recommendations(year: int, org_ids: set[int] | None) -> Iterable[Row]:
+def _recommendations(year: int, org_ids: set[int] | None, as_of: dt.datetime) -> Iterable[Row]:
     start, end = year_bounds(year)
     approved_in_year = Q(
         application__status=Application.Status.APPROVED,
@@ -106,56 +123,79 @@ def _recommendations(year: int, org_ids: set[int] | None) -> Iterable[Row]:
             yield org_id, "recommendations_accepted", am, n
 
 
-def _memberships(year: int, org_ids: set[int] | None) -> Iterable[Row]:
-    live = [Membership.Status.ACTIVE, Membership.Status.PENDING_REREGISTRATION, Membership.Status.PENDING_RENEWAL]
+# A membership that started in Y counts, by its origin, as one of these.
+_JOINED_KEYS = {
+    Membership.Origin.APPLICATION: "new_members",
+    Membership.Origin.CENSUS: "existing_registered",
+    Membership.Origin.TRANSFER: "transferred_in",
+}
+
+
+def _memberships(year: int, org_ids: set[int] | None, as_of: dt.datetime) -> Iterable[Row]:
+    live = list(LIVE_STATUSES)
     start, end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
     rows = (
         Membership.objects.filter(_org_filter("org_id", org_ids), Q(joined_on__lt=end))
         .filter(Q(joined_on__gte=start) | Q(status__in=live))
         .annotate(
             jm=_month_in("joined_on", start, end),
-            is_live=Case(When(status__in=live, then=1), default=0, output_field=IntegerField()),
-            before=Case(When(joined_on__lt=start, then=1), default=0, output_field=IntegerField()),
+            is_live=_flag(Q(status__in=live)),
+            before=_flag(Q(joined_on__lt=start)),
         )
-        .values_list("org_id", "jm", "is_live", "before")
+        .values_list("org_id", "origin", "jm", "is_live", "before")
         .annotate(n=Count("id"))
         .order_by()
     )
-    for org_id, jm, is_live, before, n in rows:
+    for org_id, origin, jm, is_live, before, n in rows:
         if jm is not None:
-            yield org_id, "new_members", jm, n
+            yield org_id, _JOINED_KEYS[origin], jm, n
         if is_live:
             yield org_id, "members_year_end", None, n
             if before:
                 yield org_id, "members_prev_year_end", None, n
 
 
-def _unit_members(year: int, org_ids: set[int] | None) -> Iterable[Row]:
+def _unit_members(year: int, org_ids: set[int] | None, as_of: dt.datetime) -> Iterable[Row]:
     start, end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
+    active = Q(status=UnitMember.Status.ACTIVE)
     rows = (
-        UnitMember.objects.filter(_org_filter("org_id", org_ids), joined_on__gte=start, joined_on__lt=end)
-        .annotate(jm=ExtractMonth("joined_on"))
-        .values_list("org_id", "jm")
+        UnitMember.objects.filter(_org_filter("org_id", org_ids), joined_on__lt=end)
+        .filter(Q(joined_on__gte=start) | active)
+        .annotate(jm=_month_in("joined_on", start, end), is_active=_flag(active))
+        .values_list("org_id", "jm", "is_active")
         .annotate(n=Count("id"))
         .order_by()
     )
-    for org_id, jm, n in rows:
-        yield org_id, "new_unit_members", jm, n
+    for org_id, jm, is_active, n in rows:
+        if jm is not None:
+            yield org_id, "new_unit_members", jm, n
+        if is_active:
+            yield org_id, "unit_members_year_end", None, n
 
 
-_SOURCES: tuple[Callable[[int, set[int] | None], Iterable[Row]], ...] = (
+def _fees(year: int, org_ids: set[int] | None, as_of: dt.datetime) -> Iterable[Row]:
+    for org_id, counts in fee_counts(year=year, org_ids=org_ids).items():
+        for key, n in counts.items():
+            yield org_id, key, None, n
+
+
+_SOURCES: tuple[Callable[[int, set[int] | None, dt.datetime], Iterable[Row]], ...] = (
     _applications,
     _recommendations,
     _memberships,
     _unit_members,
+    _fees,
 )
 
 
-def own_tallies(year: int, orgs: dict[int, Org], org_ids: set[int] | None = None) -> dict[int, Tally]:
+def own_tallies(
+    year: int, orgs: dict[int, Org], org_ids: set[int] | None = None, as_of: dt.datetime | None = None
+) -> dict[int, Tally]:
     """Own counts of `org_ids` (every org when None): one aggregate query per source, whatever the tree size."""
+    as_of = as_of or timezone.now()
     tallies: dict[int, Tally] = defaultdict(Tally.empty)
     for source in _SOURCES:
-        for org_id, key, month, n in source(year, org_ids):
+        for org_id, key, month, n in source(year, org_ids, as_of):
             tally = tallies[org_id]
             tally.counts[key] += n
             if month is not None and key in tally.monthly:
@@ -177,6 +217,17 @@ def roll_up(orgs: dict[int, Org], own: dict[int, Tally]) -> dict[int, Tally]:
     return subtree
 
 
+def figures_count(*, org: Org, year: int, as_of: dt.datetime | None = None) -> tuple[Figures, Figures]:
+    """Live figures of one org: (own, subtree), counted now with the snapshot's sources and definitions."""
+    as_of = as_of or timezone.now()
+    orgs = {o.pk: o for o in Org.objects.in_subtree(org).only("id", "parent_id", "level")}
+    tallies = own_tallies(year, orgs, set(orgs), as_of)
+    subtree = Tally.empty()
+    for tally in tallies.values():
+        subtree.add(tally)
+    return Figures.from_tally(tallies[org.pk], as_of), Figures.from_tally(subtree, as_of)
+
+
 # --- snapshots: the recount and its lock ------------------------------------------------------------------
 
 
@@ -186,10 +237,6 @@ PROGRESS_LOCK_KEY = 0x6B650050
 PROGRESS_LOCK_CACHE_KEY = "progress:recompute-lock"
 
 PROGRESS_SCHEDULED_CACHE_KEY = "progress:recompute-scheduled"
-
-
-# A burst of decisions within this window is recounted by one job.
-PROGRESS_DEBOUNCE_SECONDS = 30
 
 _lock_state = threading.local()
 
@@ -236,26 +283,29 @@ def _snapshots_write(
     orgs: dict[int, Org],
     own: dict[int, Tally],
     subtree: dict[int, Tally],
+    as_of: dt.datetime,
     own_known: dict[int, Tally] | None = None,
 ) -> None:
-    """Upsert own rows for `own` and subtree rows (with target completion) for `subtree`.
+    """Upsert own rows for `own` and subtree rows (with target completion) for `subtree`, stamped `as_of`
+    (the moment the counts refer to), and drop the public page's cached copy once they are committed.
 
     `own_known` supplies own tallies of subtree orgs that are not rewritten (incremental runs).
     """
-    now = timezone.now()
     targets = _targets_by_org(year, set(subtree) if len(subtree) < len(orgs) else None)
     own_known = own_known or own
     rows = [
         ProgressSnapshot(org_id=org_id, year=year, scope=ProgressSnapshot.Scope.OWN, counts=t.counts,
-                         monthly=t.monthly, completion={}, computed_at=now)
+                         monthly=t.monthly, completion={}, computed_at=as_of)
         for org_id, t in own.items()
     ]
     for org_id, t in subtree.items():
         rows.append(
             ProgressSnapshot(
                 org_id=org_id, year=year, scope=ProgressSnapshot.Scope.SUBTREE, counts=t.counts, monthly=t.monthly,
-                completion=completion(orgs[org_id], targets.get(org_id, {}), own_known[org_id], t),
-                computed_at=now,
+                completion=completion(
+                    orgs[org_id], targets.get(org_id, {}), Figures.from_tally(own_known[org_id]), Figures.from_tally(t)
+                ),
+                computed_at=as_of,
             )
         )
     with transaction.atomic():
@@ -266,16 +316,19 @@ def _snapshots_write(
             unique_fields=["org", "year", "scope"],
             update_fields=["counts", "monthly", "completion", "computed_at"],
         )
+        transaction.on_commit(lambda: progress_public_invalidate(year=year))
 
 
 def _recompute_full(year: int) -> None:
+    as_of = timezone.now()
     orgs = _org_index()
-    own = own_tallies(year, orgs)
-    _snapshots_write(year=year, orgs=orgs, own=own, subtree=roll_up(orgs, own))
+    own = own_tallies(year, orgs, as_of=as_of)
+    _snapshots_write(year=year, orgs=orgs, own=own, subtree=roll_up(orgs, own), as_of=as_of)
 
 
 def _recompute_incremental(year: int, org_ids: set[int]) -> None:
     """Recount only `org_ids` (and their children) and re-roll their ancestors from the stored snapshots."""
+    as_of = timezone.now()
     orgs = _org_index()
     children: dict[int, list[int]] = defaultdict(list)
     for org in orgs.values():
@@ -298,10 +351,10 @@ def _recompute_incremental(year: int, org_ids: set[int]) -> None:
             models.Q(scope="own", org_id__in=own_needed) | models.Q(scope="subtree", org_id__in=subtree_needed)
         )
     }
-    if len(stored) < len(own_needed) + len(subtree_needed):
-        _recompute_full(year)  # never computed (or a new org): nothing to build on
+    if len(stored) < len(own_needed) + len(subtree_needed) or not all(map(snapshot_is_current, stored.values())):
+        _recompute_full(year)  # never computed, a new org, or written before a figure existed: nothing to build on
         return
-    own = own_tallies(year, orgs, dirty)
+    own = own_tallies(year, orgs, dirty, as_of)
     own_all = dict(own)
     own_all.update({i: Tally.from_snapshot(stored[(i, "own")]) for i in own_needed})
     subtree: dict[int, Tally] = {}
@@ -310,7 +363,7 @@ def _recompute_incremental(year: int, org_ids: set[int]) -> None:
         for child in children[org_id]:
             tally.add(subtree[child] if child in affected else Tally.from_snapshot(stored[(child, "subtree")]))
         subtree[org_id] = tally
-    _snapshots_write(year=year, orgs=orgs, own=own, subtree=subtree, own_known=own_all)
+    _snapshots_write(year=year, orgs=orgs, own=own, subtree=subtree, as_of=as_of, own_known=own_all)
 
 
 def progress_recompute_all(*, years: Iterable[int] | None = None) -> bool:

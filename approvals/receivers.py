@@ -4,6 +4,7 @@ orgs or members importing approvals."""
 
 import logging
 
+from django.conf import settings
 from django.core.cache import cache
 from django.dispatch import receiver
 
@@ -13,6 +14,7 @@ from approvals.models import Application
 from approvals.selectors.applicant import applications_data, applications_of
 from approvals.services import application_withdraw
 from approvals.signals import application_decided
+from kexie import scheduler
 from members import signals as member_signals
 from orgs.services.progress import progress_schedule
 from orgs.signals import progress_dirty
@@ -30,12 +32,24 @@ def schedule_progress_recompute(sender, org_id: int, **kwargs) -> None:
 
 @receiver(progress_dirty, dispatch_uid="approvals.progress_recount_enqueue")
 def progress_recount_enqueue(sender, org_ids, **kwargs) -> None:
-    """One recount per debounce window however many orgs are marked; a dead broker leaves the marks for the
-    periodic run."""
-    if not cache.add(progress.PROGRESS_SCHEDULED_CACHE_KEY, 1, timeout=progress.PROGRESS_DEBOUNCE_SECONDS):
+    """Recount the marked orgs soon after the change that marked them, in whichever way this deployment runs:
+
+    - the in-process scheduler (no broker, runserver): a few seconds later in its thread, one run per burst;
+    - no broker and no scheduler (tests, management commands): at once, in this thread;
+    - a worker: one debounced job per window, however many orgs are marked; a dead broker leaves the marks for
+      the periodic run.
+    """
+    task = tasks.progress_recompute_dirty
+    if scheduler.run_soon(task.name, delay=settings.KEXIE_PROGRESS_INPROCESS_DELAY_SECONDS):
+        return
+    if task.app.conf.task_always_eager:
+        task.apply()
+        return
+    debounce = settings.KEXIE_PROGRESS_DEBOUNCE_SECONDS
+    if not cache.add(progress.PROGRESS_SCHEDULED_CACHE_KEY, 1, timeout=debounce):
         return
     try:
-        tasks.progress_recompute_dirty.apply_async(countdown=progress.PROGRESS_DEBOUNCE_SECONDS)
+        task.apply_async(countdown=debounce)
     except Exception:  # noqa: BLE001 - broker down: the marks stay and the beat run picks them up
         logger.warning("progress recompute not enqueued; the periodic run will pick the marks up")
 

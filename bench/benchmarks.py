@@ -349,7 +349,7 @@ SELECT 'recommendation', r.from_org_id, '',
  GROUP BY 2, 3, 4, 5
 UNION ALL
 SELECT 'membership', m.org_id, CASE WHEN m.status IN ('active', 'pending_rereg') THEN 'live' ELSE '' END,
-       CASE WHEN m.joined_on >= %(start_day)s THEN extract(month FROM m.joined_on)::int END,
+       CASE WHEN m.joined_on >= %(start_day)s AND m.origin = 'application' THEN extract(month FROM m.joined_on)::int END,
        CASE WHEN m.joined_on < %(start_day)s THEN 1 ELSE 0 END,
        count(*)
   FROM members_membership m

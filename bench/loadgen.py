@@ -80,8 +80,9 @@ EMPLOYERS = [
 DISCIPLINES = ["材料科学", "临床医学", "作物栽培", "机械工程", "环境科学", "计算机科学", "畜牧兽医", "土木工程",
                "化学工程", "科普教育", "电气工程", "林学"]
 EDUCATION_WEIGHTS = {
-    Person.Education.SECONDARY_OR_BELOW: 10, Person.Education.JUNIOR_COLLEGE: 18, Person.Education.BACHELOR: 42,
-    Person.Education.MASTER: 20, Person.Education.DOCTOR: 10,
+    Person.Education.JUNIOR_HIGH_OR_BELOW: 2, Person.Education.HIGH_SCHOOL: 3, Person.Education.SECONDARY_VOCATIONAL: 5,
+    Person.Education.JUNIOR_COLLEGE: 18, Person.Education.BACHELOR: 42, Person.Education.MASTER: 20,
+    Person.Education.DOCTOR: 10,
 }
 TITLE_WEIGHTS = {
     Person.Title.NONE: 8, Person.Title.JUNIOR: 22, Person.Title.INTERMEDIATE: 38,

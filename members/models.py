@@ -50,11 +50,15 @@ class Person(models.Model):
         FEMALE = "female", _("女")
 
     class Education(models.TextChoices):
-        SECONDARY_OR_BELOW = "secondary", _("中专及以下")
-        JUNIOR_COLLEGE = "junior_college", _("大专")
-        BACHELOR = "bachelor", _("本科")
-        MASTER = "master", _("硕士")
-        DOCTOR = "doctor", _("博士")
+        """Highest education by the national classification, highest first."""
+
+        DOCTOR = "doctor", _("博士研究生")
+        MASTER = "master", _("硕士研究生")
+        BACHELOR = "bachelor", _("大学本科")
+        JUNIOR_COLLEGE = "junior_college", _("大学专科")
+        SECONDARY_VOCATIONAL = "secondary_vocational", _("中等专科（含中技）")
+        HIGH_SCHOOL = "high_school", _("高中")
+        JUNIOR_HIGH_OR_BELOW = "junior_high_or_below", _("初中及以下")
 
     class Title(models.TextChoices):
         NONE = "none", _("无")
@@ -82,6 +86,9 @@ class Person(models.Model):
     employer = models.CharField(_("工作单位"), max_length=100, blank=True)
     discipline = models.CharField(_("学科专业"), max_length=100, blank=True)
     education = models.CharField(_("最高学历"), max_length=20, choices=Education.choices, blank=True)
+    # Set when the education choices changed under a stored value ("中专及以下" became 中等专科): the profile page
+    # asks the person to confirm it once, and saving the profile clears it.
+    education_unconfirmed = models.BooleanField(_("学历待本人确认"), default=False)
     title = models.CharField(_("专业技术职称"), max_length=20, choices=Title.choices, blank=True)
     is_rural_expert = models.BooleanField(_("农村技术能手"), default=False)
     is_popsci_leader = models.BooleanField(_("科普带头人"), default=False)
@@ -226,6 +233,15 @@ class Membership(models.Model):
         FOREIGN = "foreign", _("外籍会员")
         PERMANENT = "permanent", _("永久会员")
 
+    class Origin(models.TextChoices):
+        """How the membership came about. Only admissions count toward the yearly development targets
+        (冀科协〔2017〕90号 二、目标任务): existing members entered by the census and transfers between
+        organisations are not members developed that year."""
+
+        APPLICATION = "application", _("申请入会")
+        CENSUS = "census", _("存量会员登记")
+        TRANSFER = "transfer", _("转入")
+
     person = models.ForeignKey(Person, verbose_name=_("人员"), on_delete=models.PROTECT, related_name="memberships")
     org = models.ForeignKey("orgs.Org", verbose_name=_("组织"), on_delete=models.PROTECT, related_name="memberships")
     level = models.CharField(_("级别"), max_length=16)
@@ -233,6 +249,7 @@ class Membership(models.Model):
     grade = models.CharField(_("会员等级"), max_length=16, choices=Grade.choices, default=Grade.ORDINARY)
     category = models.CharField(_("会员类别"), max_length=16, choices=Category.choices, default=Category.REGULAR)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    origin = models.CharField(_("来源"), max_length=16, choices=Origin.choices, default=Origin.APPLICATION)
     joined_on = models.DateField(_("入会日期"))
     # The last calendar year the membership is renewed for (会籍年度): the joining year, then each renewal.
     valid_through = models.PositiveSmallIntegerField(_("有效期至（年度）"), null=True, blank=True)
@@ -333,6 +350,7 @@ class VerificationCode(models.Model):
         PASSWORD_RESET = "password_reset", _("找回密码")
         MOBILE_CHANGE = "mobile_change", _("更换手机号码")
         EMAIL_VERIFY = "email_verify", _("验证电子邮箱")
+        LOGIN = "login", _("短信验证码登录")
 
     channel = models.CharField(_("发送方式"), max_length=8, choices=Channel.choices)
     address = models.CharField(_("手机号码或邮箱"), max_length=254)

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from kexie.errors import DomainError
 from kexie.validators import validate_mobile
 from orgs.models import OfficerRole, Org, WebhookEndpoint
+from orgs.selectors.progress import ORDERS
 from orgs.services.webhooks import webhook_url_check
 
 User = get_user_model()
@@ -79,6 +80,10 @@ class ProgressFilterForm(forms.Form):
         error_messages={"invalid_choice": _("请选择有效的组织类型")},
     )
     org = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    order = forms.ChoiceField(
+        label=_("排序"), required=False, choices=lambda: list(ORDERS.items()),
+        error_messages={"invalid_choice": _("请选择有效的排序方式")},
+    )
 
 
 class TargetForm(forms.Form):

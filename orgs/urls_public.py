@@ -6,4 +6,5 @@ app_name = "progress"
 
 urlpatterns = [
     path("", views.progress_public, name="index"),
+    path("definitions/", views.progress_definitions, name="definitions"),
 ]

@@ -278,7 +278,8 @@ def make_members():
     from members.services.numbers import member_numbers_reserve
     from kexie.validators import mask_id_number
 
-    def make(org, n: int, *, grade: str = Membership.Grade.ORDINARY, status: str = Membership.Status.ACTIVE):
+    def make(org, n: int, *, grade: str = Membership.Grade.ORDINARY, status: str = Membership.Status.ACTIVE,
+             origin: str = Membership.Origin.APPLICATION):
         serials = [next(_bulk_serial) for _ in range(n)]
         people = []
         for s in serials:
@@ -298,7 +299,8 @@ def make_members():
             numbers = member_numbers_reserve(org=org, year=timezone.localdate().year, count=n)
             return Membership.objects.bulk_create(
                 [
-                    Membership(person=p, org=org, level=org.level, number=num, grade=grade, status=status, joined_on=timezone.localdate())
+                    Membership(person=p, org=org, level=org.level, number=num, grade=grade, status=status,
+                               origin=origin, joined_on=timezone.localdate())
                     for p, num in zip(people, numbers)
                 ]
             )

@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     # Swagger UI and Redoc as static files: the API docs load nothing from a CDN.
     "drf_spectacular_sidecar",
+    # Its ready() starts the in-process scheduler when no broker is configured (kexie/scheduler.py).
+    "kexie.apps.KexieConfig",
     "members",
     "orgs",
     "approvals",
@@ -279,6 +281,15 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Without a broker there is no `celery beat`: auto runs CELERY_BEAT_SCHEDULE in the runserver process itself,
+# on runs it in any process without a broker, off never (kexie/scheduler.py).
+KEXIE_INPROCESS_SCHEDULER = env("KEXIE_INPROCESS_SCHEDULER", default="auto")
+
+# --- Progress figures -------------------------------------------------------------------------------------
+# With a worker, a burst of decisions within this many seconds is recounted by one job.
+KEXIE_PROGRESS_DEBOUNCE_SECONDS = env.int("KEXIE_PROGRESS_DEBOUNCE_SECONDS", default=30)
+# In-process (no broker), the recount runs this many seconds after a change, off the request that made it.
+KEXIE_PROGRESS_INPROCESS_DELAY_SECONDS = env.float("KEXIE_PROGRESS_INPROCESS_DELAY_SECONDS", default=2.0)
 
 # --- Census jobs and uploads -------------------------------------------------------------------------------
 # A census validation or commit with no sign of life for this long counts as stuck: the page offers 重新处理

@@ -29,6 +29,8 @@ WHITENOISE_AUTOREFRESH = True
 # Tests run tasks in-process even when REDIS_URL is set; the worker tests switch eager mode off themselves
 # so that only they depend on the real worker.
 CELERY_TASK_ALWAYS_EAGER = True
+# No background thread in tests: a change recounts progress at once, in the committing thread.
+KEXIE_INPROCESS_SCHEDULER = "off"
 # Text messages stay in kexie.sms.outbox, where tests read the codes.
 SMS_BACKEND = "kexie.sms.LocmemBackend"
 # Tests sign administrators in with force_login; tests/orgs/test_two_factor.py switches two factors on.

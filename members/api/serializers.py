@@ -39,7 +39,9 @@ class PasswordResetRequest(serializers.Serializer):
 class LoginRequest(serializers.Serializer):
     mobile = serializers.CharField(help_text="注册时的手机号码")
     password = serializers.CharField(required=False, help_text="密码", style={"input_type": "password"})
-    sms_code = serializers.CharField(required=False, help_text="短信验证码登录（尚未开通；开通后可代替密码）")
+    sms_code = serializers.CharField(
+        required=False, help_text="短信验证码（auth/sms-code/，用途 login）：代替密码登录，仅限申请人账号"
+    )
     login_check = serializers.CharField(
         required=False,
         help_text="同一账号失败次数过多后必填：解出错误响应 challenge 中的工作量证明（ALTCHA，SHA-256），"

@@ -45,15 +45,10 @@ TAG_ACCOUNT = ["申请人：账号与令牌"]
 TAG_ME = ["申请人：个人资料"]
 
 
-def _sms_not_open(code: str) -> None:
-    # Signing in with an SMS code instead of the password is not offered (registration and recovery are).
-    if code:
-        raise ApiError(code="sms_unavailable", message=_("短信验证码服务尚未开通，请使用手机号码和密码"))
-
-
 class SmsCodeView(APIView):
-    """获取短信验证码（注册或找回密码）。5 分钟内有效，60 秒后才能重新获取；同一号码、同一 IP 另有每小时和每天的上限。
-    找回密码时，无论号码是否注册，回答都相同。"""
+    """获取短信验证码（用途：register 注册、password_reset 找回密码、login 验证码登录）。5 分钟内有效，60 秒后才能重新获取；
+    同一号码、同一 IP 另有每小时和每天的上限。找回密码和验证码登录时，无论号码是否注册，回答都相同；
+    管理员账号不能用短信验证码登录。"""
 
     permission_classes = [AllowAny]
 
@@ -64,8 +59,10 @@ class SmsCodeView(APIView):
             people.registration_code_send(mobile=mobile)
         elif purpose == "password_reset":
             password_recovery.password_reset_code_send(account=validate_mobile(mobile))
+        elif purpose == "login":
+            people.login_code_send(mobile=mobile)
         else:
-            raise ApiError(code="validation_error", message=_("用途只能是 register 或 password_reset"))
+            raise ApiError(code="validation_error", message=_("用途只能是 register、password_reset 或 login"))
         body = {
             "expires_in": int(settings.VERIFICATION_CODE_LIFETIME.total_seconds()),
             "resend_after": settings.VERIFICATION_CODE_RESEND_SECONDS,
@@ -123,7 +120,8 @@ class RegisterView(APIView):
 
 
 class TokenView(APIView):
-    """用手机号码和密码换取访问令牌（15 分钟）和刷新令牌（30 天）。连续失败会被锁定，与网页登录相同。"""
+    """用手机号码和密码（或短信验证码，用途 login，仅限申请人账号）换取访问令牌（15 分钟）和刷新令牌（30 天）。
+    密码连续失败会被锁定，与网页登录相同；验证码错误次数另有上限。"""
 
     permission_classes = [AllowAny]
 
@@ -132,7 +130,16 @@ class TokenView(APIView):
     def post(self, request):
         if LOGIN_FAILURES.exceeded(request._request):
             raise ApiError(code="rate_limited", message=_("登录失败次数过多，请稍后再试"), status_code=429)
-        _sms_not_open(request.data.get("sms_code", ""))
+        sms_code = str(request.data.get("sms_code", ""))
+        if sms_code:
+            try:
+                user = people.user_for_login_code(mobile=str(request.data.get("mobile", "")), code=sms_code)
+            except (DomainError, ValidationError) as exc:
+                LOGIN_FAILURES.hit(request._request)
+                message = exc.message if isinstance(exc, DomainError) else "；".join(exc.messages)
+                raise ApiError(code="authentication_failed", message=message, status_code=status.HTTP_401_UNAUTHORIZED)
+            _session, tokens = api_sessions.api_session_open(user=user)
+            return Response(s.TokenPair(tokens).data, status=status.HTTP_201_CREATED)
         try:
             mobile = validate_mobile(str(request.data.get("mobile", "")))
         except ValidationError:

@@ -1,47 +1,60 @@
-"""Fee collection of an organisation and the fee lines of one person."""
+"""Fee collection of organisations and the fee lines of one person."""
 
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.http import Http404
 
 from members.models import DuesPayment, Fee, FeePayment, FeeReceipt, Membership
 from members.services.memberships import LIVE_STATUSES
+from orgs.figures import Figures
 from orgs.models import Org
 from orgs.selectors.scope import orgs_managed_by, orgs_visible_to
 
-
-@dataclass(frozen=True)
-class FeeCollection:
-    due: int
-    paid: int
-    exempt: int
-
-    @property
-    def rate(self) -> float | None:
-        """(paid + exempt) / due; None when nobody owes a fee that year (no fee set, or 暂时不收取会费)."""
-        if not self.due:
-            return None
-        return (self.paid + self.exempt) / self.due
+FEE_KEYS = ("fee_due", "fee_paid", "fee_exempt")
 
 
-def fee_collection(*, org: Org, year: int, subtree: bool = False) -> FeeCollection:
-    """Fee collection of one org (or its subtree) for one year: active members whose org charges their
-    category a non-zero fee that year, and how many of them paid or were exempted. Two queries."""
-    orgs = Org.objects.in_subtree(org) if subtree else Org.objects.filter(pk=org.pk)
+def fee_counts(*, year: int, org_ids: set[int] | None = None) -> dict[int, dict[str, int]]:
+    """fee_due, fee_paid and fee_exempt (defined in orgs.figures) of each org with anyone owing, in one
+    GROUP BY: active or 待续期 members who joined by the end of `year` and whose org charges their category a non-zero
+    fee that year, split by whether a payment or an exemption of that year is recorded."""
     charged = Fee.objects.filter(org=OuterRef("org"), category=OuterRef("category"), year=year, amount__gt=0)
+    settled = FeePayment.objects.filter(membership=OuterRef("pk"), year=year)
+    # 待续期 members have not renewed, typically because the year's fee is unpaid: they still owe it.
     owing = Membership.objects.filter(
-        org__in=orgs, status=Membership.Status.ACTIVE, joined_on__year__lte=year
-    ).filter(Exists(charged))
-    settled = FeePayment.objects.filter(membership__in=owing, year=year).aggregate(
-        paid=Count("id", filter=Q(kind=FeePayment.Kind.PAID)), exempt=Count("id", filter=Q(kind=FeePayment.Kind.EXEMPT))
+        status__in=[Membership.Status.ACTIVE, Membership.Status.PENDING_RENEWAL], joined_on__lt=date(year + 1, 1, 1)
     )
-    return FeeCollection(due=owing.count(), paid=settled["paid"], exempt=settled["exempt"])
+    if org_ids is not None:
+        owing = owing.filter(org_id__in=org_ids)
+    rows = (
+        owing.filter(Exists(charged))
+        .annotate(
+            paid=Exists(settled.filter(kind=FeePayment.Kind.PAID)),
+            exempt=Exists(settled.filter(kind=FeePayment.Kind.EXEMPT)),
+        )
+        .values_list("org_id", "paid", "exempt")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(FEE_KEYS, 0))
+    for org_id, paid, exempt, n in rows:
+        counts[org_id]["fee_due"] += n
+        counts[org_id]["fee_paid"] += n if paid else 0
+        counts[org_id]["fee_exempt"] += n if exempt else 0
+    return dict(counts)
 
 
-def fee_collection_rate(*, org: Org, year: int, subtree: bool = False) -> float | None:
-    """The reform indicator 会费收缴率 for progress snapshots: (paid + exempt) / due, or None if nothing is due."""
-    return fee_collection(org=org, year=year, subtree=subtree).rate
+def fee_figures(*, org: Org, year: int, subtree: bool = False) -> Figures:
+    """The fee figures of one org (or its subtree) for one year; `["fee_collection_rate"]` is the reform
+    indicator 会费收缴率, None when nobody owes a fee."""
+    org_ids = set(Org.objects.in_subtree(org).values_list("pk", flat=True)) if subtree else {org.pk}
+    total = dict.fromkeys(FEE_KEYS, 0)
+    for counts in fee_counts(year=year, org_ids=org_ids).values():
+        for key in FEE_KEYS:
+            total[key] += counts[key]
+    return Figures(total)
 
 
 @dataclass

@@ -79,14 +79,19 @@ logger = logging.getLogger(__name__)
 
 EDUCATION_WORDS = {
     **{label: value for value, label in Person.Education.choices},
-    "中专": Person.Education.SECONDARY_OR_BELOW,
-    "高中": Person.Education.SECONDARY_OR_BELOW,
-    "初中": Person.Education.SECONDARY_OR_BELOW,
-    "专科": Person.Education.JUNIOR_COLLEGE,
-    "大学本科": Person.Education.BACHELOR,
+    # Common short forms in paper member lists, by the national classification.
+    "博士": Person.Education.DOCTOR,
+    "硕士": Person.Education.MASTER,
     "研究生": Person.Education.MASTER,
-    "硕士研究生": Person.Education.MASTER,
-    "博士研究生": Person.Education.DOCTOR,
+    "本科": Person.Education.BACHELOR,
+    "大专": Person.Education.JUNIOR_COLLEGE,
+    "专科": Person.Education.JUNIOR_COLLEGE,
+    "中专": Person.Education.SECONDARY_VOCATIONAL,
+    "中技": Person.Education.SECONDARY_VOCATIONAL,
+    "中等专科": Person.Education.SECONDARY_VOCATIONAL,
+    "技校": Person.Education.SECONDARY_VOCATIONAL,
+    "初中": Person.Education.JUNIOR_HIGH_OR_BELOW,
+    "小学": Person.Education.JUNIOR_HIGH_OR_BELOW,
 }
 TITLE_WORDS = {
     **{label: value for value, label in Person.Title.choices},
@@ -580,6 +585,7 @@ def _census_commit_rows(census: CensusImport) -> int:
                     number=numbers[start + i],
                     grade=GRADE_WORDS.get(r.grade, Membership.Grade.ORDINARY),
                     status=Membership.Status.PENDING_REREGISTRATION,
+                    origin=Membership.Origin.CENSUS,
                     joined_on=today,
                 )
                 for i, (p, r) in enumerate(zip(people, chunk))
@@ -703,7 +709,12 @@ def census_claim(
         person.user = user
         person.name, person.mobile, person.email, person.employer = name, mobile, email, employer
         person.education, person.title = education, title
-        person.save(update_fields=["user", "name", "mobile", "email", "employer", "education", "title", "updated_at"])
+        person.education_unconfirmed = False
+        person.save(
+            update_fields=[
+                "user", "name", "mobile", "email", "employer", "education", "education_unconfirmed", "title", "updated_at"
+            ]
+        )
         membership.status = Membership.Status.ACTIVE
         # Re-registration counts as this year's registration (会籍年度).
         membership.valid_through = max(membership.valid_through or 0, timezone.localdate().year)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from kexie.errors import DomainError
 from members.models import Fee, FeePayment, Membership
-from members.services.memberships import org_manage_check
+from members.services.memberships import org_manage_check, progress_changed
 from orgs.models import Org
 from orgs.services.audit import audit_record
 
@@ -32,6 +32,7 @@ def fee_set(*, actor, org: Org, category: str, year: int, amount: Decimal) -> Fe
         audit_record(
             actor=actor, action="fee.set", obj=fee, org=org, data={"before": before, "after": str(amount)}
         )
+        progress_changed(org)  # who owes a fee, hence the collection rate, follows the fee
     return fee
 
 
@@ -87,4 +88,5 @@ def fee_payment_record(
             comment=payment.note,
             data={"year": year, "amount": str(amount)},
         )
+        progress_changed(membership.org)
     return payment

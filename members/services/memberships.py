@@ -167,6 +167,7 @@ def membership_transfer(*, actor, membership: Membership, target_org: Org, comme
             category=membership.category,
             # Someone still to re-register stays so in the new org: the transfer does not confirm their data.
             status=old_status,
+            origin=Membership.Origin.TRANSFER,
             joined_on=today,
             valid_through=membership.valid_through,
             certificate_issued_on=today,

@@ -14,7 +14,7 @@ from kexie.errors import DomainError, OutOfScope
 from kexie.validators import validate_upload
 from members.models import DuesPayment, FeePayment, FeeReceipt, FeeReceiptCounter, Membership, Person
 from members.services.fees import fee_due
-from members.services.memberships import LIVE_STATUSES, org_manage_check
+from members.services.memberships import LIVE_STATUSES, org_manage_check, progress_changed
 from members.services.notices import notice_create
 from members.services.renewals import renewal_complete_if_ready
 from orgs.models import Org
@@ -123,6 +123,7 @@ def payment_confirm(*, actor, payment: DuesPayment) -> FeeReceipt:
         payment.decided_by = actor
         payment.fee_payment = fee_payment
         payment.save(update_fields=["status", "decided_at", "decided_by", "fee_payment"])
+        progress_changed(membership.org)  # the fee collection figures count this payment
         renewal_complete_if_ready(membership=membership, year=payment.year, actor=actor)
         audit_record(
             actor=actor, action="dues.confirm", obj=payment, org=membership.org,

@@ -84,6 +84,8 @@ def _person_profile_save(*, user, id_number: str | None, fields: dict) -> Person
         person = Person.objects.select_for_update().filter(user=user).first() or Person(user=user)
         for name, value in fields.items():
             setattr(person, name, value)
+        if "education" in fields:
+            person.education_unconfirmed = False  # saving the profile is the confirmation the page asked for
         if id_number:
             id_number = validate_id_number(id_number)
             index = id_number_blind_index(id_number)
@@ -117,6 +119,36 @@ def registration_code_send(*, mobile: str, client_ip: str | None = None):
     if User.objects.filter(username=mobile).exists() or User.objects.filter(mobile=mobile).exists():
         raise DomainError(_("该手机号码已注册，请直接登录；忘记密码可通过短信验证码找回"))
     return sms_code_send(mobile=mobile, purpose=Purpose.REGISTER, client_ip=client_ip)
+
+
+def login_code_send(*, mobile: str, client_ip: str | None = None):
+    """Send a sign-in code to an applicant's mobile. The answer is the same for every number: a number without
+    an applicant account (or one of an administrator, who signs in with a password and two factors) gets a code
+    recorded against the limits but not sent."""
+    mobile = validate_mobile(mobile)
+    silent = _login_code_user(mobile) is None
+    return sms_code_send(mobile=mobile, purpose=Purpose.LOGIN, client_ip=client_ip, silent=silent)
+
+
+def user_for_login_code(*, mobile: str, code: str, client_ip: str | None = None):
+    """The applicant account a correct sign-in code proves; raises CodeRefused for a wrong or dead code and
+    DomainError when the number has no applicant account."""
+    mobile = validate_mobile(mobile)
+    sms_code_verify(mobile=mobile, purpose=Purpose.LOGIN, code=code, client_ip=client_ip)
+    user = _login_code_user(mobile)
+    if user is None:
+        raise DomainError(_("验证码不正确或已失效，请重新获取"))
+    return user
+
+
+def _login_code_user(mobile: str):
+    """The active applicant account of a number; administrators and staff never sign in by SMS alone."""
+    from orgs.selectors.accounts import is_administrator
+
+    user = get_user_model().objects.filter(username=mobile, is_active=True).first()
+    if user is None or user.is_staff or user.is_superuser or user.department or is_administrator(user):
+        return None
+    return user
 
 
 def user_register(*, mobile: str, password: str, code: str, email: str = "", client_ip: str | None = None):

@@ -20,7 +20,7 @@ from members.selectors.fees import (
     dues_payment_visible_or_404,
     dues_payments_decided,
     dues_payments_to_confirm,
-    fee_collection,
+    fee_figures,
     fees_of_person,
     receipt_of_user_or_404,
     receipt_visible_or_404,
@@ -45,7 +45,7 @@ def _fee_page(request, org, *, form=None, window_form=None, status: int = 200):
         "org": org,
         "fees": org.fees.all(),
         "form": form or FeeForm(initial={"year": year}),
-        "collection": fee_collection(org=org, year=year),
+        "collection": fee_figures(org=org, year=year),
         "year": year,
         "can_manage": can_manage_org(request.user, org),
     }

@@ -11,23 +11,28 @@ class MetricSerializer(serializers.Serializer):
     target = serializers.IntegerField(allow_null=True, help_text="目标值")
     actual = serializers.FloatField(allow_null=True, help_text="实际值")
     ratio = serializers.FloatField(allow_null=True, help_text="完成率（0–1）")
-    badge = serializers.CharField(help_text="按全年时间进度的标记：green 正常 / yellow 稍慢 / red 落后")
+    badge = serializers.CharField(help_text="按全年时间进度的标记：ok 正常 / warn 稍慢 / bad 落后；未设目标为空")
 
 
 class ProgressRowSerializer(serializers.Serializer):
     org_id = serializers.IntegerField(source="org.pk")
     org_name = serializers.CharField(source="org.name")
-    counts = serializers.DictField(child=serializers.IntegerField(), help_text="含下级的计数：received、approved、rejected、recommendations_made 等")
+    figures = serializers.DictField(
+        source="figures.as_dict",
+        help_text="含下级的全部统计数字，键与定义见 orgs/figures.py 和公开的统计口径页 /progress/definitions/"
+        "（如 received、approved、new_members、existing_registered、fee_collection_rate）；无法计算的比率为 null",
+    )
     metrics = serializers.DictField(source="cells", child=MetricSerializer(), help_text="各项目标的完成情况")
-    rank = serializers.IntegerField(allow_null=True, help_text="在同级中的完成率排名")
+    overall = serializers.FloatField(source="score", allow_null=True, help_text="综合完成率（0–1，每项目标最多计 1）")
+    rank = serializers.IntegerField(allow_null=True, help_text="在同级中的排名：1 为完成最好，完成率相同名次相同")
 
 
 class ProgressSerializer(serializers.Serializer):
     year = serializers.IntegerField()
-    computed_at = serializers.DateTimeField(allow_null=True, help_text="统计时间（快照计算时间）")
+    computed_at = serializers.DateTimeField(allow_null=True, help_text="所示数据中最新的计算时间")
     summary = ProgressRowSerializer(help_text="该组织（含全部下级）")
-    children = ProgressRowSerializer(source="rows", many=True, help_text="直接下级组织，按完成率从低到高")
-    monthly = serializers.DictField(help_text="月度计数")
+    children = ProgressRowSerializer(source="rows", many=True, help_text="直接下级组织，落后优先（名次不随排序改变）")
+    monthly = serializers.DictField(help_text="已经过去的月份的月度数：received、approved、new_members、existing_registered")
 
 
 class ServiceTokenSerializer(serializers.ModelSerializer):

@@ -1,19 +1,32 @@
-"""Progress dashboards and targets, read from the stored snapshots (no personal data)."""
+"""Progress dashboards, the public page and targets, read from the stored snapshots through orgs.figures (no
+personal data)."""
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from orgs.figures import COUNT_KEYS, lag_badge
-from orgs.models import Org, ProgressSnapshot, Target
+from kexie import scheduler
+from orgs import permissions
+from orgs.figures import Figures, competition_ranks, elapsed_months, lag_badge, overall_completion
+from orgs.models import Org, ProgressDirtyMark, ProgressSnapshot, Target
 from orgs.selectors.scope import org_visible_or_404, orgs_below_managed, orgs_visible_to
 
-
-DASHBOARD_METRICS = ("new_members", "recommendations", "member_growth_pct", "unit_members")
-
+# A safety net only: new snapshots drop the cached copy at once (orgs.services.progress.progress_public_invalidate).
 PUBLIC_CACHE_SECONDS = 300
+
+# The orders a person can choose for the children table; ranks stay the same in every order.
+ORDERS = {
+    "lagging": gettext_lazy("落后优先"),
+    "leading": gettext_lazy("领先优先"),
+    "tree": gettext_lazy("按组织顺序"),
+}
+DEFAULT_ORDER = "lagging"
 
 
 @dataclass
@@ -37,13 +50,23 @@ class MetricCell:
 @dataclass
 class ProgressRow:
     org: Org
-    counts: dict
+    figures: Figures
     cells: dict[str, MetricCell]
     badge: str = ""
-    # Worst completion ratio decides the badge; the mean over the row's targets orders and ranks the rows.
+    # The worst completion ratio decides the badge; the overall completion (orgs.figures.overall_completion)
+    # orders and ranks the rows.
     worst: float | None = None
     score: float | None = None
     rank: int | None = None
+
+    @property
+    def own_level_new_members(self) -> int:
+        """New members admitted at this org's own level: what its new-member target is measured against."""
+        return self.figures.new_members_at(self.org.level)
+
+    @property
+    def score_percent(self) -> float | None:
+        return round(self.score * 100, 1) if self.score is not None else None
 
 
 @dataclass
@@ -51,28 +74,49 @@ class Dashboard:
     root: Org
     year: int
     kind: str
+    order: str
     trail: list[Org]
     summary: ProgressRow
     rows: list[ProgressRow]
+    months: list[int]
     monthly: dict[str, list[int]]
+    # (figure key, value, percent of received)
     funnel: list[tuple[str, int, float | None]]
+    # The newest snapshot shown: every row includes every change counted up to then.
     computed_at: object
+    # Changes marked for a recount that has not finished yet.
+    recount_pending: bool
+    has_targets: bool
     level_totals: list[tuple[str, MetricCell]] = field(default_factory=list)
 
 
 def _progress_row(org: Org, snapshot, year: int) -> ProgressRow:
-    counts = snapshot.counts if snapshot else dict.fromkeys(COUNT_KEYS, 0)
+    figures = Figures.from_snapshot(snapshot)
     completion = snapshot.completion if snapshot else {}
-    cells = {}
-    for metric, item in completion.items():
-        cells[metric] = MetricCell(item["target"], item["actual"], item["ratio"], lag_badge(item["ratio"], year))
+    cells = {
+        metric: MetricCell(item["target"], item["actual"], item["ratio"], lag_badge(item["ratio"], year))
+        for metric, item in completion.items()
+    }
     ratios = [c.ratio for c in cells.values() if c.ratio is not None]
     worst = min(ratios) if ratios else None
-    score = round(sum(ratios) / len(ratios), 4) if ratios else None
-    return ProgressRow(org=org, counts=counts, cells=cells, worst=worst, score=score, badge=lag_badge(worst, year))
+    return ProgressRow(
+        org=org, figures=figures, cells=cells, worst=worst, score=overall_completion(ratios), badge=lag_badge(worst, year)
+    )
 
 
-def progress_dashboard(user, *, year: int, org_id=None, kind: str = "") -> Dashboard:
+def _ordered(rows: list[ProgressRow], order: str) -> list[ProgressRow]:
+    for row, rank in zip(rows, competition_ranks([r.score for r in rows])):
+        row.rank = rank
+    if order == "tree":
+        return rows
+    ranked = [r for r in rows if r.score is not None]
+    unranked = [r for r in rows if r.score is None]
+    # Ties keep the organisation order, in both directions.
+    ranked.sort(key=lambda r: r.score, reverse=(order == "leading"))
+    return ranked + unranked
+
+
+def progress_dashboard(user, *, year: int, org_id=None, kind: str = "", order: str = DEFAULT_ORDER) -> Dashboard:
     """The dashboard of one visible org (default: the user's top visible org) and its visible children."""
     visible = orgs_visible_to(user)
     if org_id:
@@ -84,43 +128,66 @@ def progress_dashboard(user, *, year: int, org_id=None, kind: str = "") -> Dashb
     children = visible.filter(parent=root)
     if kind:
         children = children.filter(kind=kind)
-    children = list(children.order_by("code"))
+    children = list(children.order_by("tree_id", "lft"))
     trail = list(visible.filter(tree_id=root.tree_id, lft__lt=root.lft, rght__gt=root.rght).order_by("lft"))
     snapshots = {
         s.org_id: s
         for s in ProgressSnapshot.objects.filter(year=year, scope="subtree", org_id__in=[root.pk] + [c.pk for c in children])
     }
     summary = _progress_row(root, snapshots.get(root.pk), year)
-    rows = [_progress_row(child, snapshots.get(child.pk), year) for child in children]
-    with_target = sorted((r for r in rows if r.score is not None), key=lambda r: (r.score, r.org.code))
-    scores = sorted((r.score for r in with_target), reverse=True)
-    for row in with_target:
-        row.rank = scores.index(row.score) + 1  # equal completion, equal rank
-    rows = with_target + [r for r in rows if r.score is None]
-    root_snapshot = snapshots.get(root.pk)
-    monthly = root_snapshot.monthly if root_snapshot else {}
-    c = summary.counts
-    received = c.get("received", 0)
+    rows = _ordered([_progress_row(child, snapshots.get(child.pk), year) for child in children], order)
+    months = list(range(1, elapsed_months(year) + 1))
+    figures = summary.figures
+    monthly = {key: figures.monthly(key)[: len(months)] for key in ("received", "approved", "new_members", "existing_registered")}
+    received = figures["received"]
     funnel = [
-        (str(_("申请")), received, 100.0 if received else None),
-        (str(_("批准")), c.get("approved", 0), None),
-        (str(_("向上级推荐")), c.get("recommendations_made", 0), None),
-        (str(_("推荐获批")), c.get("recommendations_accepted", 0), None),
+        (key, figures[key], round(figures[key] * 100 / received, 1) if received else None)
+        for key in ("received", "approved", "recommendations_made", "recommendations_accepted")
     ]
-    funnel = [(label, n, round(n * 100 / received, 1) if received else None) for label, n, _pct in funnel]
     level_totals = [
         (str(Target.Metric(metric).label), summary.cells[metric]) for metric in Target.LEVEL_TOTALS if metric in summary.cells
     ]
     computed = [s.computed_at for s in snapshots.values()]
+    newest = max(computed) if computed else None
+    marks = ProgressDirtyMark.objects.filter(org__in=Org.objects.in_subtree(root))
+    if newest is not None:
+        marks = marks.filter(marked_at__gte=newest)
     return Dashboard(
-        root=root, year=year, kind=kind, trail=trail, summary=summary, rows=rows, monthly=monthly, funnel=funnel,
-        computed_at=min(computed) if computed else None, level_totals=level_totals,
+        root=root, year=year, kind=kind, order=order, trail=trail, summary=summary, rows=rows, months=months,
+        monthly=monthly, funnel=funnel, computed_at=newest, recount_pending=marks.exists(),
+        has_targets=Target.objects.filter(year=year, org__in=[root, *children]).exists(), level_totals=level_totals,
     )
 
 
+def progress_years(*extra: int) -> list[int]:
+    """Years a person can pick, newest first: years with targets or snapshots, this year and next year."""
+    today = timezone.localdate().year
+    years = set(ProgressSnapshot.objects.values_list("year", flat=True).distinct())
+    years |= set(Target.objects.values_list("year", flat=True).distinct())
+    years |= {today, today + 1, *extra}
+    return sorted(years, reverse=True)
+
+
+def refresh_note() -> str:
+    """How the figures on the pages get updated in this deployment, said as it really happens."""
+    if scheduler.is_running():
+        return _("审核决定和会员变动提交后几秒内自动重算")
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return _("审核决定和会员变动提交时立即重算")
+    sweep = settings.CELERY_BEAT_SCHEDULE.get("progress-recompute-dirty", {}).get("schedule", 300)
+    return _("审核决定和会员变动后约 %(debounce)s 秒内由后台任务重算，另每 %(sweep)s 分钟补算一次、每天凌晨全量重算") % {
+        "debounce": settings.KEXIE_PROGRESS_DEBOUNCE_SECONDS,
+        "sweep": round(float(sweep) / 60),
+    }
+
+
 def targets_settable_by(user) -> QuerySet[Org]:
-    """Orgs whose targets the user may set: strictly below the orgs it administers (the level above decides)."""
-    return Org.objects.all() if user.is_superuser else orgs_below_managed(user)
+    """Orgs whose targets the user may set: those strictly below the orgs it administers (the level above
+    decides), and the root it administers itself (the province has no level above)."""
+    if user.is_superuser:
+        return Org.objects.all()
+    roots = permissions.orgs_granted(user, manage=True).filter(parent__isnull=True).values("pk")
+    return Org.objects.filter(Q(pk__in=orgs_below_managed(user).values("pk")) | Q(pk__in=roots))
 
 
 def targets_of(org_ids, year: int) -> dict[int, dict[str, int]]:
@@ -132,15 +199,18 @@ def targets_of(org_ids, year: int) -> dict[int, dict[str, int]]:
     return result
 
 
+def public_cache_key(year: int) -> str:
+    return f"progress:public:{year}"
+
+
 def progress_public(year: int) -> dict:
-    """Aggregates by city and county for the public page: org names and numbers only, cached for a few minutes."""
-    from django.core.cache import cache
+    """Aggregates by city and county for the public page: org names and numbers only. Cached until the next
+    recount of the year drops it (orgs.services.progress.progress_public_invalidate)."""
+    return cache.get_or_set(public_cache_key(year), lambda: _progress_public(year), PUBLIC_CACHE_SECONDS)
 
-    return cache.get_or_set(f"progress:public:{year}", lambda: _progress_public(year), PUBLIC_CACHE_SECONDS)
 
-
-def _progress_public(year: int) -> dict:
-    areas = list(
+def _public_areas() -> list[Org]:
+    return list(
         Org.objects.filter(
             Q(parent__isnull=True)
             | Q(level=Org.Level.CITY, kind=Org.Kind.KEXIE)
@@ -148,20 +218,25 @@ def _progress_public(year: int) -> dict:
                 parent__kind=Org.Kind.KEXIE)
         ).order_by("tree_id", "lft")
     )
+
+
+def _progress_public(year: int) -> dict:
+    areas = _public_areas()
     snapshots = {
         s.org_id: s for s in ProgressSnapshot.objects.filter(year=year, scope="subtree", org__in=[a.pk for a in areas])
     }
 
     def entry(org: Org) -> dict:
         snap = snapshots.get(org.pk)
-        counts = snap.counts if snap else {}
+        figures = Figures.from_snapshot(snap)
         target = (snap.completion if snap else {}).get("new_members") or {}
         return {
             "name": org.name,
-            "received": counts.get("received", 0),
-            "approved": counts.get("approved", 0),
-            "new_members": counts.get(f"new_members_{org.level}_level", 0),
-            "recommendations": counts.get("recommendations_made", 0),
+            "received": figures["received"],
+            "approved": figures["approved"],
+            "new_members": figures.new_members_at(org.level),
+            "existing_registered": figures["existing_registered"],
+            "recommendations": figures["recommendations_made"],
             "target": target.get("target"),
             "percent": round(target["ratio"] * 100, 1) if target.get("ratio") is not None else None,
             "badge": lag_badge(target.get("ratio"), year),
@@ -178,8 +253,14 @@ def _progress_public(year: int) -> dict:
             by_pk[org.parent_id]["counties"].append(entry(org))
     province = None
     if root is not None:
-        snap = snapshots.get(root.pk)
-        counts = snap.counts if snap else {}
-        province = {k: counts.get(k, 0) for k in ("received", "approved", "new_members", "recommendations_made")}
+        province = Figures.from_snapshot(snapshots.get(root.pk)).as_dict(
+            ["received", "approved", "new_members", "existing_registered", "recommendations_made"]
+        )
     computed = [s.computed_at for s in snapshots.values()]
-    return {"year": year, "province": province, "cities": cities, "computed_at": min(computed) if computed else None}
+    return {
+        "year": year,
+        "province": province,
+        "cities": cities,
+        "computed_at": max(computed) if computed else None,
+        "has_targets": Target.objects.filter(year=year, org__in=[a.pk for a in areas]).exists(),
+    }

@@ -6,10 +6,12 @@ orgs only marks organisations dirty and announces it with the `progress_dirty` s
 
 from collections.abc import Iterable
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from orgs.models import ProgressDirtyMark
+from orgs.selectors.progress import public_cache_key
 from orgs.services.audit import audit_record
 from orgs.signals import progress_dirty
 
@@ -29,6 +31,11 @@ def progress_schedule(*, org_ids: Iterable[int]) -> None:
     org_ids = sorted(set(org_ids))
     progress_mark_dirty(org_ids=org_ids)
     progress_dirty.send(sender=ProgressDirtyMark, org_ids=org_ids)
+
+
+def progress_public_invalidate(*, year: int) -> None:
+    """New snapshots of `year` were committed: the public page's cached copy is dropped so that it shows them."""
+    cache.delete(public_cache_key(year))
 
 
 def dashboard_export(*, actor, dashboard, year: int, kind: str) -> bytes:

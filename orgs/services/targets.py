@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 
 from kexie.errors import DomainError, OutOfScope
 from orgs.models import Org, Target
-from orgs.selectors.scope import orgs_below_managed
+from orgs.selectors.progress import targets_settable_by
 from orgs.services.audit import audit_record
 from orgs.services.progress import progress_schedule
 
@@ -18,8 +18,9 @@ YEAR_RANGE = range(2000, 2101)
 
 
 def target_set(*, actor, org: Org, year: int, metric: str, value: int) -> Target:
-    """Set one target of an org strictly below the actor's administered orgs (the level above decides)."""
-    if not actor.is_superuser and not orgs_below_managed(actor).filter(pk=org.pk).exists():
+    """Set one target of an org strictly below the actor's administered orgs (the level above decides), or of
+    the root the actor administers (the province sets its own)."""
+    if not targets_settable_by(actor).filter(pk=org.pk).exists():
         raise OutOfScope()
     if metric not in Target.metrics_for(org):
         raise DomainError(_("“%(org)s”不适用该指标") % {"org": org.name})

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kexie.errors import DomainError, OutOfScope
 from kexie.excel import xlsx_response
 from orgs.decorators import console_required, officer_required
+from orgs.figures import BY_KEY, NOTES, TARGET_DEFINITIONS, definition_sections
 from orgs.forms import (
     AdminAccountForm,
     HandlingDaysForm,
@@ -222,34 +223,33 @@ def account_set_active(request, user_id: int, active: int):
 # --- progress: dashboards, targets, export -------------------------------------------------------------
 
 
-def _dashboard_filters(request) -> tuple[ProgressFilterForm, int, str, int | None]:
+def _dashboard_filters(request) -> tuple[ProgressFilterForm, int, str, int | None, str]:
     form = ProgressFilterForm(request.GET or None)
     form.is_valid()
     if "org" in form.errors:
         raise Http404  # a tampered org id looks like a missing page
     data = getattr(form, "cleaned_data", {})
     year = data.get("year") or timezone.localdate().year
-    return form, year, data.get("kind") or "", data.get("org")
+    return form, year, data.get("kind") or "", data.get("org"), data.get("order") or progress_selectors.DEFAULT_ORDER
 
 
 @console_required
 @require_GET
 def progress_dashboard(request):
-    form, year, kind, org_id = _dashboard_filters(request)
-    dashboard = progress_selectors.progress_dashboard(request.user, year=year, org_id=org_id, kind=kind)
+    form, year, kind, org_id, order = _dashboard_filters(request)
+    dashboard = progress_selectors.progress_dashboard(request.user, year=year, org_id=org_id, kind=kind, order=order)
+    series = ("received", "approved", "new_members", "existing_registered")
     chart = {
-        "labels": [f"{m}月" for m in range(1, 13)],
-        "series": [
-            {"label": str(_("收到申请")), "data": dashboard.monthly.get("received", [0] * 12)},
-            {"label": str(_("批准")), "data": dashboard.monthly.get("approved", [0] * 12)},
-            {"label": str(_("新增个人会员")), "data": dashboard.monthly.get("new_members", [0] * 12)},
-        ],
+        "labels": [f"{m}月" for m in dashboard.months],
+        "series": [{"label": str(BY_KEY[key].label), "data": dashboard.monthly[key]} for key in series],
     }
     context = {
         "form": form,
         "dashboard": dashboard,
         "chart": chart,
-        "query": request.GET.urlencode(),
+        "years": progress_selectors.progress_years(year),
+        "orders": progress_selectors.ORDERS,
+        "refresh": progress_selectors.refresh_note(),
         "can_set_targets": progress_selectors.targets_settable_by(request.user).exists(),
     }
     return render(request, "orgs/dashboard.html", context)
@@ -258,8 +258,8 @@ def progress_dashboard(request):
 @console_required
 @require_GET
 def progress_dashboard_export(request):
-    _form, year, kind, org_id = _dashboard_filters(request)
-    dashboard = progress_selectors.progress_dashboard(request.user, year=year, org_id=org_id, kind=kind)
+    _form, year, kind, org_id, order = _dashboard_filters(request)
+    dashboard = progress_selectors.progress_dashboard(request.user, year=year, org_id=org_id, kind=kind, order=order)
     content = dashboard_export(actor=request.user, dashboard=dashboard, year=year, kind=kind)
     return xlsx_response(f"{dashboard.root.name}-{year}年度发展进度.xlsx", content)
 
@@ -267,7 +267,7 @@ def progress_dashboard_export(request):
 @console_required
 @require_GET
 def target_list(request):
-    form, year, kind, _org = _dashboard_filters(request)
+    form, year, kind, _org, _order = _dashboard_filters(request)
     orgs = progress_selectors.targets_settable_by(request.user)
     if kind:
         orgs = orgs.filter(kind=kind)
@@ -308,11 +308,30 @@ def target_edit(request, org_id: int, year: int):
 
 @require_safe
 def progress_public(request):
-    """动态公布申报情况: no login; aggregates by city and county only, read from a short-lived cache."""
+    """动态公布申报情况: no login; aggregates by city and county only."""
     form = ProgressFilterForm(request.GET or None)
     form.is_valid()
     year = getattr(form, "cleaned_data", {}).get("year") or timezone.localdate().year
-    return render(request, "progress/index.html", {"data": progress_selectors.progress_public(year), "form": form, "year": year})
+    context = {
+        "data": progress_selectors.progress_public(year),
+        "form": form,
+        "year": year,
+        "years": progress_selectors.progress_years(year),
+        "refresh": progress_selectors.refresh_note(),
+    }
+    return render(request, "progress/index.html", context)
+
+
+@require_safe
+def progress_definitions(request):
+    """What every figure means and which rule it measures: public, like the figures it explains."""
+    context = {
+        "sections": definition_sections(),
+        "targets": list(TARGET_DEFINITIONS.values()),
+        "notes": NOTES,
+        "refresh": progress_selectors.refresh_note(),
+    }
+    return render(request, "progress/definitions.html", context)
 
 
 # --- webhooks -------------------------------------------------------------------------------------------

@@ -203,7 +203,7 @@ def test_errors_share_one_shape_with_chinese_messages(api, make_applicant):
     wrong = api.post("/api/v1/auth/token/", {"mobile": "13900000000", "password": "nope"}, format="json")
     assert wrong.status_code == 401 and wrong.json()["code"] == "authentication_failed"
     sms = api.post("/api/v1/auth/token/", {"mobile": "13900000000", "sms_code": "123456"}, format="json")
-    assert sms.json()["code"] == "sms_unavailable"
+    assert sms.status_code == 401 and sms.json()["code"] == "authentication_failed" and sms.json()["message"]
 
 
 def test_session_calls_keep_csrf_protection(make_applicant):
@@ -270,3 +270,33 @@ def test_registration_and_recovery_through_the_api_need_an_sms_code(api, sms_out
     assert reset.status_code == 204
     token = api.post("/api/v1/auth/token/", {"mobile": "13912340001", "password": "Xin-api-2026"}, format="json")
     assert token.status_code == 201
+
+
+def test_an_applicant_signs_in_with_an_sms_code_and_an_administrator_cannot(api, sms_outbox, make_applicant, admin_a):
+    """Login by SMS code: one code, once; the same answer for any number; administrators keep password + 2FA."""
+    from django.contrib.auth import get_user_model
+
+    person = make_applicant("短信")
+    mobile = person.user.username
+    sent = api.post("/api/v1/auth/sms-code/", {"mobile": mobile, "purpose": "login"}, format="json")
+    assert sent.status_code == 202
+    code = sms_code_for(mobile)
+    wrong = api.post("/api/v1/auth/token/", {"mobile": mobile, "sms_code": "000000" if code != "000000" else "111111"},
+                     format="json")
+    assert wrong.status_code == 401 and "验证码" in wrong.json()["message"]
+    tokens = api.post("/api/v1/auth/token/", {"mobile": mobile, "sms_code": code}, format="json")
+    assert tokens.status_code == 201
+    access = tokens.json()["access_token"]
+    assert api.get("/api/v1/me/profile/", HTTP_AUTHORIZATION=f"Bearer {access}").status_code == 200
+    reused = api.post("/api/v1/auth/token/", {"mobile": mobile, "sms_code": code}, format="json")
+    assert reused.status_code == 401, "a code signs in once"
+
+    # An administrator's number gets the same answer but no message, and no code signs them in.
+    admin_mobile = "13955550001"
+    get_user_model().objects.filter(pk=admin_a.pk).update(mobile=admin_mobile, username=admin_mobile)
+    before = len(sms_outbox)
+    admin = api.post("/api/v1/auth/sms-code/", {"mobile": admin_mobile, "purpose": "login"}, format="json")
+    assert admin.status_code == sent.status_code and admin.json() == sent.json()
+    assert len(sms_outbox) == before
+    guessed = api.post("/api/v1/auth/token/", {"mobile": admin_mobile, "sms_code": "123456"}, format="json")
+    assert guessed.status_code == 401

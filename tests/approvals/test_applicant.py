@@ -45,12 +45,12 @@ def test_the_tree_can_be_browsed_from_the_province_down(applicant_client, city, 
 
 
 def test_the_eligibility_panel_shows_each_criterion_met_or_not(make_applicant, consented, client, city):
-    person = make_applicant("王二", education="secondary", title="none", award_level="county")
+    person = make_applicant("王二", education="high_school", title="none", award_level="county")
     consented(person.user)
     client.force_login(person.user)
     page = client.get(reverse("applications:apply", args=[city.pk])).content.decode()
     assert page.count('class="unmet"') == 2
-    assert "大专及以上学历，或中级及以上职称" in page and "有条件暂不符合" in page
+    assert "大学专科及以上学历，或中级及以上职称" in page and "有条件暂不符合" in page
 
 
 def test_rural_experts_are_exempt_from_education_and_title_at_county_level(make_applicant, consented, client, jingxing):
@@ -69,7 +69,7 @@ def test_submit_needs_the_declaration_and_keeps_the_explanation(applicant_client
 
 
 def test_an_unmet_criterion_does_not_block_and_the_explanation_is_stored(make_applicant, consented, client, city):
-    person = make_applicant("王四", education="secondary", title="none", award_level=None)
+    person = make_applicant("王四", education="high_school", title="none", award_level=None)
     consented(person.user)
     client.force_login(person.user)
     response = client.post(reverse("applications:apply", args=[city.pk]), {"explanation": "从事技术推广二十年", "declaration": "on"})

@@ -33,7 +33,7 @@ def test_approve_grants_a_membership_at_the_orgs_level_with_a_number(client, adm
 
 @pytest.mark.django_db
 def test_approving_a_non_eligible_applicant_needs_a_written_reason(client, admin_a, county_a, submit):
-    application = submit(county_a, "不合格", education="secondary", title="none", award_level=None)
+    application = submit(county_a, "不合格", education="high_school", title="none", award_level=None)
     client.force_login(admin_a)
     response = client.post(reverse("approvals:decide", args=[application.pk]), {"decision": "approve", "comment": "同意"})
     assert response.status_code == 400
@@ -91,7 +91,7 @@ def test_a_second_decision_on_a_decided_application_shows_already_handled(client
 @pytest.mark.django_db
 def test_batch_approve_approves_only_the_eligible_selected(client, admin_a, county_a, submit):
     good1, good2 = submit(county_a, "合格一"), submit(county_a, "合格二")
-    weak = submit(county_a, "不合格", education="secondary", title="none", award_level=None)
+    weak = submit(county_a, "不合格", education="high_school", title="none", award_level=None)
     untouched = submit(county_a, "未选")
     client.force_login(admin_a)
     response = client.post(

@@ -50,7 +50,7 @@ def test_a_sibling_or_foreign_org_in_the_filter_is_404(client, admin_a, county_b
 @pytest.mark.django_db
 def test_filters_by_status_level_eligibility_date_and_search(client, city_admin, city, county_a, submit):
     eligible = submit(county_a, "合格者")
-    weak = submit(county_a, "不合格者", education="secondary", title="none", award_level=None)
+    weak = submit(county_a, "不合格者", education="high_school", title="none", award_level=None)
     assert eligible.meets_criteria and not weak.meets_criteria
     city_app = submit(city, "市里人")
     services.application_reject(application=city_app, reviewer=city_admin, comment="材料不实")
@@ -130,7 +130,7 @@ def test_staff_read_the_queue_and_detail_without_decision_buttons(client, staff,
 
 @pytest.mark.django_db
 def test_detail_shows_masked_id_checklist_explanation_and_history(client, admin_a, county_a, submit):
-    application = submit(county_a, "详情人", education="secondary", title="none", award_level=None, explanation="长期从事农技推广")
+    application = submit(county_a, "详情人", education="high_school", title="none", award_level=None, explanation="长期从事农技推广")
     client.force_login(admin_a)
     body = client.get(reverse("approvals:detail", args=[application.pk])).content.decode()
     person = application.person

@@ -27,7 +27,7 @@ def test_staff_drill_down_to_a_county_and_export(new_page, live_server, hebei, c
     page.goto(f"{live_server.url}/console/dashboard/?year=2026&kind=kexie")
     page.get_by_role("heading", name="河北省科学技术协会 2026 年度会员发展进度").wait_for()
     assert page.locator("#progress-table tbody tr").count() == 13
-    assert page.locator("#computed-at").inner_text().startswith("数据计算于")
+    assert page.locator("#computed-at").inner_text().startswith("数据截至")
     page.wait_for_function("document.getElementById('trend-chart').width > 0")
     screenshot(page, "dashboard-province")
 

@@ -136,10 +136,10 @@ def test_directory_member_page_actions_units_fees_and_annual_report(page, live_s
 
     # Annual report of the county, on the page and as Excel.
     page.goto(f"{live_server.url}/console/orgs/{county.pk}/report/{year}/")
-    facts = page.locator("dl.facts").inner_text()
-    assert "119" in facts and f"{county.name} {year} 年度会员年报" in page.locator("h1").inner_text()
+    assert page.locator('#report-figures dd[data-figure="members_year_end"]').inner_text() == "119"
+    assert f"{county.name} {year} 年度会员年报" in page.locator("h1").inner_text()
     with page.expect_download() as download:
         page.get_by_role("link", name="下载 Excel").click()
     summary = {row[0]: row[1] for row in _workbook_cells(download.value)}
-    assert summary["组织"] == county.name and summary["个人会员总数"] == 119 and summary["团体会员"] == 1
-    assert summary["应缴会费人数"] == 119 and summary["已缴纳"] == 0
+    assert summary["组织"] == county.name and summary["本年末会员数"] == 119 and summary["团体会员总数"] == 1
+    assert summary["应缴会费人数"] == 119 and summary["已缴会费"] == 0

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from kexie.errors import DomainError
 from members.models import Membership
-from members.selectors.fees import fee_collection, fee_collection_rate
+from members.selectors.fees import fee_figures
 from members.services.fees import fee_payment_record, fee_set
 from members.services.memberships import membership_grant
 
@@ -25,7 +25,7 @@ def test_zero_fee_means_not_collected_and_needs_no_payment(client, county_a, adm
     member = make_members(county_a, 1)[0]
     with pytest.raises(DomainError, match="暂时不收取会费"):
         fee_payment_record(actor=admin_a, membership=member, year=year, kind="paid")
-    assert fee_collection_rate(org=county_a, year=year) is None
+    assert fee_figures(org=county_a, year=year)["fee_collection_rate"] is None, "nothing due: no rate, not 0%"
     client.force_login(admin_a)
     assert "暂时不收取会费" in client.get(reverse("console_members:fees", args=[county_a.pk])).content.decode()
 
@@ -43,9 +43,9 @@ def test_payments_and_exemptions_give_the_collection_rate(county_a, admin_a, mak
     fee_payment_record(actor=admin_a, membership=members[1], year=year, kind="exempt", note="困难会员")
     with pytest.raises(DomainError, match="已登记"):
         fee_payment_record(actor=admin_a, membership=members[0], year=year, kind="paid")
-    collection = fee_collection(org=county_a, year=year)
-    assert (collection.due, collection.paid, collection.exempt) == (4, 1, 1)
-    assert fee_collection_rate(org=county_a, year=year) == 0.5
+    collection = fee_figures(org=county_a, year=year)
+    assert (collection["fee_due"], collection["fee_paid"], collection["fee_exempt"]) == (4, 1, 1)
+    assert collection["fee_collection_rate"] == 50.0
     with pytest.raises(DomainError, match="尚未设置"):
         fee_payment_record(actor=admin_a, membership=members[2], year=year + 1, kind="paid")
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0011_user_password_changed_at'),
+        ('members', '0014_membership_origin'),
         ('orgs', '0007_audit_hash_chain'),
     ]
 
