@@ -26,6 +26,8 @@ def _actions_written_by_the_code() -> set[str]:
     actions = set()
     for app in APPS:
         for source in (Path(settings.BASE_DIR) / app).rglob("*.py"):
+            if "migrations" in source.parts:
+                continue  # migrations read audit rows; they write none
             text = source.read_text(encoding="utf-8")
             for argument in ACTION_ARGUMENT.findall(text):
                 actions.update(DOTTED.findall(argument))
