@@ -6,11 +6,9 @@ member numbers are printed and guessable in sequence, so the public page must no
 
 import io
 import re
-from datetime import date
 
 from django.core import signing
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import Membership
@@ -68,26 +66,6 @@ def register_cjk_font() -> None:
         pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
 
 
-def draw_label_rows(pdf, rows: list[tuple[str, str]], *, y: float, value_x: float, step: float) -> float:
-    """Draw "label：value" lines downwards from y (the layout of certificates and receipts); the next free y."""
-    for label, value in rows:
-        _draw(pdf, 60, y, f"{label}：", 12)
-        _draw(pdf, value_x, y, value, 13)
-        y -= step
-    return y
-
-
-def qr_drawing(url: str, size: float):
-    from reportlab.graphics.barcode.qr import QrCodeWidget
-    from reportlab.graphics.shapes import Drawing
-
-    widget = QrCodeWidget(url, barLevel="M")
-    x0, y0, x1, y1 = widget.getBounds()
-    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
-    drawing.add(widget)
-    return drawing
-
-
 def text_runs(text: str) -> list[tuple[str, str]]:
     """The text cut into (font, run) pieces: printable ASCII in the Latin font, everything else in the CJK one."""
     runs, end = [], 0
@@ -107,7 +85,7 @@ def _text_width(text: str, size: float) -> float:
     return sum(stringWidth(run, font, size) for font, run in text_runs(text))
 
 
-def _draw(pdf, x: float, y: float, text: str, size: float, *, centred: bool = False) -> None:
+def draw_text(pdf, x: float, y: float, text: str, size: float, *, centred: bool = False) -> None:
     # One text object switching fonts between runs, so the line still copies (and is extracted) as one line.
     if centred:
         x -= _text_width(text, size) / 2
@@ -118,14 +96,29 @@ def _draw(pdf, x: float, y: float, text: str, size: float, *, centred: bool = Fa
     pdf.drawText(line)
 
 
-def _chinese_date(day: date) -> str:
-    return _("%(y)d年%(m)d月%(d)d日") % {"y": day.year, "m": day.month, "d": day.day}
+def draw_label_rows(pdf, rows: list[tuple[str, str]], *, y: float, value_x: float, step: float) -> float:
+    """Draw "label：value" lines downwards from y (the layout of certificates and receipts); the next free y."""
+    for label, value in rows:
+        draw_text(pdf, 60, y, f"{label}：", 12)
+        draw_text(pdf, value_x, y, value, 13)
+        y -= step
+    return y
 
 
-def certificate_pdf(membership: Membership, *, site: str, issued_on: date | None = None) -> bytes:
+def qr_drawing(url: str, size: float):
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+    from reportlab.graphics.shapes import Drawing
+
+    widget = QrCodeWidget(url, barLevel="M")
+    x0, y0, x1, y1 = widget.getBounds()
+    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    return drawing
+
+
+def certificate_pdf(membership: Membership, *, site: str) -> bytes:
     """Render the certificate; callers go through members.services.certificates so every download is audited.
-    `site` is the public base address (kexie.site.site_url); `issued_on` defaults to the membership's
-    certificate issue date."""
+    `site` is the public base address its QR code and printed link use (kexie.site.site_url)."""
     from reportlab.graphics import renderPDF
     from reportlab.lib.colors import HexColor
     from reportlab.lib.pagesizes import A5, landscape
@@ -146,8 +139,8 @@ def certificate_pdf(membership: Membership, *, site: str, issued_on: date | None
     pdf.rect(26, 26, width - 52, height - 52)
 
     pdf.setFillColor(red)
-    _draw(pdf, width / 2, height - 78, _("会 员 证"), 28, centred=True)
-    _draw(pdf, width / 2, height - 100, membership.org.name, 12, centred=True)
+    draw_text(pdf, width / 2, height - 78, _("会 员 证"), 28, centred=True)
+    draw_text(pdf, width / 2, height - 100, membership.org.name, 12, centred=True)
 
     pdf.setFillColor(HexColor("#222222"))
     level = Org.Level(membership.level).label if membership.level in Org.Level.values else membership.level
@@ -156,18 +149,18 @@ def certificate_pdf(membership: Membership, *, site: str, issued_on: date | None
         (_("会员编号"), membership.number or ""),
         (_("所属组织"), membership.org.name),
         (_("会员级别"), f"{level}{_('个人会员')}（{membership.get_grade_display()}）"),
-        (_("入会日期"), _chinese_date(membership.joined_on)),
+        (_("入会日期"), membership.joined_on.strftime("%Y年%m月%d日")),
         (_("会籍状态"), membership_state(membership)[1]),
-        (_("发证日期"), _chinese_date(issued_on or membership.certificate_issued_on or membership.joined_on)),
+        (_("发证日期"), (membership.certificate_issued_on or membership.joined_on).strftime("%Y年%m月%d日")),
     ]
     draw_label_rows(pdf, rows, y=height - 140, value_x=140, step=24)
 
     url = verify_url(membership, site=site)
     qr_size = 110
     renderPDF.draw(qr_drawing(url, qr_size), pdf, width - 60 - qr_size, 95)
-    _draw(pdf, width - 60 - qr_size / 2, 84, _("扫码验证会员证真伪"), 9, centred=True)
-    _draw(pdf, 60, 52, _("本证由科协个人会员系统签发，可通过二维码或下方网址核验。"), 10)
-    _draw(pdf, 60, 38, url, 8)
+    draw_text(pdf, width - 60 - qr_size / 2, 84, _("扫码验证会员证真伪"), 9, centred=True)
+    draw_text(pdf, 60, 52, _("本证由科协个人会员系统签发，可通过二维码或下方网址核验。"), 10)
+    draw_text(pdf, 60, 38, url, 8)
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()

@@ -19,6 +19,8 @@ def demo_environment(address: str) -> dict[str, str]:
         # 404/500 pages instead of Django's debug pages; whitenoise serves the static files (local settings).
         "DJANGO_DEBUG": "0",
         "DJANGO_ALLOWED_HOSTS": "*" if everywhere else f"127.0.0.1,localhost,{host}",
+        # The demo accounts sign in with a password alone; production requires two-factor for administrators.
+        "KEXIE_TWO_FACTOR_REQUIRED": "0",
     }
     if not everywhere:
         # Certificates and census invitations print the address the demo is served at. Listening on every
@@ -32,8 +34,6 @@ def main() -> None:
     address = os.environ.get("KEXIE_ADDRESS", "127.0.0.1:8000")
     for name, value in demo_environment(address).items():
         os.environ.setdefault(name, value)
-    # The demo accounts sign in with a password alone; production requires two-factor for administrators.
-    os.environ.setdefault("KEXIE_TWO_FACTOR_REQUIRED", "0")
     manage("migrate", "--noinput", "-v", "0")
     manage("load_orgs")
     manage("seed_demo")

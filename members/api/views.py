@@ -5,8 +5,6 @@ person's id answers 404, as on the pages."""
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -18,6 +16,7 @@ from rest_framework.views import APIView
 from kexie.api.errors import ApiError, form_invalid
 from kexie.api.idempotency import idempotent
 from kexie.api.pagination import cursor_ordered_by
+from kexie.downloads import file_download
 from kexie.errors import DomainError
 from kexie.login_challenge import FIELD as LOGIN_CHECK
 from kexie.login_challenge import (
@@ -372,8 +371,5 @@ class CertificateView(APIView):
             content = certificate_render(actor=request.user, membership=membership, site=site_url(request))
         except DomainError:
             raise ApiError(code="not_found", message=_("该会员资格没有会员证"), status_code=404)
-        response = HttpResponse(content, content_type="application/pdf")
-        response["Content-Disposition"] = content_disposition_header(
-            as_attachment=True, filename=f"会员证-{membership.number}.pdf"
-        )
-        return response
+        filename = f"会员证-{membership.person.name}-{membership.number}.pdf"
+        return file_download(content, filename=filename, content_type="application/pdf")

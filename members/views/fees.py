@@ -8,10 +8,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kexie.downloads import attachment, file_download
 from kexie.errors import DomainError, OutOfScope
 from members.forms.fees import DuesPaymentForm, DuesRejectForm, FeeForm, RenewalWindowForm
 from members.selectors.certificates import membership_of_user_or_404
@@ -119,9 +119,7 @@ def me_fee_pay(request, membership_id: int, year: int):
 
 def _receipt_response(request, receipt) -> HttpResponse:
     content = payments.receipt_render(actor=request.user, receipt=receipt)
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(as_attachment=False, filename=f"会费收据-{receipt.number}.pdf")
-    return response
+    return file_download(content, filename=f"会费收据-{receipt.number}.pdf", content_type="application/pdf", inline=True)
 
 
 @login_required
@@ -159,8 +157,9 @@ def dues_proof(request, payment_id: int):
         handle = payments.payment_proof_open(actor=request.user, payment=payment)
     except DomainError:
         raise Http404
-    name = Path(payment.proof.name).name
-    return FileResponse(handle, content_type=mimetypes.guess_type(name)[0] or "application/octet-stream", filename=name)
+    suffix = Path(payment.proof.name).suffix.lower()
+    response = FileResponse(handle, content_type=mimetypes.guess_type(f"x{suffix}")[0] or "application/octet-stream")
+    return attachment(response, f"{payment.membership.person.name}-{payment.year}年会费转账凭证{suffix}")
 
 
 @console_required

@@ -64,3 +64,9 @@ def figure_format(value, key: str) -> str:
 @register.simple_tag
 def figure_value(figures, key: str) -> str:
     return figure_format(figures[key], key)
+
+
+@register.simple_tag
+def label_text(kind: str, key: str) -> str:
+    """The label alone, as plain text for an attribute (the column name a phone card shows beside a number)."""
+    return str(_ENTRIES[kind][key].label)

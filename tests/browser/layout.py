@@ -37,7 +37,8 @@ _BROKEN_CELLS_JS = r"""
     const walker = document.createTreeWalker(table, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       const text = node.textContent.trim();
-      if (!text || !node.parentElement.closest("td, th") || !visible(node.parentElement)) continue;
+      // Body cells only: a column heading may wrap onto two lines over a narrow column of numbers.
+      if (!text || !node.parentElement.closest("td, tbody th") || !visible(node.parentElement)) continue;
       if (node.parentElement.closest(".wrap")) continue;  // free text the page lets wrap (a requirement, an opinion)
       if (!ATOMIC.some((re) => re.test(text))) continue;
       const range = document.createRange();

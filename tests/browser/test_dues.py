@@ -61,9 +61,9 @@ def test_member_renews_and_uploads_a_transfer_proof_on_a_phone_and_the_admin_con
     row = desk.locator("#dues-pending tr", has_text="缴费人")
     assert "银行转账" in row.inner_text()
     screenshot(desk, "dues-confirm-desktop")
-    desk.once("dialog", lambda dialog: dialog.accept())
-    row.get_by_role("button", name="确认收款").click()
+    row.get_by_role("button", name="确认收款").click()  # the confirm dialog is accepted (tests/browser/conftest.py)
     desk.wait_for_load_state("networkidle")
+    assert desk.dialogs.messages, "confirming a payment asks first"
     receipt = FeeReceipt.objects.get(payment__membership__person=person)
     assert receipt.number in desk.locator(".msg-success").inner_text()
     assert receipt.number in desk.locator("#dues-decided").inner_text()

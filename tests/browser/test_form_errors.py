@@ -10,7 +10,7 @@ from approvals import services as approvals
 from orgs.models import Org
 from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, login
 from tests.browser.layout import assert_error_summary_on_top, assert_labels_and_contrast
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, sms_code_for
 
 VIEWPORTS = [pytest.param(PHONE, id="phone"), pytest.param(DESKTOP, id="desktop")]
 ENGLISH_WORDS = re.compile(r"[A-Za-z]{4,}")
@@ -18,6 +18,24 @@ ENGLISH_WORDS = re.compile(r"[A-Za-z]{4,}")
 
 def _summary(page) -> str:
     return page.locator(".error-summary").inner_text()
+
+
+def _register(page, *, mobile: str, password: str, confirm: str, email: str = "", code: bool = False) -> str:
+    """Fill the registration form (asking for the text-message code first when `code`), send it, and return the
+    error summary it comes back with."""
+    page.fill("#id_mobile", mobile)
+    if code:
+        page.get_by_role("button", name="获取验证码").click()
+        page.wait_for_load_state("networkidle")
+        page.fill("#id_code", sms_code_for(mobile))
+    page.fill("#id_password", password)
+    page.fill("#id_password_confirm", confirm)
+    if email:
+        page.fill("#id_email", email)
+    page.get_by_role("button", name="注册").click()
+    page.wait_for_load_state("networkidle")
+    assert_error_summary_on_top(page)
+    return _summary(page)
 
 
 @pytest.mark.browser
@@ -61,28 +79,14 @@ def test_registration_errors_list_every_field_keep_what_was_typed_and_are_in_chi
                                                                                    viewport):
     page = new_page(viewport=viewport)
     page.goto(f"{live_server.url}/register/")
-    page.fill("#id_mobile", "1380013")
-    page.fill("#id_password", "12345678")
-    page.fill("#id_password_confirm", "12345679")
-    page.fill("#id_email", "wang@example.com")
-    page.get_by_role("button", name="注册").click()
-    page.wait_for_load_state("networkidle")
-
-    assert_error_summary_on_top(page)
-    summary = _summary(page)
+    summary = _register(page, mobile="1380013", password="12345678", confirm="12345679", email="wang@example.com")
     assert "手机号码：" in summary and "再次输入密码：两次输入的密码不一致" in summary
     assert page.evaluate("document.activeElement.id") == "id_mobile"
     assert page.input_value("#id_mobile") == "1380013" and page.input_value("#id_email") == "wang@example.com"
     assert page.input_value("#id_password") == "" and "12345678" not in page.content()
 
     # Django's own password validators answer in Chinese.
-    page.fill("#id_mobile", "13800138123")
-    page.fill("#id_password", "13800138123")
-    page.fill("#id_password_confirm", "13800138123")
-    page.get_by_role("button", name="注册").click()
-    page.wait_for_load_state("networkidle")
-    assert_error_summary_on_top(page)
-    summary = _summary(page)
+    summary = _register(page, mobile="13800138123", password="13800138123", confirm="13800138123", code=True)
     assert "密码：" in summary and "太相似" in summary and "只包含数字" in summary
     assert not ENGLISH_WORDS.search(summary), summary
     assert page.evaluate("document.activeElement.id") == "id_password"

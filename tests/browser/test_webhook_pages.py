@@ -69,10 +69,10 @@ def test_register_watch_a_failed_delivery_and_redeliver(new_page, live_server, h
     assert "已送达" in row.inner_text() and "HTTP 200" in row.inner_text()
 
     # 重新投递 asks first: dismissing sends nothing, accepting sends the same event under a new delivery id.
-    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.dialogs.dismiss_next()
     row.get_by_role("button", name="重新投递").click()
+    assert page.dialogs.messages[-1] == "将以新的投递编号再次推送此事件（内容不变），确定重新投递吗？"
     assert WebhookDelivery.objects.count() == 1 and len(receiver.requests) == 2
-    page.once("dialog", lambda dialog: dialog.accept())
     row.get_by_role("button", name="重新投递").click()
     page.wait_for_load_state("networkidle")
     assert "已重新投递" in page.locator(".msg-success").inner_text()

@@ -7,7 +7,6 @@ from datetime import date
 import pytest
 from django.test import override_settings
 from django.urls import reverse
-from django.utils import timezone
 from pypdf import PdfReader
 
 from approvals import services
@@ -62,10 +61,10 @@ def test_member_downloads_own_certificate_with_chinese_name_number_and_verify_ur
     text = _pdf_text(response.content)
     url = verify_url(membership, site="https://kexie.example.org")
     assert url.startswith("https://kexie.example.org/verify/")
-    today = timezone.localdate()
     for expected in ("会员证", "张三丰", membership.number, membership.org.name, "县级个人会员", url):
         assert expected in text, expected
-    assert re.search(rf"发证日期：\s*{today.year}年{today.month}月{today.day}日", text), "the issue date is printed"
+    issued = membership.certificate_issued_on or membership.joined_on
+    assert re.search(rf"发证日期：\s*{issued:%Y年%m月%d日}", text), "the issue date is printed"
     event = AuditEvent.objects.get(action="certificate.download")
     assert event.actor == membership.person.user and event.object_id == str(membership.pk)
 
@@ -146,10 +145,13 @@ def test_latin_letters_and_digits_are_cut_out_for_the_latin_font():
 
 @pytest.mark.django_db
 def test_the_member_number_and_dates_are_set_in_the_latin_font_beside_the_chinese_one(membership):
-    runs = _pdf_runs(certificate_pdf(membership, site="https://kexie.example.org", issued_on=date(2026, 3, 1)))
+    type(membership).objects.filter(pk=membership.pk).update(certificate_issued_on=date(2026, 3, 1))
+    membership.refresh_from_db()
+    runs = _pdf_runs(certificate_pdf(membership, site="https://kexie.example.org"))
     fonts = {}
     for text, font in runs:
         fonts.setdefault(text.strip(), set()).add(font)
     assert fonts[membership.number] == {LATIN_FONT}
     assert fonts["张三丰"] == {CJK_FONT}
     assert {LATIN_FONT} == fonts["2026"] and {CJK_FONT} == fonts["年"]
+    assert fonts["03"] == {LATIN_FONT}  # the issue date 2026年03月01日

@@ -160,5 +160,6 @@ def test_certificate_shows_the_live_state_and_is_reissued_on_a_grade_change(coun
         membership_grade_set(actor=admin_a, membership=membership, grade=Membership.Grade.SENIOR)
     membership.refresh_from_db()
     assert membership.certificate_issued_on == date(2026, 2, 3)
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(certificate_pdf(membership, site="https://kexie.example.org"))).pages)
-    assert membership.number in text and "2026年2月3日" in text and "有效期至 2026 年底" in text
+    content = certificate_pdf(membership, site="https://kexie.example.org")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
+    assert membership.number in text and "2026年02月03日" in text and "有效期至 2026 年底" in text

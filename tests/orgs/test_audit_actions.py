@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from members.models import FeePayment
+from members.models import FeePayment, Membership
 from orgs.audit_actions import audit_action_label, audit_actions_named
 from orgs.models import AuditEvent
 
@@ -15,10 +15,11 @@ APPS = ("orgs", "members", "approvals")
 ACTION_ARGUMENT = re.compile(r"\baction=(.*)$", re.MULTILINE)
 DOTTED = re.compile(r'"([a-z_]+\.[a-z_]+)"')
 TEMPLATED = re.compile(r'action=f"([a-z_]+)\.\{(\w+)\}"')
-# The values the two templated actions take (members/services/fees.py and memberships.py).
+# The values the templated actions take: a fee payment's kind (members/services/fees.py), a membership's new
+# status (members/services/memberships.py and renewals.py).
 TEMPLATE_VALUES = {
     "fee": [k.value for k in FeePayment.Kind],
-    "membership": ["lapsed", "withdrawn", "active"],
+    "membership": [s.value for s in Membership.Status],
 }
 
 
@@ -27,10 +28,11 @@ def _actions_written_by_the_code() -> set[str]:
     for app in APPS:
         for source in (Path(settings.BASE_DIR) / app).rglob("*.py"):
             if "migrations" in source.parts:
-                continue  # migrations read audit rows; they write none
+                continue  # data migrations name actions already written, they write none
             text = source.read_text(encoding="utf-8")
             for argument in ACTION_ARGUMENT.findall(text):
-                actions.update(DOTTED.findall(argument))
+                # The argument ends at its comma; what follows on the line is another argument.
+                actions.update(DOTTED.findall(argument.split(",")[0]))
             for prefix, _ in TEMPLATED.findall(text):
                 actions.update(f"{prefix}.{value}" for value in TEMPLATE_VALUES[prefix])
     return actions
