@@ -13,7 +13,7 @@ class OrgChoiceField(forms.ModelChoiceField):
 class _ScopedFilterForm(forms.Form):
     org = OrgChoiceField(label=_("组织"), queryset=Org.objects.none(), required=False, empty_label=_("本组织"))
     subtree = forms.BooleanField(label=_("含下级组织"), required=False)
-    q = forms.CharField(label=_("姓名或手机号"), required=False, max_length=50)
+    q = forms.CharField(label=_("姓名、手机号或申请编号"), required=False, max_length=50)
 
     def __init__(self, *args, orgs, **kwargs):
         super().__init__(*args, **kwargs)
@@ -24,6 +24,13 @@ class _ScopedFilterForm(forms.Form):
 
 class QueueFilterForm(_ScopedFilterForm):
     ELIGIBLE_CHOICES = [("", _("全部")), ("yes", _("符合")), ("no", _("不完全符合"))]
+    SOURCE_CHOICES = [
+        ("", _("全部来源")),
+        ("self", _("自荐")),
+        ("recommended", _("下级推荐")),
+        ("resubmitted", _("退回后重新提交")),
+    ]
+    ORDER_CHOICES = [("", _("最新提交在前")), ("oldest", _("最早提交在前"))]
 
     status = forms.ChoiceField(
         label=_("状态"), choices=[("", _("全部状态"))] + list(Application.Status.choices), required=False
@@ -32,6 +39,8 @@ class QueueFilterForm(_ScopedFilterForm):
     date_from = forms.DateField(label=_("提交日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     eligible = forms.ChoiceField(label=_("会员条件"), choices=ELIGIBLE_CHOICES, required=False)
+    source = forms.ChoiceField(label=_("来源"), choices=SOURCE_CHOICES, required=False)
+    order = forms.ChoiceField(label=_("排序"), choices=ORDER_CHOICES, required=False)
     overdue = forms.BooleanField(label=_("仅看超期"), required=False)
 
     def clean(self):
@@ -51,6 +60,8 @@ class QueueFilterForm(_ScopedFilterForm):
             "submitted_to": data.get("date_to"),
             "eligible": {"yes": True, "no": False}.get(data.get("eligible") or ""),
             "search": data.get("q") or "",
+            "source": data.get("source") or "",
+            "oldest_first": data.get("order") == "oldest",
             "overdue": bool(data.get("overdue")),
         }
 

@@ -1,7 +1,14 @@
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+# 申请编号 as typed into a search box: "SQ2026-000123", case and the dash optional.
+REFERENCE = re.compile(r"^SQ\d{4}-?0*(\d+)$", re.IGNORECASE)
 
 
 class ApplicationQuerySet(models.QuerySet):
@@ -10,6 +17,17 @@ class ApplicationQuerySet(models.QuerySet):
 
     def in_orgs(self, orgs: models.QuerySet) -> "ApplicationQuerySet":
         return self.filter(org__in=orgs)
+
+    def resubmitted(self) -> "ApplicationQuerySet":
+        """Awaiting review again after a return: returning sets `decided_by`, and resubmitting keeps it."""
+        return self.filter(RESUBMITTED)
+
+    def first_submissions(self) -> "ApplicationQuerySet":
+        """Everything but `resubmitted()`: never returned, or already decided again."""
+        return self.exclude(RESUBMITTED)
+
+
+RESUBMITTED = Q(status="submitted", decided_by__isnull=False)
 
 
 class Application(models.Model):
@@ -103,6 +121,11 @@ class Application(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def reference(self) -> str:
+        """申请编号 quoted to the applicant and searched by reviewers: SQ, the year it was created, the id."""
+        return f"SQ{timezone.localdate(self.created_at).year}-{self.pk:06d}"
 
     def can_become(self, status: str) -> bool:
         return status in self.TRANSITIONS[self.status]

@@ -12,10 +12,12 @@ from approvals import progress, tasks
 from approvals.forms import RecommendForm
 from approvals.models import Application
 from approvals.selectors.applicant import applications_data, applications_of
+from approvals.selectors.review import recommendation_state
 from approvals.services import application_withdraw
 from approvals.signals import application_decided
 from kexie import scheduler
 from members import signals as member_signals
+from members.models import Membership
 from orgs.services.progress import progress_schedule
 from orgs.signals import progress_dirty
 
@@ -89,7 +91,12 @@ def person_data_applications(sender, person, **kwargs) -> dict:
 
 @receiver(member_signals.home_page_shown, dispatch_uid="approvals.home_page_applications")
 def home_page_applications(sender, person, **kwargs) -> dict:
-    return {"applications": list(applications_of(person)[:5])}
+    """The latest applications, and those being handled, which the home page follows instead of the steps."""
+    applications = list(applications_of(person)[:5])
+    return {
+        "applications": applications,
+        "open_applications": [a for a in applications if a.is_open],
+    }
 
 
 @receiver(member_signals.account_delete_page_shown, dispatch_uid="approvals.account_delete_page_applications")
@@ -103,5 +110,11 @@ def account_delete_page_applications(sender, person, **kwargs) -> dict:
 
 @receiver(member_signals.member_page_shown, dispatch_uid="approvals.member_page_recommend_form")
 def member_page_recommend_form(sender, membership, user, **kwargs) -> dict:
-    """The member's page offers the recommendation form; approvals:member_recommend handles its submission."""
-    return {"recommend_form": RecommendForm(auto_id="id_%s")}
+    """The member's page says whether this member was already recommended upward and offers the form where a
+    recommendation is possible; approvals:member_recommend handles its submission."""
+    state = recommendation_state(
+        user, org=membership.org, person=membership.person, source_open=membership.status == Membership.Status.ACTIVE
+    )
+    if state is None:
+        return {}
+    return {"recommendation": state, "recommend_form": RecommendForm(auto_id="id_%s") if state.possible else None}

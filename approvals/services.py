@@ -1,12 +1,15 @@
 """The application state machine: submit, resubmit, withdraw, approve, return, reject, recommend."""
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from approvals.deadlines import CLOCK_FIELDS, clock_pause, clock_resume, clock_start
 from approvals.eligibility import all_met, criteria_as_json, eligibility_check
+from approvals.evidence import SIGNATURE_BYTES, evidence_content_type
 from approvals.models import Application, Recommendation
+from approvals.snapshots import application_snapshot, snapshot_changes
 from approvals.webhooks import Event, application_event, recommendation_created
 from kexie.errors import DomainError, OutOfScope
 from members.models import Membership, Person, PersonAccess
@@ -14,7 +17,7 @@ from members.services.access import person_access_record
 from members.services.memberships import LIVE_STATUSES, membership_grant
 from members.services.notices import notice_create
 from members.services.people import profile_missing_fields
-from orgs.models import Org
+from orgs.models import AuditEvent, Org
 from orgs.selectors.scope import orgs_managed_by
 from orgs.services.audit import audit_record
 
@@ -97,11 +100,25 @@ def application_submit(*, person: Person, org: Org, explanation: str = "", decla
         notice_create(
             user=person.user,
             title=_("您的入会申请已提交"),
-            body=_("您向“%(org)s”提交的个人会员申请已收到，请等待审核。") % {"org": org.name},
-            link=f"/me/applications/{application.pk}/",
+            body=_submitted_notice_body(application),
+            link=reverse("applications:application_detail", args=[application.pk]),
         )
         _schedule_progress(org.pk)
     return application
+
+
+def _submitted_notice_body(application: Application) -> str:
+    """What the applicant is told on submitting: the reference, who decides and by when."""
+    text = _("您向“%(org)s”提交的个人会员申请已收到，申请编号 %(reference)s。") % {
+        "org": application.org.name,
+        "reference": application.reference,
+    }
+    if application.due_on:
+        text += _("办理时限为 %(days)s 个工作日，预计 %(due)s 前办结，") % {
+            "days": application.handling_days,
+            "due": f"{application.due_on:%Y-%m-%d}",
+        }
+    return text + _("结果将通过通知告知您；如需修改，审核人员会退回并写明意见。")
 
 
 def application_resubmit(*, application: Application, person: Person, explanation: str | None = None) -> Application:
@@ -118,10 +135,18 @@ def application_resubmit(*, application: Application, person: Person, explanatio
         application.submitted_at = timezone.now()
         clock_resume(application, now=application.submitted_at)
         _eligibility_snapshot(application)
+        # decided_by and decision_comment stay: they are the return being answered, which marks the
+        # application as resubmitted (Application.objects.resubmitted()) until the next decision.
         application.save(
             update_fields=["status", "explanation", "submitted_at", "eligibility", "meets_criteria", "updated_at", *CLOCK_FIELDS]
         )
-        audit_record(actor=person.user, action="application.resubmit", obj=application, org=application.org)
+        audit_record(
+            actor=person.user,
+            action="application.resubmit",
+            obj=application,
+            org=application.org,
+            data={"changes": _changes_since_return(application)},
+        )
         application_event(event=Event.APPLICATION_SUBMITTED, application=application, resubmitted=True)
         notice_create(
             user=person.user,
@@ -131,6 +156,17 @@ def application_resubmit(*, application: Application, person: Person, explanatio
         )
         _schedule_progress(application.org_id)
     return application
+
+
+def _changes_since_return(application: Application) -> list[dict] | None:
+    """What changed since the latest return, or None when that return kept no snapshot to compare with."""
+    returned = (
+        AuditEvent.objects.for_object(application).filter(action="application.return").order_by("-at", "-id").first()
+    )
+    before = (returned.data or {}).get("snapshot") if returned else None
+    if before is None:
+        return None
+    return snapshot_changes(before, application_snapshot(application))
 
 
 def application_withdraw(*, application: Application, person: Person) -> Application:
@@ -181,15 +217,19 @@ def application_approve(
         notice_create(
             user=application.person.user,
             title=_("您的入会申请已批准"),
-            body=_("您已成为“%(org)s”个人会员，会员编号 %(number)s。")
+            body=_(
+                "您已成为“%(org)s”个人会员，会员编号 %(number)s。会员证（PDF）可在“我的会员证”页面查看和下载。"
+            )
             % {"org": application.org.name, "number": membership.number},
-            link="/me/applications/",
+            link=reverse("members:membership", args=[membership.pk]),
         )
         _schedule_progress(application.org_id)
     return membership
 
 
-def _decide_with_comment(*, application, reviewer, status: str, comment: str, action: str, title: str, body: str):
+def _decide_with_comment(
+    *, application, reviewer, status: str, comment: str, action: str, title: str, body: str, data=None
+):
     if not comment.strip():
         raise DomainError(_("请填写意见"))
     with transaction.atomic():
@@ -205,7 +245,14 @@ def _decide_with_comment(*, application, reviewer, status: str, comment: str, ac
             clock_pause(application, now=now)
             update_fields.append("returned_at")
         application.save(update_fields=update_fields)
-        audit_record(actor=reviewer, action=action, obj=application, org=application.org, comment=comment.strip())
+        audit_record(
+            actor=reviewer,
+            action=action,
+            obj=application,
+            org=application.org,
+            comment=comment.strip(),
+            data=data(application) if data else None,
+        )
         application_event(event=Event.APPLICATION_DECIDED, application=application)
         notice_create(
             user=application.person.user,
@@ -224,6 +271,8 @@ def application_return(*, application: Application, reviewer, comment: str) -> A
         status=Application.Status.RETURNED,
         comment=comment,
         action="application.return",
+        # What the reviewer saw: the resubmission is compared with it (approvals.snapshots).
+        data=lambda locked: {"snapshot": application_snapshot(locked)},
         title=_("您的入会申请被退回修改"),
         body=_("“%(org)s”退回了您的申请，请按以下意见修改后重新提交：%(comment)s"),
     )
@@ -339,23 +388,44 @@ def recommendation_create(
 # --- audited reads: downloads and exports -----------------------------------------------------------------
 
 
+def _evidence_audit(*, actor, application: Application, award, inline: bool) -> None:
+    data = {"application": application.pk, "person": award.person_id}
+    if inline:
+        data["inline"] = True
+    person_access_record(
+        viewer=actor, person_ids=[award.person_id], org=application.org, what=PersonAccess.What.EVIDENCE,
+        detail=award.name,
+    )
+    audit_record(actor=actor, action="evidence.download", obj=award, org=application.org, data=data)
+
+
 def award_evidence_open(*, actor, application: Application, award):
     """Open an award's evidence file for a reviewer; the audit row is written before any byte leaves."""
     if not award.evidence:
         raise DomainError(_("该奖项没有上传证明材料"))
     with transaction.atomic():
-        person_access_record(
-            viewer=actor, person_ids=[award.person_id], org=application.org, what=PersonAccess.What.EVIDENCE,
-            detail=award.name,
-        )
-        audit_record(
-            actor=actor,
-            action="evidence.download",
-            obj=award,
-            org=application.org,
-            data={"application": application.pk, "person": award.person_id},
-        )
+        _evidence_audit(actor=actor, application=application, award=award, inline=False)
+        # A missing file rolls the audit row back: nothing was handed out.
         return award.evidence.open("rb")
+
+
+def award_evidence_preview_open(*, actor, application: Application, award):
+    """Open an evidence file to be shown inline: only a PDF or image whose first bytes match its type. Audited as
+    the download is (evidence.download, marked inline), before any byte leaves. Returns (file, content type)."""
+    if not award.evidence:
+        raise DomainError(_("该奖项没有上传证明材料"))
+    try:
+        handle = award.evidence.open("rb")
+    except FileNotFoundError:
+        raise DomainError(_("证明材料文件不存在")) from None
+    content_type = evidence_content_type(award.evidence.name, handle.read(SIGNATURE_BYTES))
+    if content_type is None:
+        handle.close()
+        raise DomainError(_("该证明材料不能在页面中预览，请下载后查看"))
+    handle.seek(0)
+    with transaction.atomic():
+        _evidence_audit(actor=actor, application=application, award=award, inline=True)
+    return handle, content_type
 
 
 def applications_export(*, actor, applications, scope_org: Org, filters: dict) -> bytes:

@@ -1,13 +1,14 @@
-"""Console pages of approvals: the review queue and decisions, recommendations, the organisation tree with its
+"""Console pages of approvals: the workbench, the review queue and decisions, recommendations, the organisation tree with its
 counts, and the annual report."""
 
 from django.urls import path
 
-from approvals.views import org_tree, reports, review
+from approvals.views import org_tree, reports, review, workbench
 
 app_name = "approvals"
 
 urlpatterns = [
+    path("", workbench.workbench, name="workbench"),
     path("orgs/", org_tree.org_tree, name="org_tree"),
     path("review/", review.queue, name="queue"),
     path("review/export.csv", review.queue_export, name="queue_export"),
@@ -19,6 +20,11 @@ urlpatterns = [
         "review/<int:application_id>/awards/<int:award_id>/evidence",
         review.evidence_download,
         name="evidence_download",
+    ),
+    path(
+        "review/<int:application_id>/awards/<int:award_id>/evidence/view",
+        review.evidence_view,
+        name="evidence_view",
     ),
     # Recommending a member, reached from the member's page (members/urls_console.py).
     path("memberships/<int:membership_id>/recommend/", review.member_recommend, name="member_recommend"),

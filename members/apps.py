@@ -41,14 +41,17 @@ AUDIT_ACTIONS = {
     "fee.set": _("设置会费标准"),
     "fee.paid": _("登记缴纳会费"),
     "fee.exempt": _("登记免缴会费"),
+    "fee.instructions": _("修改缴费方式"),
     "unit_member.create": _("登记团体会员"),
     "census.upload": _("上传普查名单"),
     "census.commit": _("导入普查名单"),
     "census.reregister": _("完成重新登记"),
+    "census.resend": _("重新发送重新登记邀请"),
     "census.retry": _("重试普查名单处理"),
     "certificate.download": _("下载会员证"),
     "export.members": _("导出会员名册"),
     "export.census_errors": _("下载普查错误报告"),
+    "export.census_people": _("导出重新登记名单"),
 }
 
 

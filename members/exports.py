@@ -1,5 +1,5 @@
 """Spreadsheets of members: one's own data (JSON and Excel, built from members.selectors.data_rights.person_data),
-the member directory and a census error report.
+the member directory, and the census's upload template, error report and follow-up list.
 
 Pure builders (rows in, bytes out); the services call them and audit the export in the same transaction. Cells
 go through kexie.excel or cell_safe, so no exported text runs as a formula.
@@ -112,3 +112,66 @@ def census_errors_file(error_rows, *, fmt: str) -> bytes:
     if fmt == "csv":
         return csv_bytes(CENSUS_ERROR_HEADER, rows)
     return workbook_bytes([Sheet("错误行", CENSUS_ERROR_HEADER, rows)])
+
+
+CENSUS_PEOPLE_HEADER = [
+    "姓名", "身份证号", "手机号码", "邮箱", "工作单位", "会员编号", "组织", "名单文件",
+    "重新登记状态", "邀请邮件发送时间", "重新登记时间", "短信内容",
+]
+
+
+def census_people_workbook(rows) -> tuple[bytes, int]:
+    """Imported people and their re-registration, with the SMS text to send from an SMS platform."""
+    from django.utils import timezone
+
+    count = 0
+    states = {"pending": _("待重新登记"), "reregistered": _("已重新登记")}
+
+    def local(value):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    def lines():
+        nonlocal count
+        for r in rows.iterator(chunk_size=2000):
+            count += 1
+            state = r.reregistration_state
+            yield (
+                r.name, r.id_number_masked, r.mobile, r.email, r.employer, r.membership.number, r.census.org.name,
+                r.census.original_name, states.get(state) or r.membership.get_status_display(),
+                local(r.emailed_at), local(r.claimed_at), r.sms_text,
+            )
+
+    content = workbook_bytes([Sheet("重新登记", CENSUS_PEOPLE_HEADER, lines())])
+    return content, count
+
+
+def census_template_workbook(*, columns: list[str], example: list[str], notes: list[str]) -> bytes:
+    """The census upload template: the columns and one example row on the first sheet (ID and mobile columns
+    formatted as text, so a spreadsheet keeps all 18 digits), what goes in each column on the second."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "会员名单"
+    sheet.append(columns)
+    sheet.append([cell_safe(v) for v in example])
+    for index, column in enumerate(columns, start=1):
+        letter = sheet.cell(row=1, column=index).column_letter
+        sheet.cell(row=1, column=index).font = Font(bold=True)
+        sheet.column_dimensions[letter].width = 24 if column in ("身份证号", "工作单位", "邮箱", "姓名") else 14
+        if column in ("身份证号", "手机号码"):
+            for row in range(2, 1002):
+                sheet.cell(row=row, column=index).number_format = "@"
+    sheet.freeze_panes = "A2"
+    guide = workbook.create_sheet("填写说明")
+    guide.append([_("列名"), _("填写要求")])
+    for column, note in zip(columns, notes):
+        guide.append([column, cell_safe(note)])
+    guide.column_dimensions["A"].width = 14
+    guide.column_dimensions["B"].width = 80
+    for cell in guide[1]:
+        cell.font = Font(bold=True)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

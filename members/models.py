@@ -441,6 +441,26 @@ class Fee(models.Model):
         return self.amount == 0
 
 
+class FeeInstructions(models.Model):
+    """How members of one organisation pay their fee (bank account, office, online), shown on their fee page."""
+
+    org = models.OneToOneField(
+        "orgs.Org", verbose_name=_("组织"), on_delete=models.CASCADE, related_name="fee_instructions"
+    )
+    text = models.TextField(_("缴费方式"), max_length=2000)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("更新人"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("缴费方式")
+        verbose_name_plural = _("缴费方式")
+
+    def __str__(self) -> str:
+        return f"{self.org_id}: {self.text[:20]}"
+
+
 class FeePayment(models.Model):
     """A member's fee for one year settled: paid, or exempted by the admin."""
 
@@ -522,6 +542,17 @@ class CensusImport(models.Model):
         return f"{self.original_name} ({self.get_status_display()})"
 
 
+class CensusRowQuerySet(models.QuerySet):
+    def unanswered(self) -> "CensusRowQuerySet":
+        """Imported and invited, not re-registered yet, while the membership still waits for it (an
+        administrator may have ended it meanwhile)."""
+        return self.filter(
+            membership__isnull=False,
+            claimed_at__isnull=True,
+            membership__status=Membership.Status.PENDING_REREGISTRATION,
+        )
+
+
 class CensusRow(models.Model):
     """One line of a census file: what was typed (ID masked), its errors, and after commit the invitation."""
 
@@ -546,6 +577,8 @@ class CensusRow(models.Model):
     emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
     claimed_at = models.DateTimeField(_("重新登记时间"), null=True, blank=True)
 
+    objects = CensusRowQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("普查名单行")
         verbose_name_plural = _("普查名单行")
@@ -558,6 +591,18 @@ class CensusRow(models.Model):
     @property
     def is_valid(self) -> bool:
         return not self.errors
+
+    @property
+    def reregistration_state(self) -> str:
+        """"reregistered", "pending" (invited, not answered yet), "ended" (the membership was ended before the
+        person answered) or "" for a row that was never imported. Reads the membership."""
+        if self.claimed_at is not None:
+            return "reregistered"
+        if self.membership_id is None:
+            return ""
+        if self.membership.status == Membership.Status.PENDING_REREGISTRATION:
+            return "pending"
+        return "ended"
 
 
 # --- Dues: the member's own payment report, the administrator's confirmation, the electronic receipt --------

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from members.views import census, data_rights, fees, notices, password_recovery, people
+from members.views import census, certificates, data_rights, fees, notices, password_recovery, people
 
 app_name = "members"
 
@@ -26,6 +26,7 @@ urlpatterns = [
     path("me/notices/", notices.notice_list, name="notice_list"),
     path("me/notices/read/", notices.notice_read, name="notice_read"),
     path("me/fees/", fees.me_fees, name="me_fees"),
+    path("me/memberships/<int:membership_id>/", certificates.my_membership, name="membership"),
     path("me/fees/<int:membership_id>/<int:year>/pay/", fees.me_fee_pay, name="me_fee_pay"),
     path("me/receipts/<int:receipt_id>.pdf", fees.me_receipt, name="me_receipt"),
     path("me/renewal/", fees.me_renewal, name="me_renewal"),

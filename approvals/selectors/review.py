@@ -1,19 +1,27 @@
 """Scoped reads for the review console: the queue, one application, memberships, history."""
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.db import connection
 from django.db.models import BigIntegerField, Func, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from approvals.deadlines import applications_overdue
-from approvals.models import Application
+from approvals.models import REFERENCE, Application, Recommendation
 from members.models import Award, Membership
+from members.services.memberships import LIVE_STATUSES
 from orgs.selectors.scope import orgs_granted_directly, orgs_managed_by, orgs_visible_to
 from orgs.models import AuditEvent, Org
 
 
 QUEUE_ORDER = ("-submitted_at", "-id")
+OLDEST_FIRST = ("submitted_at", "id")
+
+# Where an application comes from, as the queue filters it. "resubmitted" (sent back and submitted again)
+# is left out of the other two, so with status "submitted" the three split the work without overlap.
+SOURCES = ("self", "recommended", "resubmitted")
 
 QUEUE_RELATED = (
     "person",
@@ -41,8 +49,13 @@ def _review_filters(
     submitted_to: date | None = None,
     eligible: bool | None = None,
     search: str = "",
+    source: str = "",
     overdue: bool = False,
 ) -> QuerySet[Application]:
+    if source == "resubmitted":
+        qs = qs.resubmitted()
+    elif source in ("self", "recommended"):
+        qs = qs.first_submissions().filter(recommendation__isnull=source == "self")
     if status:
         qs = qs.filter(status=status)
     if level:
@@ -56,22 +69,26 @@ def _review_filters(
     if overdue:
         qs = applications_overdue(qs)
     search = search.strip()
-    if search:
+    reference = REFERENCE.match(search)
+    if reference:
+        qs = qs.filter(pk=int(reference.group(1)))
+    elif search:
         qs = qs.filter(Q(person__name__icontains=search) | Q(person__mobile__contains=search))
     return qs
 
 
 def applications_for_review(
-    user, *, org: Org | None = None, include_subtree: bool = False, **filters
+    user, *, org: Org | None = None, include_subtree: bool = False, oldest_first: bool = False, **filters
 ) -> QuerySet[Application]:
     """Applications (self-submitted and recommended) visible to the user, filtered as the queue asks."""
     qs = Application.objects.filter(org__in=review_scope(user, org=org, include_subtree=include_subtree))
-    return _review_filters(qs, **filters).select_related(*QUEUE_RELATED).order_by(*QUEUE_ORDER)
+    order = OLDEST_FIRST if oldest_first else QUEUE_ORDER
+    return _review_filters(qs, **filters).select_related(*QUEUE_RELATED).order_by(*order)
 
 
 class ReviewQueue:
     """The queue's rows as the paginator reads them: `count()` of the whole filtered set, and a page as the
-    newest rows of each org in scope merged (PostgreSQL).
+    first rows (newest, or oldest when asked) of each org in scope merged (PostgreSQL).
 
     Sorting a city's whole subtree (tens of thousands of rows) to show 25 is what made the plain query slow;
     each org's newest rows come presorted from its index, so page p reads at most p × 25 rows per org.
@@ -79,13 +96,16 @@ class ReviewQueue:
     """
     ordered = True
 
-    def __init__(self, user, *, org: Org | None = None, include_subtree: bool = False, **filters):
+    def __init__(
+        self, user, *, org: Org | None = None, include_subtree: bool = False, oldest_first: bool = False, **filters
+    ):
         self.scope = review_scope(user, org=org, include_subtree=include_subtree)
+        self.order = OLDEST_FIRST if oldest_first else QUEUE_ORDER
         self.per_org = _review_filters(Application.objects.all(), **filters)
         self.queryset = (
             _review_filters(Application.objects.filter(org__in=self.scope), **filters)
             .select_related(*QUEUE_RELATED)
-            .order_by(*QUEUE_ORDER)
+            .order_by(*self.order)
         )
 
     def count(self) -> int:
@@ -99,7 +119,7 @@ class ReviewQueue:
             return self.queryset[k]
         from django.contrib.postgres.expressions import ArraySubquery
 
-        newest = self.per_org.filter(org_id=OuterRef("pk")).order_by(*QUEUE_ORDER).values("pk")[: k.stop]
+        newest = self.per_org.filter(org_id=OuterRef("pk")).order_by(*self.order).values("pk")[: k.stop]
         candidates = self.scope.annotate(
             application_id=Func(ArraySubquery(newest), function="unnest", output_field=BigIntegerField())
         ).values("application_id")
@@ -107,9 +127,9 @@ class ReviewQueue:
         # with their related objects are a second query by id: planning the seven-table join around the
         # subquery cost more than running both.
         ids = list(
-            Application.objects.filter(pk__in=candidates).order_by(*QUEUE_ORDER).values_list("pk", flat=True)[k]
+            Application.objects.filter(pk__in=candidates).order_by(*self.order).values_list("pk", flat=True)[k]
         )
-        return list(Application.objects.filter(pk__in=ids).select_related(*QUEUE_RELATED).order_by(*QUEUE_ORDER))
+        return list(Application.objects.filter(pk__in=ids).select_related(*QUEUE_RELATED).order_by(*self.order))
 
 
 def application_visible_or_404(user, application_id) -> Application:
@@ -166,9 +186,42 @@ def can_decide(user, application: Application) -> bool:
     )
 
 
-def can_recommend(user, application: Application) -> bool:
-    return (
-        application.is_open
-        and application.org.parent_id is not None
-        and orgs_managed_by(user).filter(pk=application.org_id).exists()
+@dataclass(frozen=True)
+class RecommendationState:
+    """Whether an organisation can recommend a person to its parent now, and the recommendation it already made."""
+
+    to_org: Org
+    made: Recommendation | None
+    # Why no recommendation can be made now ("" when one can).
+    blocked: str = ""
+
+    @property
+    def possible(self) -> bool:
+        return not self.blocked
+
+
+def recommendation_state(user, *, org: Org, person, source_open: bool) -> RecommendationState | None:
+    """The recommendation section of a review or member page; None where the user cannot recommend from `org`
+    at all (not their organisation, the top of the tree, or a source that is no longer open or active)."""
+    if org.parent_id is None or not source_open or not orgs_managed_by(user).filter(pk=org.pk).exists():
+        return None
+    made = (
+        Recommendation.objects.filter(person=person, from_org=org, to_org_id=org.parent_id)
+        .select_related("to_org", "recommended_by", "application")
+        .order_by("-created_at", "-id")
+        .first()
     )
+    to_org = org.parent
+    blocked = ""
+    if Membership.objects.filter(person=person, org_id=org.parent_id, status__in=LIVE_STATUSES).exists():
+        blocked = _("该人员已是“%(org)s”的会员，无需推荐") % {"org": to_org.name}
+    elif Application.objects.filter(person=person, org_id=org.parent_id).open().exists():
+        blocked = _("该人员在“%(org)s”已有正在审核的申请，无需重复推荐") % {"org": to_org.name}
+    return RecommendationState(to_org=to_org, made=made, blocked=blocked)
+
+
+
+def can_recommend(user, application: Application) -> bool:
+    """Whether the user can recommend this application's applicant upward now (the API's flag)."""
+    state = recommendation_state(user, org=application.org, person=application.person, source_open=application.is_open)
+    return state is not None and state.possible

@@ -22,7 +22,7 @@ from approvals.selectors.applicant import (
 )
 from approvals.services import application_resubmit, application_submit, application_withdraw
 from kexie.errors import DomainError
-from members.selectors.people import person_for
+from members.selectors.people import applicant_on_the_way, applicant_steps, person_for
 from members.services.consent import consent_live
 from members.services.people import profile_missing_fields
 
@@ -35,6 +35,8 @@ def org_choose(request):
     form = OrgSearchForm(request.GET or None)
     query = form.cleaned_data["q"].strip() if form.is_valid() else ""
     context = {"form": form, "query": query}
+    if applicant_on_the_way(person_for(request.user)):
+        context["steps"] = applicant_steps("choose")
     if query:
         context["page"] = Paginator(orgs_search(query), PAGE_SIZE).get_page(request.GET.get("page"))
     else:
@@ -62,7 +64,11 @@ def apply(request, org_id):
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, _("申请已提交，请等待“%(org)s”审核。") % {"org": org.name})
+            messages.success(
+                request,
+                _("申请已提交，申请编号 %(reference)s。请等待“%(org)s”审核。")
+                % {"reference": application.reference, "org": org.name},
+            )
             return redirect("applications:application_detail", application.pk)
     # The checklist is only for the page; a successful submit snapshots eligibility in the service.
     criteria = eligibility_check(person, org.level) if person else []
@@ -78,6 +84,7 @@ def apply(request, org_id):
             "all_met": all_met(criteria) if criteria else False,
             "open_here": person is not None and Application.objects.filter(person=person, org=org).open().first(),
             "form": form,
+            "steps": applicant_steps("submit") if applicant_on_the_way(person) else None,
         },
     )
 
@@ -98,7 +105,10 @@ def application_detail(request, pk):
     return render(
         request,
         "members/application_detail.html",
-        {"application": application, "timeline": application_timeline(application)},
+        {
+            "application": application,
+            "timeline": application_timeline(application),
+        },
     )
 
 

@@ -3,16 +3,20 @@
 import mimetypes
 from pathlib import Path
 
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from approvals import services
 from approvals.forms import BatchApproveForm, DecisionForm, QueueFilterForm, RecommendForm
+from approvals.evidence import evidence_preview_kind
 from approvals.models import Application
 from approvals.selectors import review as selectors
 from kexie.errors import DomainError, OutOfScope
@@ -85,14 +89,27 @@ def queue_export(request):
 def _detail_context(request, application: Application, *, decision_form=None, recommend_form=None) -> dict:
     can_decide = selectors.can_decide(request.user, application)
     history = list(selectors.application_history(application))
+    awards = list(application.person.awards.all())
+    for award in awards:
+        award.preview = evidence_preview_kind(award.evidence.name) if award.evidence else ""
+    resubmitted = next((e for e in reversed(history) if e.action == "application.resubmit"), None)
+    returned = next((e for e in reversed(history) if e.action == "application.return"), None)
+    recommendation = selectors.recommendation_state(
+        request.user, org=application.org, person=application.person, source_open=application.is_open
+    )
     return {
         "application": application,
         "person": application.person,
-        "awards": application.person.awards.all(),
+        "awards": awards,
+        "previews": [a for a in awards if a.preview],
         "history": history,
         "membership": selectors.application_membership(application),
         "can_decide": can_decide,
-        "can_recommend": selectors.can_recommend(request.user, application),
+        # The latest resubmission, with the return it answered and what the applicant changed.
+        "resubmission": resubmitted,
+        "resubmission_return": returned,
+        "resubmission_changes": (resubmitted.data or {}).get("changes") if resubmitted else None,
+        "recommendation": recommendation,
         "decision_form": decision_form or DecisionForm(meets_criteria=application.meets_criteria),
         "recommend_form": recommend_form or RecommendForm(),
     }
@@ -217,6 +234,36 @@ def evidence_download(request, application_id: int, award_id: int):
     content_type = mimetypes.guess_type(f"x{suffix}")[0] or "application/octet-stream"
     filename = f"{application.person.name}-证明材料-{award.name}{suffix}"
     return attachment(FileResponse(handle, content_type=content_type), filename)
+
+
+@console_required
+@require_GET
+@xframe_options_sameorigin
+# The review page frames the file: its own pages may (frame-ancestors), and a PDF needs the browser's viewer,
+# which the site-wide policy's object-src 'none' would refuse.
+@csp_replace({"frame-ancestors": [SELF], "object-src": [SELF]})
+def evidence_view(request, application_id: int, award_id: int):
+    """The evidence file shown in the page (PDF or image) rather than saved: the same scope check and audit as
+    the download, only for file types a browser displays safely, and only framed by this site's own pages."""
+    application = selectors.application_visible_or_404(request.user, application_id)
+    award = selectors.award_of_application_or_404(application, award_id)
+    kind = evidence_preview_kind(award.evidence.name) if award.evidence else ""
+    if not kind:
+        raise Http404
+    try:
+        handle, content_type = services.award_evidence_preview_open(
+            actor=request.user, application=application, award=award
+        )
+    except DomainError:
+        raise Http404
+    suffix = Path(award.evidence.name).suffix.lower()
+    response = FileResponse(handle, content_type=content_type)
+    attachment(response, f"{application.person.name}-证明材料-{award.name}{suffix}", inline=True)
+    response["X-Content-Type-Options"] = "nosniff"
+    # Personal documents: never kept by a shared cache or the browser's disk cache.
+    response["Cache-Control"] = "private, no-store"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
 
 
 @console_required

@@ -2,10 +2,11 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kexie.validators import validate_mobile
-from members.models import Person
+from members.models import CensusImport, Person
 
 
 CENSUS_MAX_BYTES = 20 * 1024 * 1024
@@ -22,6 +23,44 @@ class CensusUploadForm(forms.Form):
         if file.size > CENSUS_MAX_BYTES:
             raise ValidationError(_("文件大小不能超过 20 MB"))
         return file
+
+
+class CensusPeopleFilterForm(forms.Form):
+    """Filters of the census follow-up list: which import, which re-registration state, who."""
+
+    STATE_CHOICES = [
+        ("", _("全部状态")),
+        ("pending", _("待重新登记")),
+        ("reregistered", _("已重新登记")),
+        ("ended", _("未登记，会员资格已终止")),
+    ]
+    census = forms.ModelChoiceField(
+        label=_("名单"), queryset=CensusImport.objects.none(), required=False, empty_label=_("全部名单")
+    )
+    state = forms.ChoiceField(label=_("重新登记状态"), choices=STATE_CHOICES, required=False)
+    q = forms.CharField(label=_("姓名、手机号码或会员编号"), required=False, max_length=50)
+    subtree = forms.BooleanField(label=_("含下级组织"), required=False)
+
+    def __init__(self, *args, imports, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["census"].queryset = imports
+        self.fields["census"].label_from_instance = (
+            lambda c: f"{c.original_name}（{c.org.name}，{timezone.localdate(c.committed_at):%Y-%m-%d}）"
+        )
+        self.fields["census"].error_messages["invalid_choice"] = _("所选名单不在本组织的导入记录中")
+        self.fields["state"].error_messages["invalid_choice"] = _("请选择有效的重新登记状态")
+        self.fields["q"].widget.attrs["type"] = "search"
+
+    def selector_kwargs(self) -> dict:
+        data = self.cleaned_data
+        census = data.get("census")
+        return {
+            # A chosen import of a lower organisation is shown even when "含下级组织" is not ticked.
+            "include_subtree": bool(data.get("subtree")) or census is not None,
+            "census": census,
+            "state": data.get("state") or "",
+            "search": data.get("q") or "",
+        }
 
 
 class ClaimForm(forms.Form):

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from kexie.validators import validate_upload
-from members.models import DuesPayment, Membership
+from members.models import DuesPayment, FeePayment, Membership
 
 
 class FeeForm(forms.Form):
@@ -45,3 +45,46 @@ class RenewalWindowForm(forms.Form):
     opens_day = forms.IntegerField(label=_("开始日"), min_value=1, max_value=31)
     closes_month = forms.IntegerField(label=_("截止月份"), min_value=1, max_value=12)
     closes_day = forms.IntegerField(label=_("截止日"), min_value=1, max_value=31)
+
+
+class FeeInstructionsForm(forms.Form):
+    text = forms.CharField(
+        label=_("缴费方式"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("会员在“我的会费”页面看到这段说明，例如收款单位、开户行与账号、办公地点与时间、联系电话；留空则显示通用说明"),
+    )
+
+
+class FeeRosterFilterForm(forms.Form):
+    STATE_CHOICES = [
+        ("", _("全部会员")),
+        ("due", _("待缴纳")),
+        ("paid", _("已缴纳")),
+        ("exempt", _("免缴")),
+        ("free", _("无需缴纳")),
+    ]
+    year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100, required=False)
+    state = forms.ChoiceField(label=_("缴费状态"), choices=STATE_CHOICES, required=False)
+    q = forms.CharField(label=_("姓名、手机号码或会员编号"), required=False, max_length=50)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["state"].error_messages["invalid_choice"] = _("请选择有效的缴费状态")
+        self.fields["q"].widget.attrs["type"] = "search"
+
+
+class FeeRecordForm(forms.Form):
+    """Recording one member's payment or exemption from the roster."""
+
+    membership = forms.IntegerField(widget=forms.HiddenInput)
+    year = forms.IntegerField(widget=forms.HiddenInput, min_value=2000, max_value=2100)
+    kind = forms.ChoiceField(choices=FeePayment.Kind.choices, widget=forms.HiddenInput)
+    note = forms.CharField(label=_("免缴原因"), max_length=200, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == FeePayment.Kind.EXEMPT and not (data.get("note") or "").strip():
+            self.add_error("note", _("登记免缴时请填写免缴原因"))
+        return data

@@ -4,14 +4,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
-from members.models import DuesPayment, Fee, FeePayment, FeeReceipt, Membership
+from members.models import DuesPayment, Fee, FeeInstructions, FeePayment, FeeReceipt, Membership
 from members.services.memberships import LIVE_STATUSES
 from orgs.figures import Figures
 from orgs.models import Org
-from orgs.selectors.scope import orgs_managed_by, orgs_visible_to
+from orgs.selectors.scope import orgs_administered_directly, orgs_managed_by, orgs_visible_to
 
 FEE_KEYS = ("fee_due", "fee_paid", "fee_exempt")
 
@@ -164,3 +164,60 @@ def receipt_of_user_or_404(user, receipt_id) -> FeeReceipt:
         return _receipts().get(pk=receipt_id, payment__membership__person__user=user)
     except (FeeReceipt.DoesNotExist, ValueError, TypeError):
         raise Http404
+
+
+# --- an organisation's fee roster: who owes what for a year -------------------------------------------------
+
+ROSTER_STATES = ("due", "paid", "exempt", "free")
+
+
+def fee_roster(org: Org, *, year: int, state: str = "", search: str = "") -> QuerySet[Membership]:
+    """The organisation's members who owe fees in `year` (as fee_counts counts them), each with `fee_amount` (their category's fee
+    that year; None when none is set) and `payment_kind`, `payment_amount`, `payment_paid_on` (None when nothing
+    is recorded), and `dues_reported` (the member reported paying and waits for the confirmation on the dues
+    page). `state`: "due" (a fee and nothing recorded), "paid", "exempt", "free" (no fee or zero)."""
+    fee = Fee.objects.filter(org=OuterRef("org"), category=OuterRef("category"), year=year)
+    payment = FeePayment.objects.filter(membership=OuterRef("pk"), year=year)
+    reported = DuesPayment.objects.filter(membership=OuterRef("pk"), year=year, status=DuesPayment.Status.SUBMITTED)
+    # The members fee_counts counts as owing: active or 待续期, joined by the end of the year.
+    members = Membership.objects.filter(
+        org=org,
+        status__in=[Membership.Status.ACTIVE, Membership.Status.PENDING_RENEWAL],
+        joined_on__lt=date(year + 1, 1, 1),
+    )
+    rows = members.annotate(
+        fee_amount=Subquery(fee.values("amount")[:1]),
+        payment_kind=Subquery(payment.values("kind")[:1]),
+        payment_amount=Subquery(payment.values("amount")[:1]),
+        payment_paid_on=Subquery(payment.values("paid_on")[:1]),
+        dues_reported=Exists(reported),
+    )
+    if state == "due":
+        rows = rows.filter(fee_amount__gt=0, payment_kind__isnull=True)
+    elif state in ("paid", "exempt"):
+        rows = rows.filter(payment_kind=state)
+    elif state == "free":
+        rows = rows.filter(Q(fee_amount__isnull=True) | Q(fee_amount=0), payment_kind__isnull=True)
+    search = search.strip()
+    if search:
+        rows = rows.filter(
+            Q(person__name__icontains=search) | Q(person__mobile__contains=search) | Q(number__icontains=search)
+        )
+    return rows.select_related("person").order_by("number", "id")
+
+
+def fee_instructions_of(org_ids) -> dict[int, FeeInstructions]:
+    """How to pay, by organisation id, for the organisations that have written it down."""
+    return {i.org_id: i for i in FeeInstructions.objects.filter(org_id__in=list(org_ids))}
+
+
+def dues_reported_to(user) -> QuerySet[DuesPayment]:
+    """Payments members reported to the administrator's own organisations, waiting for confirmation, oldest
+    first (the workbench)."""
+    return (
+        DuesPayment.objects.filter(
+            membership__org__in=orgs_administered_directly(user), status=DuesPayment.Status.SUBMITTED
+        )
+        .select_related("membership__person", "membership__org")
+        .order_by("submitted_at", "pk")
+    )

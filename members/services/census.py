@@ -32,10 +32,10 @@ from kexie.celery import task_send_on_commit
 from kexie.errors import DomainError, OutOfScope
 from kexie.site import site_url
 from members.crypto import decrypt_id_number, encrypt_id_number, id_number_blind_index
-from members.exports import census_errors_file
+from members.exports import census_errors_file, census_people_workbook, census_template_workbook
 from members.models import CensusImport, CensusRow, Membership, Person, PersonAccess
 from members.services.access import person_access_record
-from members.services.memberships import LIVE_STATUSES, fellow_cap
+from members.services.memberships import LIVE_STATUSES, fellow_cap, org_manage_check
 from members.services.numbers import member_numbers_reserve
 from members.webhooks import Event, membership_event, memberships_created
 from kexie.validators import (
@@ -61,6 +61,18 @@ COLUMN_FIELDS = {
     "职称": "title",
     "会员等级": "grade",
     "邮箱": "email",
+}
+# The downloadable template's example row (census_template). Uploaded unchanged, it is skipped, not imported:
+# 11010519491231002X is the example number printed in GB 11643 itself.
+TEMPLATE_EXAMPLE = {
+    "姓名": "张三（示例，上传前请删除）",
+    "身份证号": "11010519491231002X",
+    "手机号码": "13800138000",
+    "工作单位": "河北省某某研究所",
+    "学历": "本科",
+    "职称": "中级",
+    "会员等级": "普通会员",
+    "邮箱": "zhangsan@example.com",
 }
 MAX_ROWS = 100_000
 # Rows per bulk INSERT: large enough to keep round trips few, small enough for SQLite's variable limit.
@@ -175,6 +187,28 @@ def _header_map(header: list[str]) -> dict[str, int]:
     return positions
 
 
+def _is_template_example(values: dict) -> bool:
+    return values["name"] == TEMPLATE_EXAMPLE["姓名"] and values["id_number"].upper() == TEMPLATE_EXAMPLE["身份证号"]
+
+
+def census_template() -> bytes:
+    """The member list to fill in: the expected columns, the example row, and a sheet explaining each column."""
+    columns = [*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS]
+    notes = {
+        "姓名": _("必填"),
+        "身份证号": _("必填，18 位，末位可为 X；系统加密保存，页面只显示前 6 位和后 4 位"),
+        "手机号码": _("必填，11 位；本人重新登记后用它登录"),
+        "工作单位": _("必填"),
+        "学历": _("必填：%(v)s") % {"v": "、".join(str(label) for label in Person.Education.labels)},
+        "职称": _("必填：%(v)s") % {"v": "、".join(str(label) for label in Person.Title.labels)},
+        "会员等级": _("可空（按普通会员导入）：%(v)s") % {"v": "、".join(str(label) for label in Membership.Grade.labels)},
+        "邮箱": _("选填；填写后系统用邮件发送重新登记邀请"),
+    }
+    return census_template_workbook(
+        columns=columns, example=[TEMPLATE_EXAMPLE[c] for c in columns], notes=[notes[c] for c in columns]
+    )
+
+
 def census_rows_parse(rows: Iterator[list[str]]) -> Iterator[ParsedRow]:
     """Check each row on its own (missing fields, ID check digit, mobile, choices). Duplicates are found
     by the caller, which sees the whole file."""
@@ -187,6 +221,8 @@ def census_rows_parse(rows: Iterator[list[str]]) -> Iterator[ParsedRow]:
         values = {COLUMN_FIELDS[col]: (row[i] if i < len(row) else "") for col, i in positions.items()}
         if not any(values.values()):
             continue  # blank lines at the end of a spreadsheet are not members
+        if _is_template_example(values):
+            continue
         if offset - 1 > MAX_ROWS:
             raise DomainError(_("文件行数超过上限 %(max)s 行，请拆分后上传") % {"max": MAX_ROWS})
         values.setdefault("email", "")
@@ -740,4 +776,40 @@ def census_errors_export(*, actor, census, error_rows, fmt: str = "xlsx") -> byt
             org=census.org, what=PersonAccess.What.EXPORT, detail=_("普查错误报告"),
         )
         audit_record(actor=actor, action="export.census_errors", obj=census, org=census.org, data={"format": fmt})
+    return content
+
+
+def census_invitations_resend(*, actor, org: Org, rows) -> tuple[int, int]:
+    """Send the re-registration invitation again to the people among `rows` (imported by `org` or its subtree)
+    who have not answered it: the mail job emails those with an address; the others are counted, their SMS
+    text is in the exported list. Returns (emailed, SMS only)."""
+    with transaction.atomic():
+        org_manage_check(actor, org)
+        pending = rows.unanswered().filter(census__org__in=Org.objects.in_subtree(org))
+        # The lock keeps a re-registration from finishing between the count and the reset below.
+        ids = list(pending.select_for_update(of=("self",)).values_list("pk", flat=True))
+        with_email = CensusRow.objects.filter(pk__in=ids).exclude(email="")
+        census_ids = sorted(set(with_email.values_list("census_id", flat=True)))
+        # The mail job sends every unanswered invitation whose email has not gone out: clearing the stamp
+        # queues it again, and the job stamps it anew when it is sent.
+        emailed = with_email.update(emailed_at=None)
+        audit_record(
+            actor=actor, action="census.resend", obj=org, org=org, data={"rows": len(ids), "emailed": emailed}
+        )
+        for census_id in census_ids:
+            task_send_on_commit(CENSUS_INVITATIONS_TASK, census_id)
+    return emailed, len(ids) - emailed
+
+
+def census_people_export(*, actor, org: Org, rows, filters: dict) -> bytes:
+    """The follow-up list as filtered on screen, with masked ID numbers and each person's SMS text."""
+    with transaction.atomic():
+        content, count = census_people_workbook(rows)
+        person_access_record(
+            viewer=actor, person_ids=rows.values_list("membership__person_id", flat=True), org=org,
+            what=PersonAccess.What.EXPORT, detail=_("普查跟进名单"),
+        )
+        audit_record(
+            actor=actor, action="export.census_people", obj=org, org=org, data={"rows": count, "filters": filters}
+        )
     return content

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kexie.errors import DomainError
-from members.models import Fee, FeePayment, Membership
+from members.models import Fee, FeeInstructions, FeePayment, Membership
 from members.services.memberships import org_manage_check, progress_changed
 from orgs.models import Org
 from orgs.services.audit import audit_record
@@ -34,6 +34,27 @@ def fee_set(*, actor, org: Org, category: str, year: int, amount: Decimal) -> Fe
         )
         progress_changed(org)  # who owes a fee, hence the collection rate, follows the fee
     return fee
+
+
+def fee_instructions_set(*, actor, org: Org, text: str) -> FeeInstructions | None:
+    """Write down how members pay (shown on their fee page); empty text removes it."""
+    text = text.strip()
+    with transaction.atomic():
+        org_manage_check(actor, org)
+        current = FeeInstructions.objects.select_for_update().filter(org=org).first()
+        before = current.text if current else ""
+        if not text:
+            if current:
+                current.delete()
+            instructions = None
+        elif current:
+            current.text, current.updated_by = text, actor
+            current.save(update_fields=["text", "updated_by", "updated_at"])
+            instructions = current
+        else:
+            instructions = FeeInstructions.objects.create(org=org, text=text, updated_by=actor)
+        audit_record(actor=actor, action="fee.instructions", obj=org, org=org, data={"before": before, "after": text})
+    return instructions
 
 
 def fee_due(*, membership: Membership, year: int) -> Fee | None:

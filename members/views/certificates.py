@@ -1,4 +1,5 @@
-"""Member certificates: the console download, the member's own download and the public verification page."""
+"""Member certificates: the member's own card page and download, the console download and the public
+verification page."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -38,6 +39,14 @@ def _certificate_response(request, membership) -> HttpResponse:
     # Inline: the browser shows the certificate and offers to save it under this name.
     filename = f"会员证-{membership.person.name}-{membership.number}.pdf"
     return file_download(content, filename=filename, content_type="application/pdf", inline=True)
+
+
+@login_required
+@require_GET
+def my_membership(request, membership_id: int):
+    """The member's card (会员证) on screen: number, organisation and grade, with the PDF download."""
+    membership = membership_of_user_or_404(request.user, membership_id)
+    return render(request, "members/membership.html", {"m": membership})
 
 
 @login_required

@@ -146,11 +146,7 @@ def _member_page(request, membership, *, bound: dict | None = None, status: int 
             context[key] = (bound or {}).get(key) or _member_form(key, request, membership)
         # The recommendation form comes from approvals, which handles its submission.
         context.update(page_context(member_page_shown, Membership, membership=membership, user=request.user))
-    context["can_recommend"] = (
-        "recommend_form" in context
-        and membership.status == Membership.Status.ACTIVE
-        and membership.org.parent_id is not None
-    )
+    context["can_recommend"] = context.get("recommend_form") is not None
     return render(request, "lifecycle/member_detail.html", context, status=status)
 
 

@@ -1,40 +1,58 @@
-"""Annual fees: an organisation's fee page in the console, and a member's own fees."""
+"""Annual fees: an organisation's fee standards and how to pay, its roster of who owes what with payments
+recorded from the list, and a member's own fees."""
 
 import mimetypes
 from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kexie.downloads import attachment, file_download
 from kexie.errors import DomainError, OutOfScope
-from members.forms.fees import DuesPaymentForm, DuesRejectForm, FeeForm, RenewalWindowForm
+from members.forms.fees import (
+    DuesPaymentForm,
+    DuesRejectForm,
+    FeeForm,
+    FeeInstructionsForm,
+    FeeRecordForm,
+    FeeRosterFilterForm,
+    RenewalWindowForm,
+)
+from members.models import FeePayment
 from members.selectors.certificates import membership_of_user_or_404
+from members.selectors.directory import membership_managed_or_404
 from members.selectors.fees import (
     dues_payment_managed_or_404,
     dues_payment_visible_or_404,
     dues_payments_decided,
     dues_payments_to_confirm,
     fee_figures,
+    fee_instructions_of,
+    fee_roster,
     fees_of_person,
     receipt_of_user_or_404,
     receipt_visible_or_404,
 )
 from members.selectors.renewals import renewals_of_person, window_of
-from members.services import payments, renewals
+from members.services import fees as fee_services, payments, renewals
 from members.services.fees import fee_set as fee_set_service
 from orgs.decorators import console_required
 from orgs.selectors.scope import can_manage_org, org_managed_or_404, org_visible_or_404
 
+ROSTER_PAGE_SIZE = 50
 
-def _fee_page(request, org, *, form=None, window_form=None, status: int = 200):
+
+def _fee_page(request, org, *, form=None, window_form=None, instructions_form=None, status: int = 200):
     year = timezone.localdate().year
     window = window_of(org)
+    instructions = fee_instructions_of([org.pk]).get(org.pk)
     context = {
         "window": window,
         "window_dates": window.dates(year),
@@ -45,6 +63,9 @@ def _fee_page(request, org, *, form=None, window_form=None, status: int = 200):
         "org": org,
         "fees": org.fees.all(),
         "form": form or FeeForm(initial={"year": year}),
+        "instructions": instructions,
+        "instructions_form": instructions_form
+        or FeeInstructionsForm(auto_id="instructions_%s", initial={"text": instructions.text if instructions else ""}),
         "collection": fee_figures(org=org, year=year),
         "year": year,
         "can_manage": can_manage_org(request.user, org),
@@ -76,12 +97,96 @@ def fee_set(request, org_id: int):
     return _fee_page(request, org, form=form, status=400)
 
 
+@console_required
+@require_POST
+def fee_instructions(request, org_id: int):
+    org = org_managed_or_404(request.user, org_id)
+    form = FeeInstructionsForm(request.POST, auto_id="instructions_%s")
+    if form.is_valid():
+        try:
+            fee_services.fee_instructions_set(actor=request.user, org=org, text=form.cleaned_data["text"])
+        except OutOfScope:
+            raise Http404
+        messages.success(request, _("已保存缴费方式，会员可在“我的会费”页面看到"))
+        return redirect("console_members:fees", org.pk)
+    return _fee_page(request, org, instructions_form=form, status=400)
+
+
+# --- the roster: who owes what for a year, with payments recorded from the list ------------------------------
+
+
+def _roster_page(request, org, filters: QueryDict, *, record_form=None, status: int = 200):
+    form = FeeRosterFilterForm(filters)
+    data = form.cleaned_data if form.is_valid() else {}
+    year = data.get("year") or timezone.localdate().year
+    rows = fee_roster(org, year=year, state=data.get("state") or "", search=data.get("q") or "")
+    page = Paginator(rows, ROSTER_PAGE_SIZE).get_page(filters.get("page"))
+    query = filters.copy()
+    query.pop("page", None)
+    context = {
+        "org": org,
+        "form": form,
+        "year": year,
+        "page": page,
+        "query": query.urlencode(),
+        "collection": fee_figures(org=org, year=year),
+        "can_manage": can_manage_org(request.user, org),
+        "record_form": record_form,
+        "failed_membership": record_form["membership"].value() if record_form is not None else None,
+    }
+    return render(request, "lifecycle/fee_roster.html", context, status=status)
+
+
+@console_required
+@require_GET
+def fee_members(request, org_id: int):
+    return _roster_page(request, org_visible_or_404(request.user, org_id), request.GET)
+
+
+@console_required
+@require_POST
+def fee_record(request, org_id: int):
+    """Record one member's payment or exemption from the roster, and come back to the roster as it was filtered."""
+    org = org_managed_or_404(request.user, org_id)
+    filters = QueryDict(request.POST.get("filters", ""))
+    # The fields carry the row's ids, so the error summary's links reach the reason box of that member's row.
+    row = request.POST.get("membership", "")
+    form = FeeRecordForm(request.POST, auto_id=f"record-{row}-%s" if row.isdigit() else "record-%s")
+    if form.is_valid():
+        data = form.cleaned_data
+        membership = membership_managed_or_404(request.user, data["membership"])
+        if membership.org_id != org.pk:
+            raise Http404
+        try:
+            fee_services.fee_payment_record(
+                actor=request.user, membership=membership, year=data["year"], kind=data["kind"], note=data["note"]
+            )
+        except OutOfScope:
+            raise Http404
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            done = _("已登记 %(name)s %(year)s 年度会费：%(kind)s") % {
+                "name": membership.person.name,
+                "year": data["year"],
+                "kind": FeePayment.Kind(data["kind"]).label,
+            }
+            messages.success(request, done)
+            url = reverse("console_members:fee_members", args=[org.pk])
+            return redirect(f"{url}?{filters.urlencode()}" if filters else url)
+    return _roster_page(request, org, filters, record_form=form, status=400)
+
+
 @login_required
 @require_GET
 def me_fees(request):
     person = getattr(request.user, "person", None)
     lines = fees_of_person(person, this_year=timezone.localdate().year) if person else []
-    return render(request, "lifecycle/me_fees.html", {"lines": lines})
+    instructions = fee_instructions_of({line.membership.org_id for line in lines})
+    for line in lines:
+        line.instructions = instructions.get(line.membership.org_id)
+    owing = [line for line in lines if line.can_pay]
+    return render(request, "lifecycle/me_fees.html", {"lines": lines, "owing": owing})
 
 
 # --- dues: the member reports a payment, the organisation confirms it, the receipt ---------------------------
@@ -114,7 +219,8 @@ def me_fee_pay(request, membership_id: int, year: int):
                 messages.success(request, _("已提交，组织确认后将为您开具电子收据"))
                 return redirect("members:me_fees")
         status = 400
-    return render(request, "lifecycle/me_fee_pay.html", {"line": line, "form": form}, status=status)
+    context = {"line": line, "form": form, "instructions": fee_instructions_of([membership.org_id]).get(membership.org_id)}
+    return render(request, "lifecycle/me_fee_pay.html", context, status=status)
 
 
 def _receipt_response(request, receipt) -> HttpResponse:

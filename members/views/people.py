@@ -21,7 +21,15 @@ from kexie.validators import mask_mobile
 from kexie.redirects import next_url
 from members.forms.people import AwardForm, EmailVerifyForm, MobileChangeForm, ProfileForm, RegistrationForm
 from members.models import Person
-from members.selectors.people import award_of_or_404, awards_of, memberships_of, notices_for, person_for
+from members.selectors.people import (
+    applicant_on_the_way,
+    applicant_steps,
+    award_of_or_404,
+    awards_of,
+    memberships_of,
+    notices_for,
+    person_for,
+)
 from members.services import awards, consent as consent_services, people
 from members.services.data_rights import person_id_number_needed
 from members.services.verification import CodeRefused
@@ -79,7 +87,7 @@ def register(request):
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("注册成功。请先阅读个人信息授权说明。"))
             return redirect("members:consent")
-    return render(request, "members/register.html", {"form": form})
+    return render(request, "members/register.html", {"form": form, "steps": applicant_steps("register")})
 
 
 def _code_wait(form) -> int:
@@ -168,6 +176,7 @@ def consent(request):
             "history": request.user.consent_set.order_by("-given_at"),
             "id_number_needed": person is not None and person_id_number_needed(person),
             "next": next_url(request, ""),
+            "steps": applicant_steps("consent") if applicant_on_the_way(person) else None,
         },
     )
 
@@ -187,17 +196,25 @@ def consent_withdraw(request):
 @login_required
 @require_GET
 def me(request):
+    """The applicant's home page, which adapts to where they stand: the next step on the way, the application
+    being handled, or their membership cards."""
     person = person_for(request.user)
     notices = notices_for(request.user)
+    consent = consent_services.consent_live(request.user)
+    missing = people.profile_missing_fields(person) if person else []
+    memberships = list(memberships_of(person))
+    next_step = "consent" if not consent else "profile" if person is None or missing else "choose"
     return render(
         request,
         "members/me.html",
         {
             "person": person,
-            "consent": consent_services.consent_live(request.user),
-            "missing": people.profile_missing_fields(person) if person else [],
+            "consent": consent,
+            "missing": missing,
             "awards_count": awards_of(person).count(),
-            "memberships": list(memberships_of(person)),
+            "memberships": memberships,
+            "active_memberships": [m for m in memberships if m.status == m.Status.ACTIVE],
+            "steps": applicant_steps(next_step) if applicant_on_the_way(person) else None,
             "notices": list(notices[:5]),
             "unread": notices.filter(read_at__isnull=True).count(),
             # The latest applications come from approvals.
@@ -266,6 +283,7 @@ def _profile_context(request, form, person, consented) -> dict:
         "awards": awards_of(person),
         "missing": people.profile_missing_fields(person) if person else [],
         "next": next_url(request, ""),
+        "steps": applicant_steps("profile") if applicant_on_the_way(person) else None,
     }
 
 
@@ -309,7 +327,13 @@ def _award_form(request, person, award):
         else:
             messages.success(request, _("奖励与荣誉已保存。"))
             return redirect(next_url(request, reverse("members:profile") + "#awards"))
-    return render(request, "members/award_form.html", {"form": form, "award": award, "next": next_url(request, "")})
+    context = {
+        "form": form,
+        "award": award,
+        "next": next_url(request, ""),
+        "steps": applicant_steps("profile") if applicant_on_the_way(person) else None,
+    }
+    return render(request, "members/award_form.html", context)
 
 
 @login_required

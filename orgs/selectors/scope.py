@@ -29,6 +29,11 @@ def orgs_granted_directly(user) -> QuerySet[Org]:
     return Org.objects.filter(pk__in=permissions.orgs_granted(user, manage=False).values("pk"))
 
 
+def orgs_administered_directly(user) -> QuerySet[Org]:
+    """Orgs the user administers by a grant of their own, without descendants: whose work waits for them."""
+    return Org.objects.filter(pk__in=permissions.orgs_granted(user, manage=True).values("pk"))
+
+
 def orgs_managed_by(user) -> QuerySet[Org]:
     """Orgs the user may act on: orgs it administers and all their descendants."""
     return _subtrees_of(list(permissions.orgs_granted(user, manage=True).only("tree_id", "lft", "rght")))

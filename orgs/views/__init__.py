@@ -63,7 +63,7 @@ def home(request):
     user = request.user
     if user.is_authenticated:
         if works_with_people(request):
-            return redirect("approvals:org_tree")
+            return redirect("approvals:workbench")
         if is_console_user(request):
             return redirect(_OFFICER_HOME[sorted(officer_roles(request))[0]])
         return redirect("members:me")

@@ -144,8 +144,13 @@ def test_detail_shows_masked_id_checklist_explanation_and_history(client, admin_
 
 @pytest.mark.postgres
 @pytest.mark.django_db
-@pytest.mark.parametrize("status", ["", "submitted"])
-def test_the_newest_per_org_page_holds_exactly_the_rows_of_the_plain_query(city_admin, city, county_a, county_b, submit, status):
+@pytest.mark.parametrize(
+    "status, extra",
+    [("", {}), ("submitted", {}), ("submitted", {"oldest_first": True}), ("", {"source": "self", "oldest_first": True})],
+)
+def test_the_newest_per_org_page_holds_exactly_the_rows_of_the_plain_query(
+    city_admin, city, county_a, county_b, submit, status, extra
+):
     from approvals.selectors import review as selectors
 
     people = [submit(org, f"申请人{org.pk}-{i:02d}") for i in range(24) for org in (city, county_a, county_b)]
@@ -154,7 +159,9 @@ def test_the_newest_per_org_page_holds_exactly_the_rows_of_the_plain_query(city_
     Application.objects.filter(pk__in=[a.pk for a in people[::4]]).update(submitted_at=same)
     for application in people[1:30:3]:
         services.application_return(application=application, reviewer=city_admin, comment="请补充")
-    kwargs = {"include_subtree": True, "status": status}
+    for application in people[1:30:6]:  # some of the returned ones come back
+        services.application_resubmit(application=application, person=application.person)
+    kwargs = {"include_subtree": True, "status": status, **extra}
     plain = list(selectors.applications_for_review(city_admin, **kwargs))
     queue = selectors.ReviewQueue(city_admin, **kwargs)
     assert queue.count() == len(plain) and len(plain) >= 60

@@ -179,6 +179,7 @@ def test_without_javascript_the_forms_still_submit_and_the_whole_tree_shows(new_
     make_admin(county, "nojs_county")
     page = new_page(viewport=DESKTOP, java_script_enabled=False)
     login(page, live_server, "nojs_city", PASSWORD)
+    page.goto(f"{live_server.url}/console/orgs/")
     assert page.locator("#org-tree tbody tr:visible").count() == Org.objects.in_subtree(county.parent).count()
     assert page.locator("[data-tree-controls]").is_hidden()
     page.goto(f"{live_server.url}/console/accounts/")

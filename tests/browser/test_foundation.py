@@ -5,6 +5,18 @@ from tests.browser.conftest import login, screenshot
 from tests.conftest import PASSWORD
 
 
+def change_initial_password(page, initial: str, new: str) -> None:
+    """An account created by the organisation above changes its initial password at the first sign-in."""
+    assert page.url.split("?")[0].endswith("/accounts/password/")
+    assert "初始密码" in page.locator("body").inner_text()
+    page.fill("#id_old_password", initial)
+    page.fill("#id_new_password1", new)
+    page.fill("#id_new_password2", new)
+    page.get_by_role("button", name="保存新密码").click()
+    assert page.locator("h1").inner_text() == "密码已修改"
+    page.goto(page.url.split("/accounts/")[0] + "/console/")
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_city_admin_sees_only_the_city_creates_a_county_admin_who_logs_in(page, live_server, hebei, make_admin):
@@ -13,6 +25,8 @@ def test_city_admin_sees_only_the_city_creates_a_county_admin_who_logs_in(page, 
     make_admin(city, "sjz_admin")
 
     login(page, live_server, "sjz_admin", PASSWORD)
+    assert page.url.endswith("/console/")  # the workbench
+    page.get_by_role("banner").get_by_role("link", name="组织", exact=True).click()
     assert page.url.endswith("/console/orgs/")
     rows = page.locator("#org-tree tbody tr")
     assert rows.count() == Org.objects.in_subtree(city).count()
@@ -33,7 +47,9 @@ def test_city_admin_sees_only_the_city_creates_a_county_admin_who_logs_in(page, 
 
     page.click("text=退出")
     login(page, live_server, "county_new_admin", "Jx-admin-2026")
-    assert page.url.endswith("/console/orgs/")
+    change_initial_password(page, "Jx-admin-2026", "Jx-county-2027")
+    assert page.url.endswith("/console/")
+    page.get_by_role("banner").get_by_role("link", name="组织", exact=True).click()
     assert page.locator("#org-tree tbody tr").count() == Org.objects.in_subtree(county).count()
     assert page.get_by_role("link", name=county.name).count() == 1
     assert page.get_by_text("石家庄市科学技术协会").count() == 0
@@ -56,6 +72,9 @@ def test_province_creates_staff_who_reads_an_org_page_and_changes_password(page,
     page.click("text=退出")
 
     login(page, live_server, "kepu_staff", "Hb-Science-4417")
+    change_initial_password(page, "Hb-Science-4417", "Hb-Science-4418")
+    assert page.locator("#progress-summary").count() == 1  # staff land on the progress summary
+    page.get_by_role("banner").get_by_role("link", name="组织", exact=True).click()
     assert page.locator("#org-tree tbody tr").count() == 253
     page.get_by_role("link", name="唐山市科学技术协会").click()
     assert page.locator("h1").inner_text() == "唐山市科学技术协会"
@@ -63,14 +82,14 @@ def test_province_creates_staff_who_reads_an_org_page_and_changes_password(page,
     screenshot(page, "console-org-detail")
 
     page.click("text=修改密码")
-    page.fill("#id_old_password", "Hb-Science-4417")
+    page.fill("#id_old_password", "Hb-Science-4418")
     page.fill("#id_new_password1", "Hb-Science-5528!")
     page.fill("#id_new_password2", "Hb-Science-5528!")
     page.get_by_role("button", name="保存新密码").click()
     assert page.locator("h1").inner_text() == "密码已修改"
     page.click("text=退出")
     login(page, live_server, "kepu_staff", "Hb-Science-5528!")
-    assert page.url.endswith("/console/orgs/")
+    assert page.url.endswith("/console/")
 
 
 @pytest.mark.browser

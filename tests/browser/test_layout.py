@@ -127,6 +127,7 @@ def test_org_tree_collapses_expands_by_level_and_searches(new_page, live_server,
     make_staff(username="tree_staff")
     page = new_page(viewport=viewport)
     login(page, live_server, "tree_staff", PASSWORD)
+    page.goto(f"{live_server.url}/console/orgs/")
     rows = page.locator("#org-tree tbody tr")
     total = Org.objects.count()
     top_two = Org.objects.filter(depth__lte=1).count()
@@ -209,7 +210,7 @@ def test_each_role_sees_only_the_pages_it_can_use_and_staff_are_marked_read_only
     make_staff(username="nav_staff")
     make_officer("audit_admin_org", city, "nav_audit")
     make_officer("system_admin_org", city, "nav_system")
-    everyone = ["组织", "审核", "会员", "普查", "发展进度"]
+    everyone = ["工作台", "组织", "审核", "会员", "普查", "发展进度"]
     for username, menu, read_only in (
         ("nav_city", everyone + ["目标", "账号管理", "Webhook 推送", "审计"], False),
         ("nav_county", everyone + ["Webhook 推送", "审计"], False),

@@ -55,6 +55,15 @@ SCOPED = [
         READERS,
     ),
     Case(
+        "approvals:evidence_view",
+        _get(
+            "approvals:evidence_view",
+            lambda c: c["review_application"].pk,
+            lambda c: c["review_award"].pk,
+        ),
+        READERS,
+    ),
+    Case(
         "approvals:decide",
         lambda ctx: (
             reverse("approvals:decide", args=[ctx["review_application"].pk]),
@@ -89,6 +98,7 @@ SCOPED = [
 ]
 
 UNSCOPED = {
+    "approvals:workbench": "scoped lists of the user's own organisations (tests/approvals/test_workbench.py)",
     # The applicant's application pages act only on the signed-in person's own applications.
     "applications:org_choose": "public list of organisations (names, levels, kinds only)",
     "applications:apply": "any active organisation may be applied to; creates only the user's own application",

@@ -66,6 +66,24 @@ SCOPED = [
         lambda ctx: (reverse("console_members:fee_set", args=[ctx["county_a"].pk]), {"category": "regular", "year": YEAR, "amount": "10"}),
         MANAGERS,
     ),
+    Case("console_members:fee_members", _org("fee_members"), READERS),
+    Case(
+        "console_members:fee_record",
+        lambda ctx: (
+            reverse("console_members:fee_record", args=[ctx["county_a"].pk]),
+            {"membership": ctx["membership"].pk, "year": YEAR, "kind": "paid", "filters": ""},
+        ),
+        MANAGERS,
+        note="no fee is set for the year: managers get the roster again with the reason (400), others 404",
+    ),
+    Case(
+        "console_members:fee_instructions",
+        lambda ctx: (
+            reverse("console_members:fee_instructions", args=[ctx["county_a"].pk]),
+            {"text": "请到县科协办公室缴纳"},
+        ),
+        MANAGERS,
+    ),
     Case("console_members:dues", _org("dues"), READERS),
     Case("console_members:dues_proof", lambda ctx: (reverse("console_members:dues_proof", args=[ctx["dues_payment"].pk]), None), READERS),
     Case(
@@ -86,6 +104,17 @@ SCOPED = [
         MANAGERS,
     ),
     Case("console_members:census", _org("census"), READERS),
+    Case(
+        "console_members:census_people",
+        lambda ctx: (reverse("console_members:census_people", args=[ctx["county_a"].pk]) + "?state=pending", None),
+        READERS,
+    ),
+    Case("console_members:census_people_export", _org("census_people_export"), READERS),
+    Case(
+        "console_members:census_resend",
+        lambda ctx: (reverse("console_members:census_resend", args=[ctx["county_a"].pk]), {"filters": "state=pending"}),
+        MANAGERS,
+    ),
     Case("console_members:census_upload", _upload, MANAGERS),
     Case("console_members:member_detail", _member("member_detail", None), READERS),
     Case("console_members:member_certificate", _member("member_certificate", None), READERS),
@@ -113,6 +142,8 @@ UNSCOPED = {
     "certificates:verify": "public verification page reached by a signed token (tests/members/test_certificates.py)",
 
     "members:me_fees": "own data",
+    "members:membership": "own data: the signed-in member's own card, 404 for anyone else's (tests/members/test_applicant_home.py)",
+    "console_members:census_template": "the empty upload template (columns and an example row), no data",
     "members:me_fee_pay": "own membership; another person's membership is 404 (tests/members/test_dues.py)",
     "members:me_receipt": "own receipt; another person's receipt is 404 (tests/members/test_dues.py)",
     "members:me_renewal": "own memberships",

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0015_person_access'),
+        ('members', '0016_person_access'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0014_membership_origin'),
+        ('members', '0015_fee_instructions'),
         ('orgs', '0007_audit_hash_chain'),
     ]
 

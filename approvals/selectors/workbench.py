@@ -1,0 +1,40 @@
+"""What waits for an administrator on the workbench (工作台): one scoped read per list, oldest first.
+
+The lists cover the organisations the administrator holds a grant on, not their whole subtree: each level
+reviews its own applications, and a county's work belongs to the county's administrator. The review queue's
+"含下级组织" reaches the rest.
+"""
+
+from django.db.models import QuerySet
+
+from approvals.models import Application
+from approvals.selectors.review import OLDEST_FIRST
+from orgs.selectors.scope import orgs_administered_directly
+
+
+def _awaiting_review(user) -> QuerySet[Application]:
+    return Application.objects.filter(
+        org__in=orgs_administered_directly(user), status=Application.Status.SUBMITTED
+    ).order_by(*OLDEST_FIRST)
+
+
+def applications_to_review(user) -> QuerySet[Application]:
+    """Self-submitted applications waiting for a first decision."""
+    return (
+        _awaiting_review(user).first_submissions().filter(recommendation__isnull=True).select_related("person", "org")
+    )
+
+
+def recommendations_received(user) -> QuerySet[Application]:
+    """Recommendations from the organisations below, waiting for a first decision."""
+    return (
+        _awaiting_review(user)
+        .first_submissions()
+        .filter(recommendation__isnull=False)
+        .select_related("person", "org", "recommendation__from_org")
+    )
+
+
+def applications_resubmitted(user) -> QuerySet[Application]:
+    """Applications returned for correction and submitted again, waiting for a new decision."""
+    return _awaiting_review(user).resubmitted().select_related("person", "org")
