@@ -12,7 +12,8 @@ from approvals.models import Application, Recommendation
 from approvals.snapshots import application_snapshot, snapshot_changes
 from approvals.webhooks import Event, application_event, recommendation_created
 from kexie.errors import DomainError, OutOfScope
-from members.models import Membership, Person
+from members.models import Membership, Person, PersonAccess
+from members.services.access import person_access_record
 from members.services.memberships import LIVE_STATUSES, membership_grant
 from members.services.notices import notice_create
 from members.services.people import profile_missing_fields
@@ -391,6 +392,10 @@ def _evidence_audit(*, actor, application: Application, award, inline: bool) -> 
     data = {"application": application.pk, "person": award.person_id}
     if inline:
         data["inline"] = True
+    person_access_record(
+        viewer=actor, person_ids=[award.person_id], org=application.org, what=PersonAccess.What.EVIDENCE,
+        detail=award.name,
+    )
     audit_record(actor=actor, action="evidence.download", obj=award, org=application.org, data=data)
 
 
@@ -429,6 +434,10 @@ def applications_export(*, actor, applications, scope_org: Org, filters: dict) -
 
     with transaction.atomic():
         content, count = applications_csv(applications)
+        person_access_record(
+            viewer=actor, person_ids=applications.values_list("person_id", flat=True), org=scope_org,
+            what=PersonAccess.What.EXPORT, detail=_("审核队列"),
+        )
         audit_record(
             actor=actor,
             action="export.queue",

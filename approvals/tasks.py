@@ -3,7 +3,7 @@ approvals.progress."""
 
 from celery import shared_task
 
-from approvals import deadlines, progress
+from approvals import deadlines, progress, retention
 
 
 @shared_task(name="approvals.tasks.progress_recompute_dirty")
@@ -17,6 +17,12 @@ def progress_recompute_dirty() -> bool:
 def progress_recompute_all(year: int | None = None) -> bool:
     """Nightly safety net: a full recount also covers changes no signal announced (e.g. membership lapses)."""
     return progress.progress_recompute_all(years=[year] if year else None)
+
+
+@shared_task(name="approvals.tasks.evidence_purge_due")
+def evidence_purge_due() -> int:
+    """Nightly: remove evidence files of people whose applications all ended long enough ago."""
+    return retention.evidence_purge_due()
 
 
 @shared_task(name="approvals.tasks.deadlines_remind")

@@ -22,6 +22,7 @@ SECTION_TITLES = {
     "memberships": gettext_lazy("会员资格"),
     "consents": gettext_lazy("个人信息授权"),
     "notices": gettext_lazy("通知"),
+    "accesses": gettext_lazy("谁查看了我的信息"),
 }
 
 # Spreadsheet programs execute cells starting with these as formulas (CSV/formula injection).

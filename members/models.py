@@ -98,6 +98,12 @@ class Person(models.Model):
         blank=True,
         help_text=_("本人注销账号后，为已作出决定的会员资格保留的资料只作存档，不再用于其他处理"),
     )
+    deidentified_at = models.DateTimeField(
+        _("去标识化时间"),
+        null=True,
+        blank=True,
+        help_text=_("注销账号超过保存期限后，只保留会员资格所需的脱敏姓名，其余个人信息已删除"),
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -108,6 +114,37 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PersonAccess(models.Model):
+    """An administrator saw a person's data (PIPL access record): their profile, an evidence file, a census row, or
+    an export that contains them. The person reads these on 我的数据 ("谁查看了我的信息")."""
+
+    class What(models.TextChoices):
+        PROFILE = "profile", _("查看个人资料")
+        EVIDENCE = "evidence", _("下载证明材料")
+        CENSUS = "census", _("查看普查名单")
+        EXPORT = "export", _("导出名单")
+
+    person = models.ForeignKey(Person, verbose_name=_("个人"), on_delete=models.CASCADE, related_name="accesses")
+    viewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("查看人"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    org = models.ForeignKey(
+        "orgs.Org", verbose_name=_("所在组织"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    what = models.CharField(_("查看内容"), max_length=16, choices=What.choices)
+    detail = models.CharField(_("说明"), max_length=200, blank=True)
+    at = models.DateTimeField(_("时间"), db_index=True)
+    ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("个人信息查看记录")
+        verbose_name_plural = _("个人信息查看记录")
+        indexes = [models.Index(fields=["person", "-at"], name="person_access_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.what} {self.at:%Y-%m-%d %H:%M}"
 
 
 class Consent(models.Model):

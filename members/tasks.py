@@ -4,7 +4,7 @@ names (kexie.celery.task_send); members.apps imports this module so the names ar
 from celery import shared_task
 
 from members.models import Notice
-from members.services import census, notices, renewals
+from members.services import census, notices, renewals, retention
 
 
 @shared_task(
@@ -64,3 +64,9 @@ def census_jobs_resend() -> int:
 def census_uploads_purge() -> int:
     """Daily: delete uploaded census files past their retention (they hold full ID numbers)."""
     return census.census_uploads_purge()
+
+
+@shared_task(name="members.tasks.persons_deidentify_due")
+def persons_deidentify_due() -> int:
+    """Nightly: de-identify deleted accounts' profiles past PERSON_RETENTION_DAYS."""
+    return retention.persons_deidentify_due()

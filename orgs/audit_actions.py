@@ -16,8 +16,6 @@ ORG_ACTIONS = {
     "admin_account.deactivate": _("停用管理员账号"),
     "admin_account.two_factor_reset": _("重置管理员双因素认证"),
     "two_factor.enrol": _("绑定双因素认证"),
-    "two_factor.recovery_code_used": _("使用恢复码登录"),
-    "two_factor.recovery_codes_regenerate": _("重新生成恢复码"),
     "staff_account.create": _("创建省科协工作人员账号"),
     "target.set": _("修改年度目标"),
     "target.seed": _("设置默认年度目标"),
@@ -28,6 +26,15 @@ ORG_ACTIONS = {
     "webhook.redeliver": _("重新推送 Webhook 事件"),
     "service_token.create": _("创建接口访问令牌"),
     "service_token.revoke": _("吊销接口访问令牌"),
+    "officer_account.create": _("创建三员账号"),
+    "officer_role.grant": _("授予三员角色"),
+    "org.open": _("开放入会申请"),
+    "org.close": _("暂停接受入会申请"),
+    "two_factor.recovery_code_used": _("使用恢复码登录"),
+    "two_factor.recovery_codes_regenerate": _("重新生成恢复码"),
+    "export.audit": _("导出审计记录"),
+    "audit.archive": _("归档过期审计记录"),
+    "audit.verify": _("校验审计记录"),
 }
 
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from kexie.errors import DomainError
 from kexie.forms import IdField, RefusedInputNotices
 from kexie.validators import validate_mobile
-from orgs.models import Org, WebhookEndpoint
+from orgs.models import OfficerRole, Org, WebhookEndpoint
 from orgs.selectors.progress import ORDERS
 from orgs.services.webhooks import webhook_url_check
 
@@ -46,6 +46,16 @@ class AdminAccountForm(_AccountForm):
         super().__init__(*args, **kwargs)
         self.fields["org"].queryset = orgs if orgs is not None else Org.objects.none()
         self.fields["org"].label_from_instance = lambda o: f"{'　' * o.depth}{o.name}"
+
+
+class OfficerAccountForm(AdminAccountForm):
+    role = forms.ChoiceField(label=_("角色"), choices=OfficerRole.choices)
+
+    field_order = ["role", "org", "username", "full_name", "mobile", "email", "password"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["org"].label = _("负责的组织（含下级）")
 
 
 class StaffAccountForm(_AccountForm):
@@ -106,6 +116,33 @@ class TargetForm(forms.Form):
                     "max_value": _("目标值不能超过 %(limit_value)s"),
                 },
             )
+
+
+class AuditFilterForm(forms.Form):
+    """The audit console's filters; every one optional. A tampered organisation is refused (the view answers 404)."""
+
+    date_from = forms.DateField(label=_("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    actor = forms.CharField(label=_("操作人用户名"), required=False, max_length=150)
+    action = forms.ChoiceField(label=_("操作"), required=False)
+    org = forms.ModelChoiceField(
+        label=_("组织（含下级）"), required=False, queryset=Org.objects.none(), empty_label=_("全部组织")
+    )
+    object_type = forms.ChoiceField(label=_("对象类型"), required=False)
+    object_id = forms.CharField(label=_("对象编号"), required=False, max_length=64)
+
+    def __init__(self, *args, orgs, actions: dict[str, str], object_types: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["org"].queryset = orgs
+        self.fields["org"].label_from_instance = lambda o: f"{'　' * o.depth}{o.name}"
+        self.fields["action"].choices = [("", _("全部操作"))] + sorted(actions.items(), key=lambda kv: str(kv[1]))
+        self.fields["object_type"].choices = [("", _("全部类型"))] + sorted(object_types.items())
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", _("截止日期不能早于起始日期"))
+        return data
 
 
 class TwoFactorTokenForm(forms.Form):

@@ -1,8 +1,11 @@
+import hashlib
 import json
+from datetime import UTC
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from mptt.models import MPTTModel, TreeForeignKey
@@ -65,6 +68,10 @@ class Org(MPTTModel):
         verbose_name_plural = _("组织")
         permissions = [
             ("administer_org", _("管理本组织及下级组织")),
+            # 三员: the separated system, security and audit administrators (OfficerRole below).
+            ("system_admin_org", _("系统管理员：组织架构与设置")),
+            ("security_admin_org", _("安全管理员：账号、角色与双因素认证")),
+            ("audit_admin_org", _("审计管理员：查阅和导出审计记录")),
         ]
         indexes = [models.Index(fields=["tree_id", "lft", "rght"], name="org_subtree_idx")]
 
@@ -74,6 +81,18 @@ class Org(MPTTModel):
     def clean(self) -> None:
         if self.code and not self.code.isalnum():
             raise ValidationError({"code": _("简码只能包含字母和数字")})
+
+
+class OfficerRole(models.TextChoices):
+    """三员 (等保 2.0): three administrators whose duties are kept apart and who never read people's data.
+
+    Each is a guardian permission on an org, effective over its subtree; one account holds at most one of them
+    and no other grant (orgs.services.accounts enforces it).
+    """
+
+    SYSTEM = "system_admin_org", _("系统管理员")
+    SECURITY = "security_admin_org", _("安全管理员")
+    AUDIT = "audit_admin_org", _("审计管理员")
 
 
 class OrgUserObjectPermission(UserObjectPermissionBase):
@@ -94,27 +113,55 @@ class OrgGroupObjectPermission(GroupObjectPermissionBase):
         verbose_name_plural = _("用户组组织权限")
 
 
-class AuditEventQuerySet(models.QuerySet):
+class Immutable(Exception):
+    """A write on an append-only table: audit rows and archive rows are only ever added."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):  # noqa: ANN003
-        raise AuditEvent.Immutable(_("审计记录只能追加，不能修改"))
+        raise Immutable(_("审计记录只能追加，不能修改"))
 
     def delete(self):
-        raise AuditEvent.Immutable(_("审计记录只能追加，不能删除"))
+        raise Immutable(_("审计记录只能追加，不能删除"))
 
+
+class AppendOnlyModel(models.Model):
+    """Refuses in Python what the PostgreSQL triggers refuse in the database (orgs/migrations/0007_audit_hash_chain.py)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):  # noqa: ANN002,ANN003
+        if self.pk is not None:
+            raise Immutable(_("审计记录只能追加，不能修改"))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # noqa: ANN002,ANN003
+        raise Immutable(_("审计记录只能追加，不能删除"))
+
+
+class AuditEventQuerySet(AppendOnlyQuerySet):
     def for_object(self, obj: models.Model) -> "AuditEventQuerySet":
         return self.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
 
 
-class AuditEvent(models.Model):
-    """Append-only trail of every decision, recommendation, download, export and account change."""
+class AuditEvent(AppendOnlyModel):
+    """Append-only trail of every decision, recommendation, download, export and account change.
 
-    class Immutable(Exception):
-        pass
+    Tamper evidence: each row carries `hash` = SHA-256 of the previous row's hash and its own content, written
+    under one lock (orgs.services.audit.audit_record), so changing or removing a row breaks every later link.
+    """
+
+    Immutable = Immutable
+
+    # The chain's first link points at this (and so does the first row after an archive's last one: its hash).
+    GENESIS = "0" * 64
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.PROTECT, null=True, blank=True
     )
-    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    # Set before saving (not auto_now_add) so that the hash can cover it.
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
     action = models.CharField(_("操作"), max_length=64, db_index=True)
     object_type = models.CharField(_("对象类型"), max_length=64)
@@ -124,6 +171,8 @@ class AuditEvent(models.Model):
     )
     comment = models.TextField(_("说明"), blank=True)
     data = models.JSONField(_("附加数据"), default=dict, blank=True)
+    prev_hash = models.CharField(_("上一条校验值"), max_length=64, blank=True)
+    hash = models.CharField(_("校验值"), max_length=64, blank=True)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -142,13 +191,51 @@ class AuditEvent(models.Model):
 
         return audit_action_label(self.action)
 
-    def save(self, *args, **kwargs):  # noqa: ANN002,ANN003
-        if self.pk is not None:
-            raise AuditEvent.Immutable(_("审计记录只能追加，不能修改"))
-        super().save(*args, **kwargs)
+    def chain_hash(self, prev_hash: str) -> str:
+        return audit_chain_hash(prev_hash, self)
 
-    def delete(self, *args, **kwargs):  # noqa: ANN002,ANN003
-        raise AuditEvent.Immutable(_("审计记录只能追加，不能删除"))
+
+def audit_chain_hash(prev_hash: str, event) -> str:
+    """SHA-256 of the previous hash and every field a reader relies on, in a form that survives the database
+    round trip (UTC time to the microsecond, JSON with sorted keys). Also used by the migration that chained the
+    rows written before the chain existed, so it takes any object with the fields."""
+    at = event.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    content = [prev_hash, at, event.actor_id, event.ip, event.action, event.object_type, event.object_id,
+               event.org_id, event.comment, event.data]
+    text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class AuditArchive(AppendOnlyModel):
+    """A run of the oldest audit rows, written to a compressed file before they were removed from the table.
+
+    The PostgreSQL trigger on orgs_auditevent lets a row be deleted only when it is past the retention floor and
+    an archive row naming it exists; `last_hash` anchors the chain of the rows that remain.
+    """
+
+    created_at = models.DateTimeField(_("归档时间"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    first_id = models.BigIntegerField(_("起始记录编号"))
+    last_id = models.BigIntegerField(_("截止记录编号"))
+    row_count = models.PositiveIntegerField(_("记录数"))
+    cutoff = models.DateTimeField(_("归档截止时间"), help_text=_("早于此时间的记录已归档"))
+    first_prev_hash = models.CharField(_("首条记录的上一条校验值"), max_length=64)
+    last_hash = models.CharField(_("末条记录校验值"), max_length=64)
+    file_name = models.CharField(_("归档文件"), max_length=200)
+    file_sha256 = models.CharField(_("归档文件 SHA-256"), max_length=64)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("审计归档")
+        verbose_name_plural = _("审计归档")
+        ordering = ["last_id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.first_id}–{self.last_id})"
 
 
 # --- targets and progress ---------------------------------------------------------------------------------

@@ -126,3 +126,97 @@ def account_ids_administering(org_ids: QuerySet) -> QuerySet:
     return OrgUserObjectPermission.objects.filter(
         content_object_id__in=org_ids, permission__codename="administer_org"
     ).values("user_id")
+
+
+# --- 三员: the separated system, security and audit administrators -----------------------------------------
+
+
+def _officer_rows(user, roles):
+    from orgs.models import OrgGroupObjectPermission, OrgUserObjectPermission
+
+    wanted = {"permission__content_type__app_label": "orgs", "permission__codename__in": list(roles)}
+    return (
+        OrgUserObjectPermission.objects.filter(user=user, **wanted),
+        OrgGroupObjectPermission.objects.filter(group__user=user, **wanted),
+    )
+
+
+def grant_officer_role(user, org: Org, role: str) -> None:
+    assign_perm(f"orgs.{role}", user, org)
+
+
+def revoke_officer_role(user, org: Org, role: str) -> None:
+    remove_perm(f"orgs.{role}", user, org)
+
+
+def orgs_with_officer_role(user, role: str) -> QuerySet[Org]:
+    """Orgs on which an active user holds the role directly or through a group (not their descendants)."""
+    if not user.is_authenticated or not user.is_active:
+        return Org.objects.none()
+    direct, via_group = _officer_rows(user, [role])
+    return Org.objects.filter(
+        Q(pk__in=direct.values("content_object_id")) | Q(pk__in=via_group.values("content_object_id"))
+    )
+
+
+def officer_roles_held(user) -> set[str]:
+    """The 三员 roles an active user holds anywhere, in one query (asked per request for the menu)."""
+    from orgs.models import OfficerRole
+
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    direct, via_group = _officer_rows(user, OfficerRole.values)
+    return set(
+        direct.values_list("permission__codename", flat=True).union(
+            via_group.values_list("permission__codename", flat=True)
+        )
+    )
+
+
+def account_grants(account) -> list[tuple[str, int]]:
+    """Every direct grant of an account as (codename, org id), active or not: the separation-of-duties check."""
+    from orgs.models import OrgUserObjectPermission
+
+    return list(
+        OrgUserObjectPermission.objects.filter(user=account).values_list("permission__codename", "content_object_id")
+    )
+
+
+def officer_grants_by_user(user_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
+    """For a page of accounts, their 三员 grants as (role, org id) (one query)."""
+    from orgs.models import OfficerRole, OrgUserObjectPermission
+
+    rows = OrgUserObjectPermission.objects.filter(
+        user_id__in=user_ids, permission__codename__in=OfficerRole.values
+    ).values_list("user_id", "permission__codename", "content_object_id")
+    result: dict[int, list[tuple[str, int]]] = {}
+    for user_id, role, org_id in rows:
+        result.setdefault(user_id, []).append((role, org_id))
+    return result
+
+
+def account_ids_with_officer_roles(org_ids: QuerySet) -> QuerySet:
+    from orgs.models import OfficerRole, OrgUserObjectPermission
+
+    return OrgUserObjectPermission.objects.filter(
+        content_object_id__in=org_ids, permission__codename__in=OfficerRole.values
+    ).values("user_id")
+
+
+def grant_codenames(user) -> set[str]:
+    """Every permission an active user holds on any org, directly or through a group, in one query: the menu and
+    the idle timeout ask on every request whether the user administers, reads or holds a 三员 role."""
+    from orgs.models import OrgGroupObjectPermission, OrgUserObjectPermission
+
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    wanted = {"permission__content_type__app_label": "orgs"}
+    return set(
+        OrgUserObjectPermission.objects.filter(user=user, **wanted)
+        .values_list("permission__codename", flat=True)
+        .union(
+            OrgGroupObjectPermission.objects.filter(group__user=user, **wanted).values_list(
+                "permission__codename", flat=True
+            )
+        )
+    )

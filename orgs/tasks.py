@@ -3,7 +3,8 @@
 
 from celery import shared_task
 
-from orgs.services import webhooks
+from kexie.errors import DomainError
+from orgs.services import audit, webhooks
 
 
 @shared_task(name="orgs.tasks.webhook_deliver")
@@ -16,3 +17,12 @@ def webhook_deliver(delivery_id: int) -> bool:
 def webhook_deliveries_resend() -> int:
     """Outbox sweep: send every webhook delivery that is due."""
     return webhooks.webhook_deliveries_resend()
+
+
+@shared_task(name="orgs.tasks.audit_archive")
+def audit_archive() -> int:
+    """Monthly: archive and remove the audit rows past the retention period (none due is not an error)."""
+    try:
+        return audit.audit_archive().row_count
+    except DomainError:
+        return 0

@@ -133,6 +133,32 @@ def make_staff(make_user, province):
 
 
 @pytest.fixture
+def make_officer(make_user):
+    """A 三员 account (orgs.models.OfficerRole) holding `role` over `org` and its subtree."""
+    def make(role: str, org: Org, username: str | None = None):
+        user = make_user(username)
+        permissions.grant_officer_role(user, org, role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def system_officer(make_officer, city):
+    return make_officer("system_admin_org", city, "system_officer")
+
+
+@pytest.fixture
+def security_officer(make_officer, city):
+    return make_officer("security_admin_org", city, "security_officer")
+
+
+@pytest.fixture
+def audit_officer(make_officer, city):
+    return make_officer("audit_admin_org", city, "audit_officer")
+
+
+@pytest.fixture
 def admin_a(make_admin, county_a):
     return make_admin(county_a, "admin_a")
 

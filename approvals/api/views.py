@@ -28,7 +28,9 @@ from kexie.api.errors import ApiError, filters_or_error, form_invalid
 from kexie.api.idempotency import idempotent
 from kexie.api.pagination import cursor_ordered_by
 from kexie.api.parsers import form_data
+from members.models import PersonAccess
 from members.selectors.directory import membership_managed_or_404
+from members.services.access import person_access_record
 from members.selectors.people import person_for
 from members.services.consent import consent_live
 from members.services.people import profile_missing_fields
@@ -234,7 +236,12 @@ class ReviewDetailView(APIView):
 
     @extend_schema(tags=TAG_REVIEW, summary="申请详情", responses=s.ReviewApplicationDetailSerializer)
     def get(self, request, pk: int):
-        return Response(_detail(request, review_selectors.application_visible_or_404(request.user, pk)))
+        application = review_selectors.application_visible_or_404(request.user, pk)
+        person_access_record(
+            viewer=request.user, person_ids=[application.person_id], org=application.org,
+            what=PersonAccess.What.PROFILE, detail=_("审核入会申请（接口）"),
+        )
+        return Response(_detail(request, application))
 
 
 class DecisionView(APIView):

@@ -24,7 +24,9 @@ from kexie.errors import DomainError, OutOfScope
 from kexie.downloads import attachment
 from kexie.excel import csv_attachment, filters_for_audit
 from kexie.redirects import url_with_query
+from members.models import PersonAccess
 from members.selectors.directory import membership_managed_or_404
+from members.services.access import person_access_record
 from orgs.decorators import console_required
 from orgs.selectors.scope import list_scope_org_or_404, orgs_managed_by, orgs_visible_to
 
@@ -130,6 +132,10 @@ def _detail_context(request, application: Application, *, decision_form=None, re
 @require_GET
 def detail(request, application_id: int):
     application = selectors.application_visible_or_404(request.user, application_id)
+    person_access_record(
+        viewer=request.user, person_ids=[application.person_id], org=application.org, what=PersonAccess.What.PROFILE,
+        detail=_("审核入会申请"),
+    )
     return render(request, "approvals/detail.html", _detail_context(request, application))
 
 

@@ -3,6 +3,7 @@ link each, oldest first. Provincial staff, who review nothing, get the progress 
 
 from dataclasses import dataclass, field
 
+from django.views.decorators.http import require_GET
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -86,6 +87,7 @@ def _admin_lists(user, own_org) -> list[WorkList]:
 
 
 @console_required
+@require_GET
 def workbench(request):
     user = request.user
     today = timezone.localdate()

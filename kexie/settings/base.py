@@ -278,6 +278,11 @@ CELERY_BEAT_SCHEDULE = {
     "census-uploads-purge": {"task": "members.tasks.census_uploads_purge", "schedule": crontab(hour=3, minute=10)},
     # Webhooks: send deliveries that are due (retries with backoff, and first attempts whose message was lost).
     "webhook-deliveries-resend": {"task": "orgs.tasks.webhook_deliveries_resend", "schedule": 60.0},
+    # Retention of personal data: de-identify deleted accounts, remove evidence of ended applications.
+    "persons-deidentify": {"task": "members.tasks.persons_deidentify_due", "schedule": crontab(hour=3, minute=30)},
+    "evidence-purge": {"task": "approvals.tasks.evidence_purge_due", "schedule": crontab(hour=3, minute=50)},
+    # The audit trail: rows past AUDIT_RETENTION_DAYS go to a compressed archive once a month.
+    "audit-archive": {"task": "orgs.tasks.audit_archive", "schedule": crontab(day_of_month=1, hour=4, minute=0)},
 }
 
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -300,6 +305,20 @@ CENSUS_JOB_MAX_ATTEMPTS = env.int("CENSUS_JOB_MAX_ATTEMPTS", default=5)
 # Uploaded lists hold full ID numbers: deleted right after the commit, or this many days after an upload
 # that was never committed.
 CENSUS_UPLOAD_RETENTION_DAYS = env.int("CENSUS_UPLOAD_RETENTION_DAYS", default=7)
+
+# --- Audit trail and personal-data retention -----------------------------------------------------------------
+# Audit rows younger than this are never deleted; older ones are archived to a compressed file, then removed
+# (等保 2.0 level 3 asks for six months: values below 180 are raised to 180, and the database trigger holds it).
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=180)
+# Where the archive files go: keep it on storage that is backed up and not writable by the web process alone.
+AUDIT_ARCHIVE_DIR = env("AUDIT_ARCHIVE_DIR", default=str(BASE_DIR / "var" / "audit-archive"))
+
+# A deleted account's profile kept for its memberships (Person.restricted_at) is de-identified this long after the
+# deletion: only the masked name stays on the membership records (PIPL: keep no longer than needed).
+PERSON_RETENTION_DAYS = env.int("PERSON_RETENTION_DAYS", default=365)
+# Evidence files of people whose applications all ended withdrawn or rejected are removed this long after the
+# last of those ended (time to resubmit or contest the decision).
+EVIDENCE_RETENTION_DAYS = env.int("EVIDENCE_RETENTION_DAYS", default=180)
 
 # --- Webhooks (orgs.services.webhooks) --------------------------------------------------------------------
 # Fernet keys of the endpoints' signing secrets at rest (first encrypts, all decrypt). By default the ID number

@@ -10,6 +10,7 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = tempfile.mkdtemp(prefix="kexie-test-media-")
+AUDIT_ARCHIVE_DIR = tempfile.mkdtemp(prefix="kexie-test-audit-archive-")
 STORAGES = {
     "default": {"BACKEND": "kexie.storage.UploadStorage"},
     # The manifest storage needs collectstatic; tests serve static files straight from STATICFILES_DIRS.

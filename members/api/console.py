@@ -1,6 +1,7 @@
 """Administrator endpoints of members: the member directory, one member, member actions (grade, status) and
 census uploads. Scoped by the same selectors as the console pages; out of scope answers 404."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -13,10 +14,11 @@ from kexie.api.pagination import cursor_ordered_by
 from kexie.api.parsers import form_data
 from members.forms.census import CensusUploadForm
 from members.forms.memberships import GradeForm, MemberDirectoryForm, StatusForm
-from members.models import CensusImport, Membership
+from members.models import CensusImport, Membership, PersonAccess
 from members.selectors.census import census_visible_or_404
 from members.selectors.directory import member_directory, membership_managed_or_404, membership_visible_or_404
 from members.services import census as census_services
+from members.services.access import person_access_record
 from members.services.memberships import membership_grade_set, membership_status_set
 from orgs.api.permissions import AccountOnly
 from orgs.selectors.scope import org_managed_or_404, orgs_visible_to
@@ -104,7 +106,12 @@ class MemberDetailView(APIView):
 
     @extend_schema(tags=TAG_MEMBERS, summary="会员详情", responses=MemberSerializer)
     def get(self, request, pk: int):
-        return Response(MemberSerializer(membership_visible_or_404(request.user, pk)).data)
+        membership = membership_visible_or_404(request.user, pk)
+        person_access_record(
+            viewer=request.user, person_ids=[membership.person_id], org=membership.org,
+            what=PersonAccess.What.PROFILE, detail=_("会员详情（接口）"),
+        )
+        return Response(MemberSerializer(membership).data)
 
 
 class MemberGradeView(APIView):

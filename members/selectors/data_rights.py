@@ -63,8 +63,29 @@ def person_data(user) -> dict:
             {_("时间"): format_value(n.created_at), _("标题"): n.title, _("内容"): n.body, _("已读"): _("是") if n.read_at else _("否")}
             for n in notices_for(user)
         ],
+        "accesses": [
+            {
+                _("时间"): format_value(a.at),
+                _("组织"): a.org.name if a.org else "",
+                _("查看人"): str(a.viewer) if a.viewer else _("已注销的账号"),
+                _("查看内容"): a.get_what_display(),
+                _("说明"): a.detail,
+            }
+            for a in accesses_of(person)
+        ],
     })
     return data
+
+
+# The newest access records shown and downloaded; older ones stay stored.
+ACCESSES_SHOWN = 500
+
+
+def accesses_of(person: Person | None):
+    """谁查看了我的信息: administrators' views of this person's data, newest first."""
+    if person is None:
+        return []
+    return person.accesses.select_related("viewer", "org").order_by("-at", "-id")[:ACCESSES_SHOWN]
 
 
 def _display(person: Person, field: str):

@@ -34,7 +34,8 @@ from kexie.errors import DomainError, OutOfScope
 from kexie.site import site_url
 from members.crypto import decrypt_id_number, encrypt_id_number, id_number_blind_index
 from members.exports import census_errors_file, census_people_workbook, census_template_workbook
-from members.models import CensusImport, CensusRow, Membership, Person
+from members.models import CensusImport, CensusRow, Membership, Person, PersonAccess
+from members.services.access import person_access_record
 from members.services.memberships import LIVE_STATUSES, fellow_cap, org_manage_check
 from members.services.numbers import member_numbers_reserve
 from members.webhooks import Event, membership_event, memberships_created
@@ -785,6 +786,11 @@ def census_claim(
 def census_errors_export(*, actor, census, error_rows, fmt: str = "xlsx") -> bytes:
     with transaction.atomic():
         content = census_errors_file(error_rows, fmt=fmt)
+        person_access_record(
+            viewer=actor,
+            person_ids=error_rows.filter(membership__isnull=False).values_list("membership__person_id", flat=True),
+            org=census.org, what=PersonAccess.What.EXPORT, detail=_("普查错误报告"),
+        )
         audit_record(actor=actor, action="export.census_errors", obj=census, org=census.org, data={"format": fmt})
     return content
 
@@ -815,6 +821,10 @@ def census_people_export(*, actor, org: Org, rows, filters: dict) -> bytes:
     """The follow-up list as filtered on screen, with masked ID numbers and each person's SMS text."""
     with transaction.atomic():
         content, count = census_people_workbook(rows)
+        person_access_record(
+            viewer=actor, person_ids=rows.values_list("membership__person_id", flat=True), org=org,
+            what=PersonAccess.What.EXPORT, detail=_("普查跟进名单"),
+        )
         audit_record(
             actor=actor, action="export.census_people", obj=org, org=org, data={"rows": count, "filters": filters}
         )

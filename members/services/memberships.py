@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 
 from kexie.errors import DomainError, OutOfScope
 from members.exports import members_workbook
-from members.models import Membership, Person
+from members.models import Membership, Person, PersonAccess
+from members.services.access import person_access_record
 from members.services.numbers import member_number_issue
 from orgs.models import Org
 from orgs.selectors.scope import orgs_managed_by
@@ -225,5 +226,9 @@ def memberships_export(*, actor, memberships, scope_org: Org, filters: dict) -> 
     """The member directory as it is filtered on screen, as an Excel file with masked ID numbers."""
     with transaction.atomic():
         content, count = members_workbook(memberships)
+        person_access_record(
+            viewer=actor, person_ids=memberships.values_list("person_id", flat=True), org=scope_org,
+            what=PersonAccess.What.EXPORT, detail=_("会员名册"),
+        )
         audit_record(actor=actor, action="export.members", obj=scope_org, org=scope_org, data={"rows": count, "filters": filters})
     return content

@@ -4,8 +4,10 @@ validated, encrypted, blind-indexed and masked)."""
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from kexie.errors import DomainError
 from members.crypto import encrypt_id_number, id_number_blind_index
@@ -33,12 +35,51 @@ PROFILE_FIELDS = (
 )
 
 
+# The one answer for an ID number that cannot be saved because of who else holds it — another account, a census
+# entry, a deleted account's archived profile — so that the answer never tells whether a number is registered.
+ID_NUMBER_REFUSED = _lazy(
+    "无法使用该身份证号码。请核对号码是否为本人的；如确认无误，请联系所申请组织的管理员核实身份。"
+)
+
+
+class _IdNumberHeld(Exception):
+    def __init__(self, holder: Person):
+        self.holder = holder
+
+
 def person_profile_save(*, user, id_number: str | None = None, **fields) -> Person:
     """Create or update the signed-in user's profile. `id_number` (plain text) is validated, encrypted,
-    blind-indexed and masked here and nowhere else."""
+    blind-indexed and masked here and nowhere else. A number another person holds is refused with
+    ID_NUMBER_REFUSED, and that person's account is told someone tried it."""
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
         raise TypeError(f"unknown profile fields: {sorted(unknown)}")
+    try:
+        return _person_profile_save(user=user, id_number=id_number, fields=fields)
+    except _IdNumberHeld as held:
+        # Outside the refused save's transaction, so the notice and the audit row stay.
+        _id_number_attempt_report(user=user, holder=held.holder)
+        raise DomainError(ID_NUMBER_REFUSED)
+
+
+def _id_number_attempt_report(*, user, holder: Person) -> None:
+    from members.services.notices import notice_create
+
+    with transaction.atomic():
+        if holder.user_id is not None and holder.user_id != user.pk:
+            notice_create(
+                user=holder.user,
+                title=_("有人尝试使用您的身份证号码"),
+                body=_(
+                    "%(time)s，另一个账号在填写个人资料时输入了您的身份证号码，系统未予保存。"
+                    "如果这是您本人的其他账号，请注销不用的账号；如果不是，请联系您所在组织的管理员。"
+                ) % {"time": timezone.localtime().strftime("%Y-%m-%d %H:%M")},
+                link=reverse("members:data"),
+            )
+        audit_record(actor=user, action="person.id_number_refused", obj=holder, data={"by_user": user.pk})
+
+
+def _person_profile_save(*, user, id_number: str | None, fields: dict) -> Person:
     with transaction.atomic():
         person = Person.objects.select_for_update().filter(user=user).first() or Person(user=user)
         for name, value in fields.items():
@@ -48,8 +89,9 @@ def person_profile_save(*, user, id_number: str | None = None, **fields) -> Pers
         if id_number:
             id_number = validate_id_number(id_number)
             index = id_number_blind_index(id_number)
-            if Person.objects.filter(id_number_index=index).exclude(pk=person.pk).exists():
-                raise DomainError(_("该身份证号码已被其他账号使用；如有疑问请联系所申请组织的管理员"))
+            holder = Person.objects.filter(id_number_index=index).exclude(pk=person.pk).select_related("user").first()
+            if holder is not None:
+                raise _IdNumberHeld(holder)
             person.id_number_encrypted = encrypt_id_number(id_number)
             person.id_number_index = index
             person.id_number_masked = mask_id_number(id_number)

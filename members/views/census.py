@@ -19,7 +19,7 @@ from kexie.log_filters import referrer_hidden
 from kexie.ratelimit import CENSUS_UPLOADS, ID_NUMBER_CHECKS, REREGISTRATION_FAILURES, limit_posts, refused
 from kexie.redirects import url_with_query
 from members.forms.census import CensusPeopleFilterForm, CensusUploadForm, ClaimForm
-from members.models import CensusImport
+from members.models import CensusImport, Membership, PersonAccess
 from members.selectors.census import (
     census_campaign_progress,
     census_error_rows,
@@ -31,6 +31,7 @@ from members.selectors.census import (
     census_visible_or_404,
 )
 from members.services import census as census_services
+from members.services.access import person_access_record
 from orgs.decorators import console_required
 from orgs.selectors.scope import can_manage_org, org_managed_or_404, org_visible_or_404
 
@@ -105,6 +106,14 @@ def census_detail(request, census_id: int):
     if show == "errors":
         rows = census_error_rows(census)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Rows already imported are people with a profile: seeing them on this page is an access to their data.
+    person_access_record(
+        viewer=request.user,
+        person_ids=Membership.objects.filter(pk__in=[r.membership_id for r in page if r.membership_id]).values_list(
+            "person_id", flat=True
+        ),
+        org=census.org, what=PersonAccess.What.CENSUS, detail=_("普查名单第 %(n)s 页") % {"n": page.number},
+    )
     context = {
         "census": census,
         "stage_title": STAGE_TITLES[census.status],
@@ -217,6 +226,13 @@ def census_people(request, org_id: int):
     form = _people_form(request, org, request.GET)
     rows = census_people_of(org, **form.selector_kwargs()) if form.is_valid() else census_people_of(org).none()
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    person_access_record(
+        viewer=request.user,
+        person_ids=Membership.objects.filter(pk__in=[r.membership_id for r in page if r.membership_id]).values_list(
+            "person_id", flat=True
+        ),
+        org=org, what=PersonAccess.What.CENSUS, detail=_("普查跟进名单第 %(n)s 页") % {"n": page.number},
+    )
     filters = request.GET.copy()
     filters.pop("page", None)
     context = {

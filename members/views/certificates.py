@@ -4,6 +4,7 @@ verification page."""
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from kexie.downloads import file_download
@@ -13,6 +14,8 @@ from kexie.site import site_url
 from members.certificates import mask_name, membership_id_from_token, membership_state
 from members.selectors.certificates import membership_by_id, membership_of_user_or_404
 from members.selectors.directory import membership_visible_or_404
+from members.models import PersonAccess
+from members.services.access import person_access_record
 from members.services.certificates import certificate_render
 from orgs.decorators import console_required
 
@@ -21,7 +24,12 @@ from orgs.decorators import console_required
 @require_GET
 def member_certificate(request, membership_id: int):
     membership = membership_visible_or_404(request.user, membership_id)
-    return _certificate_response(request, membership)
+    response = _certificate_response(request, membership)
+    person_access_record(
+        viewer=request.user, person_ids=[membership.person_id], org=membership.org, what=PersonAccess.What.EXPORT,
+        detail=_("会员证"),
+    )
+    return response
 
 
 def _certificate_response(request, membership) -> HttpResponse:

@@ -19,7 +19,8 @@ from members.forms.memberships import (
     TransferForm,
     UnitLinkForm,
 )
-from members.models import Membership, UnitMember
+from members.models import Membership, PersonAccess, UnitMember
+from members.services.access import person_access_record
 from members.selectors.directory import (
     fellow_places,
     member_directory,
@@ -155,6 +156,10 @@ def _member_page(request, membership, *, bound: dict | None = None, status: int 
 @require_GET
 def member_detail(request, membership_id: int):
     membership = membership_visible_or_404(request.user, membership_id)
+    person_access_record(
+        viewer=request.user, person_ids=[membership.person_id], org=membership.org, what=PersonAccess.What.PROFILE,
+        detail=_("会员详情"),
+    )
     return _member_page(request, membership)
 
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kexie.downloads import attachment
 from kexie.errors import DomainError
-from kexie.ratelimit import ID_NUMBER_CHECKS, REGISTRATION, carries_id_number, limit_posts, registered
+from kexie.ratelimit import ID_NUMBER_CHECKS, REGISTRATION, RateLimit, carries_id_number, limit_posts, registered
 from kexie.validators import mask_mobile
 from kexie.redirects import next_url
 from members.forms.people import AwardForm, EmailVerifyForm, MobileChangeForm, ProfileForm, RegistrationForm
@@ -223,6 +223,22 @@ def me(request):
     )
 
 
+# Entering an ID number: every attempt counts, whatever its outcome, so that the limit itself tells nothing about
+# whether a number is registered; a person mistyping their own number has room to correct it several times.
+ID_NUMBER_PER_ACCOUNT = RateLimit("id-number-account", limit=5, window=60 * 60)
+ID_NUMBER_PER_ADDRESS = RateLimit("id-number-address", limit=30, window=60 * 60)
+
+
+def _id_number_attempt_allowed(request) -> bool:
+    if ID_NUMBER_PER_ACCOUNT.count_for(str(request.user.pk)) >= ID_NUMBER_PER_ACCOUNT.limit:
+        return False
+    if ID_NUMBER_PER_ADDRESS.exceeded(request):
+        return False
+    ID_NUMBER_PER_ACCOUNT.hit_for(str(request.user.pk))
+    ID_NUMBER_PER_ADDRESS.hit(request)
+    return True
+
+
 @login_required
 # Saving an ID number checks it against every stored one ("已被其他账号使用"): limited per client address.
 @limit_posts(ID_NUMBER_CHECKS, applies=carries_id_number)
@@ -241,6 +257,9 @@ def profile(request):
         account_mobile=request.user.mobile or "",
     )
     if request.method == "POST" and form.is_valid():
+        if form.cleaned_data.get("id_number") and not _id_number_attempt_allowed(request):
+            form.add_error("id_number", _("身份证号码提交次数过多，请 1 小时后再试；其他资料可先不填身份证号码保存。"))
+            return render(request, "members/profile.html", _profile_context(request, form, person, consented), status=429)
         try:
             person = people.person_profile_save(
                 user=request.user,
@@ -255,19 +274,19 @@ def profile(request):
         else:
             messages.success(request, _("个人资料已保存。"))
             return redirect(next_url(request, reverse("members:profile")))
-    return render(
-        request,
-        "members/profile.html",
-        {
-            "form": form,
-            "person": person,
-            "consented": consented,
-            "awards": awards_of(person),
-            "missing": people.profile_missing_fields(person) if person else [],
-            "next": next_url(request, ""),
-            "steps": applicant_steps("profile") if applicant_on_the_way(person) else None,
-        },
-    )
+    return render(request, "members/profile.html", _profile_context(request, form, person, consented))
+
+
+def _profile_context(request, form, person, consented) -> dict:
+    return {
+        "form": form,
+        "person": person,
+        "consented": consented,
+        "awards": awards_of(person),
+        "missing": people.profile_missing_fields(person) if person else [],
+        "next": next_url(request, ""),
+        "steps": applicant_steps("profile") if applicant_on_the_way(person) else None,
+    }
 
 
 def _person_or_redirect(request):

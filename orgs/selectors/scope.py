@@ -75,3 +75,20 @@ def list_scope_org_or_404(user, org: Org | None) -> Org:
 def can_manage_org(user, org: Org) -> bool:
     """Whether the user may act on `org` (pages show or hide their forms by this; services check again)."""
     return user.is_superuser or orgs_managed_by(user).filter(pk=org.pk).exists()
+
+
+def orgs_in_officer_scope(user, role: str) -> QuerySet[Org]:
+    """Orgs a 三员 officer covers: the orgs it holds `role` on and all their descendants."""
+    return _subtrees_of(list(permissions.orgs_with_officer_role(user, role).only("tree_id", "lft", "rght")))
+
+
+def orgs_with_accounts_managed_by(user) -> QuerySet[Org]:
+    """Orgs whose accounts the user may create and deactivate: strictly below the orgs it administers, and the
+    whole subtree of a 安全管理员 grant."""
+    from orgs.models import OfficerRole
+
+    if user.is_superuser:
+        return Org.objects.all()
+    below = orgs_below_managed(user).values("pk")
+    secured = orgs_in_officer_scope(user, OfficerRole.SECURITY).values("pk")
+    return Org.objects.filter(Q(pk__in=below) | Q(pk__in=secured))

@@ -7,8 +7,8 @@ from django.utils.translation import gettext as _
 
 from kexie.errors import DomainError, OutOfScope
 from orgs import permissions
-from orgs.models import Org
-from orgs.selectors.scope import orgs_below_managed
+from orgs.models import OfficerRole, Org
+from orgs.selectors.scope import orgs_in_officer_scope, orgs_with_accounts_managed_by
 from orgs.services.audit import audit_record
 
 
@@ -31,9 +31,10 @@ def admin_account_create(
     mobile: str | None = None,
     email: str = "",
 ):
-    """Create an administrator for `org`, which must lie strictly below an org the actor administers."""
+    """Create an administrator for `org`, which must lie strictly below an org the actor administers or inside
+    the subtree of the actor's 安全管理员 grant."""
     User = get_user_model()
-    if not actor.is_superuser and not orgs_below_managed(actor).filter(pk=org.pk).exists():
+    if not orgs_with_accounts_managed_by(actor).filter(pk=org.pk).exists():
         raise OutOfScope()
     with transaction.atomic():
         _account_fields_check(username=username, mobile=mobile, password=password, full_name=full_name)
@@ -48,14 +49,14 @@ def admin_account_create(
 
 
 def _account_in_actor_scope(actor, account) -> list[Org]:
-    """The orgs the account administers, provided all of them lie below the actor's administered orgs."""
-    granted = list(permissions.orgs_administered_by_account(account))
-    if not granted or account.is_superuser:
+    """The orgs the account administers or holds a 三员 role on, provided the actor manages the accounts of all
+    of them."""
+    org_ids = {org_id for codename, org_id in permissions.account_grants(account)
+               if codename == "administer_org" or codename in OfficerRole.values}
+    if not org_ids or account.is_superuser:
         raise OutOfScope()
-    if actor.is_superuser:
-        return granted
-    allowed = orgs_below_managed(actor)
-    if allowed.filter(pk__in=[o.pk for o in granted]).count() != len(granted):
+    granted = list(Org.objects.filter(pk__in=org_ids).order_by("tree_id", "lft"))
+    if orgs_with_accounts_managed_by(actor).filter(pk__in=org_ids).count() != len(org_ids):
         raise OutOfScope()
     return granted
 
@@ -84,6 +85,7 @@ def staff_account_create(*, actor, username: str, full_name: str, department: st
     """Provincial staff: read-only over the whole province. Only a province-level administrator creates them."""
     User = get_user_model()
     roots = [o for o in permissions.orgs_granted(actor, manage=True) if o.parent_id is None]
+    roots += [o for o in permissions.orgs_with_officer_role(actor, OfficerRole.SECURITY) if o.parent_id is None]
     if actor.is_superuser and not roots:
         roots = list(Org.objects.filter(parent__isnull=True))
     if not roots:
@@ -103,6 +105,46 @@ def staff_account_create(*, actor, username: str, full_name: str, department: st
         audit_record(
             actor=actor, action="staff_account.create", obj=account, org=roots[0], data={"department": department}
         )
+    return account
+
+
+def _separation_check(account, role: str) -> None:
+    """三员 separation: an officer holds exactly one role and no organisation or staff grant besides."""
+    grants = {codename for codename, _org in permissions.account_grants(account)}
+    if account.department or account.is_superuser or grants - {role}:
+        raise DomainError(_("三员职责分离：该账号已有其他管理角色，不能再担任%(role)s") % {"role": OfficerRole(role).label})
+
+
+def officer_role_grant(*, actor, account, org: Org, role: str) -> None:
+    """Give `account` a 三员 role over `org`: only a 安全管理员 over `org` (or a superuser) may."""
+    if role not in OfficerRole.values:
+        raise DomainError(_("请选择有效的角色"))
+    if not actor.is_superuser and not orgs_in_officer_scope(actor, OfficerRole.SECURITY).filter(pk=org.pk).exists():
+        raise OutOfScope()
+    with transaction.atomic():
+        User = get_user_model()
+        account = User.objects.select_for_update().get(pk=account.pk)
+        _separation_check(account, role)
+        permissions.grant_officer_role(account, org, role)
+        audit_record(actor=actor, action="officer_role.grant", obj=account, org=org, data={"role": role})
+
+
+def officer_account_create(
+    *, actor, org: Org, role: str, username: str, full_name: str, password: str, mobile: str | None = None,
+    email: str = "",
+):
+    """Create a 系统管理员, 安全管理员 or 审计管理员 account over `org` (a 安全管理员's or superuser's act)."""
+    User = get_user_model()
+    if not actor.is_superuser and not orgs_in_officer_scope(actor, OfficerRole.SECURITY).filter(pk=org.pk).exists():
+        raise OutOfScope()
+    with transaction.atomic():
+        _account_fields_check(username=username, mobile=mobile, password=password, full_name=full_name)
+        account = User(username=username, full_name=full_name, mobile=mobile or None, email=email, created_by=actor)
+        account.set_password(password)
+        account.save()
+        audit_record(actor=actor, action="officer_account.create", obj=account, org=org,
+                     data={"username": username, "role": role})
+        officer_role_grant(actor=actor, account=account, org=org, role=role)
     return account
 
 

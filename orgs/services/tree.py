@@ -104,3 +104,22 @@ def orgs_load_csv(path: Path) -> LoadResult:
             elif org.parent_id == (parent.pk if parent else None):
                 unchanged += 1
     return LoadResult(created=created, updated=updated, moved=moved, unchanged=unchanged)
+
+
+def org_set_accepting(*, actor, org: Org, accepting: bool) -> Org:
+    """系统管理员: open or close an organisation to new applications (接受申请), inside the officer's subtree."""
+    from kexie.errors import OutOfScope
+    from orgs.models import OfficerRole
+    from orgs.selectors.scope import orgs_in_officer_scope
+    from orgs.services.audit import audit_record
+
+    if not actor.is_superuser and not orgs_in_officer_scope(actor, OfficerRole.SYSTEM).filter(pk=org.pk).exists():
+        raise OutOfScope()
+    with transaction.atomic():
+        org = Org.objects.select_for_update().get(pk=org.pk)
+        if org.is_active == accepting:
+            return org
+        org.is_active = accepting
+        org.save(update_fields=["is_active"])
+        audit_record(actor=actor, action="org.open" if accepting else "org.close", obj=org, org=org)
+    return org

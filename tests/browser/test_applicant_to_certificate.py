@@ -12,7 +12,7 @@ from approvals.models import Application
 from orgs.models import Org
 from tests.browser.conftest import DESKTOP, PHONE, screenshot
 from tests.browser.layout import assert_page_layout
-from tests.conftest import valid_id_number
+from tests.conftest import sms_code_for, valid_id_number
 
 
 def _current_step(page) -> str:
@@ -43,6 +43,8 @@ def test_from_registration_to_the_certificate(new_page, live_server, hebei, make
     assert page.locator(".steps li").count() == 5 and _fits(page)
     assert_page_layout(page)
     page.fill("#id_mobile", mobile)
+    page.get_by_role("button", name="获取验证码").click()
+    page.fill("#id_code", sms_code_for(mobile))
     page.fill("#id_password", "Kexie-2026-ok")
     page.fill("#id_password_confirm", "Kexie-2026-ok")
     page.get_by_role("button", name="注册").click()

@@ -85,9 +85,9 @@ def test_registration_errors_list_every_field_keep_what_was_typed_and_are_in_chi
     assert page.input_value("#id_mobile") == "1380013" and page.input_value("#id_email") == "wang@example.com"
     assert page.input_value("#id_password") == "" and "12345678" not in page.content()
 
-    # Django's own password validators answer in Chinese.
+    # The password policy (kexie/passwords.py) answers in Chinese, every rule that failed.
     summary = _register(page, mobile="13800138123", password="13800138123", confirm="13800138123", code=True)
-    assert "密码：" in summary and "太相似" in summary and "只包含数字" in summary
+    assert "密码：" in summary and "过于相似" in summary and "全部是数字" in summary and "手机号码" in summary
     assert not ENGLISH_WORDS.search(summary), summary
     assert page.evaluate("document.activeElement.id") == "id_password"
 
@@ -125,5 +125,5 @@ def test_an_account_form_with_a_weak_password_explains_in_chinese(new_page, live
     page.wait_for_load_state("networkidle")
     assert_error_summary_on_top(page)
     summary = _summary(page)
-    assert "太相似" in summary and not ENGLISH_WORDS.search(summary.replace("jingxing2026", "")), summary
+    assert "过于相似" in summary and not ENGLISH_WORDS.search(summary.replace("jingxing2026", "")), summary
     assert page.input_value("#id_username") == "jingxing2026" and page.input_value("#id_full_name") == "井陉管理员"

@@ -201,18 +201,23 @@ def test_public_progress_is_readable_on_a_phone(new_page, live_server, journeys)
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_each_role_sees_only_the_pages_it_can_use_and_staff_are_marked_read_only(new_page, live_server, hebei,
-                                                                               make_admin, make_staff):
+                                                                               make_admin, make_staff, make_officer):
     city = Org.objects.get(name="石家庄市科学技术协会")
     county = next(o for o in Org.objects.filter(parent=city, kind="kexie", level="county").order_by("code")
                   if o.is_leaf_node())
     make_admin(city, "nav_city")
     make_admin(county, "nav_county")
     make_staff(username="nav_staff")
+    make_officer("audit_admin_org", city, "nav_audit")
+    make_officer("system_admin_org", city, "nav_system")
     everyone = ["工作台", "组织", "审核", "会员", "普查", "发展进度"]
     for username, menu, read_only in (
-        ("nav_city", everyone + ["目标", "账号管理", "Webhook 推送"], False),
-        ("nav_county", everyone + ["Webhook 推送"], False),
+        ("nav_city", everyone + ["目标", "账号管理", "Webhook 推送", "审计"], False),
+        ("nav_county", everyone + ["Webhook 推送", "审计"], False),
         ("nav_staff", everyone, True),
+        # 三员: each officer sees its own page and nothing about people.
+        ("nav_audit", ["审计"], False),
+        ("nav_system", ["组织架构"], False),
     ):
         page = new_page(viewport=PHONE)
         login(page, live_server, username, PASSWORD)

@@ -61,7 +61,7 @@ def test_the_json_download_holds_everything_on_the_data_page(applicant_client, a
     response = applicant_client.get(reverse("members:data_export_json"))
     assert response["Content-Disposition"].startswith("attachment")
     data = json.loads(response.content)
-    assert set(data) == {"账号", "个人资料", "奖励与荣誉", "入会申请", "会员资格", "个人信息授权", "通知"}
+    assert set(data) == {"账号", "个人资料", "奖励与荣誉", "入会申请", "会员资格", "个人信息授权", "通知", "谁查看了我的信息"}
     import re
 
     page = applicant_client.get(reverse("members:data")).content.decode()

@@ -44,7 +44,7 @@ def test_every_url_is_in_the_tenancy_matrix():
 @pytest.fixture
 def matrix_context(
     county_a, county_b, city, admin_a, admin_b, city_admin, other_city_admin, province_admin, staff, make_applicant,
-    make_admin, request,
+    make_admin, system_officer, security_officer, audit_officer, request,
 ):
     applicant = make_applicant("王五")
     ctx = {
@@ -60,6 +60,9 @@ def matrix_context(
         "applicant": applicant.user,
         "applicant_person": applicant,
         "county_a_admin2": make_admin(county_a, "county_a_second_admin"),
+        "system_officer": system_officer,
+        "security_officer": security_officer,
+        "audit_officer": audit_officer,
     }
     for module in _matrix_modules():
         extend = getattr(module, "extend_context", None)

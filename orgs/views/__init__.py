@@ -13,16 +13,30 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kexie.errors import DomainError, OutOfScope
 from kexie.excel import xlsx_response
-from orgs.decorators import console_required
+from orgs.decorators import console_required, officer_required
 from orgs.figures import BY_KEY, NOTES, TARGET_DEFINITIONS, definition_sections
-from orgs.forms import AdminAccountForm, HandlingDaysForm, ProgressFilterForm, StaffAccountForm, TargetForm, WebhookEndpointForm
-from orgs.models import Target
-from orgs.roles import is_console_user
+from orgs.forms import (
+    AdminAccountForm,
+    HandlingDaysForm,
+    OfficerAccountForm,
+    ProgressFilterForm,
+    StaffAccountForm,
+    TargetForm,
+    WebhookEndpointForm,
+)
+from orgs.models import OfficerRole, Target
+from orgs.roles import is_console_user, officer_roles, works_with_people
 from orgs.selectors import accounts as account_selectors
 from orgs.selectors import progress as progress_selectors
 from orgs.selectors import webhooks as webhook_selectors
-from orgs.selectors.scope import org_visible_or_404, orgs_below_managed, orgs_managed_by, orgs_visible_to
 from orgs.selectors.handling import handling_days_of
+from orgs.selectors.scope import (
+    org_visible_or_404,
+    orgs_below_managed,
+    orgs_managed_by,
+    orgs_visible_to,
+    orgs_with_accounts_managed_by,
+)
 from orgs.services import accounts as account_services
 from orgs.services import handling as handling_services
 from orgs.services import targets as target_services
@@ -32,13 +46,26 @@ from orgs.services.progress import dashboard_export
 User = get_user_model()
 
 
+# Where each 三员 officer lands after signing in.
+_OFFICER_HOME = {
+    OfficerRole.AUDIT.value: "orgs:audit_list",
+    OfficerRole.SECURITY.value: "orgs:account_list",
+    OfficerRole.SYSTEM.value: "orgs:system_org_list",
+}
+
+# The account pages: administrators for the orgs below theirs, 安全管理员 for their subtree.
+accounts_required = officer_required(OfficerRole.SECURITY, administrators=True)
+
+
 @require_safe
 def home(request):
     """Landing page for visitors; signed-in users go to their own workspace."""
     user = request.user
     if user.is_authenticated:
-        if is_console_user(request):
+        if works_with_people(request):
             return redirect("approvals:workbench")
+        if is_console_user(request):
+            return redirect(_OFFICER_HOME[sorted(officer_roles(request))[0]])
         return redirect("members:me")
     return render(request, "home.html")
 
@@ -82,7 +109,11 @@ def org_handling_days(request, org_id: int):
     return _org_detail_page(request, org, handling_form=form, status=400)
 
 
-@console_required
+def _creates_staff(user) -> bool:
+    return account_selectors.is_province_administrator(user) or account_selectors.is_security_officer_over_root(user)
+
+
+@accounts_required
 @require_GET
 def account_list(request):
     accounts = account_selectors.admin_accounts_manageable_by(request.user)
@@ -92,8 +123,9 @@ def account_list(request):
         account.two_factor_enabled = account.pk in enrolled
     context = {
         "page": page,
-        "can_create": orgs_below_managed(request.user).exists() or request.user.is_superuser,
-        "can_create_staff": account_selectors.is_province_administrator(request.user),
+        "can_create": orgs_with_accounts_managed_by(request.user).exists(),
+        "can_create_staff": _creates_staff(request.user),
+        "can_create_officer": account_selectors.officer_orgs(request.user, OfficerRole.SECURITY).exists(),
     }
     return render(request, "orgs/account_list.html", context)
 
@@ -115,10 +147,10 @@ def _account_form_page(request, form, *, create, success_message, title: str):
     return render(request, "orgs/account_form.html", {"form": form, "title": title})
 
 
-@console_required
+@accounts_required
 @require_http_methods(["GET", "POST"])
 def account_create(request):
-    orgs = orgs_below_managed(request.user).order_by("tree_id", "lft")
+    orgs = orgs_with_accounts_managed_by(request.user).order_by("tree_id", "lft")
     if not orgs.exists():
         raise Http404
     form = AdminAccountForm(request.POST or None, orgs=orgs, initial={"org": request.GET.get("org")})
@@ -132,10 +164,10 @@ def account_create(request):
     )
 
 
-@console_required
+@accounts_required
 @require_http_methods(["GET", "POST"])
 def staff_create(request):
-    if not account_selectors.is_province_administrator(request.user):
+    if not _creates_staff(request.user):
         raise Http404
     return _account_form_page(
         request,
@@ -143,6 +175,21 @@ def staff_create(request):
         create=account_services.staff_account_create,
         success_message=lambda account, data: _("已创建省科协工作人员账号 %(username)s") % {"username": account.username},
         title=_("新建省科协工作人员账号"),
+    )
+
+
+@officer_required(OfficerRole.SECURITY)
+@require_http_methods(["GET", "POST"])
+def officer_create(request):
+    """新建三员账号: a 安全管理员 creates 系统管理员, 安全管理员 and 审计管理员 accounts inside its subtree."""
+    orgs = account_selectors.officer_orgs(request.user, OfficerRole.SECURITY).order_by("tree_id", "lft")
+    return _account_form_page(
+        request,
+        OfficerAccountForm(request.POST or None, orgs=orgs),
+        create=account_services.officer_account_create,
+        success_message=lambda account, data: _("已创建%(role)s账号 %(username)s")
+        % {"role": OfficerRole(data["role"]).label, "username": account.username},
+        title=_("新建三员账号"),
     )
 
 
@@ -162,7 +209,7 @@ def account_action(request, user_id: int, act, success_message: str):
     return redirect("orgs:account_list")
 
 
-@console_required
+@accounts_required
 @require_POST
 def account_set_active(request, user_id: int, active: int):
     return account_action(

@@ -18,11 +18,12 @@ from django_otp.qr import write_qrcode_image
 
 from kexie.errors import DomainError
 from kexie.redirects import next_url
-from orgs.decorators import console_required
+from orgs.decorators import console_user_required, officer_required
 from orgs.forms import TwoFactorSetupForm, TwoFactorTokenForm, TwoFactorVerifyForm
 from orgs.middleware import REMEMBER_COOKIE
 from orgs.services import accounts as account_services
 from orgs.services import two_factor
+from orgs.models import OfficerRole
 from orgs.views import account_action
 
 
@@ -40,7 +41,7 @@ def _codes_page(request, codes: list[str], *, next_target: str):
     return response
 
 
-@console_required
+@console_user_required
 @require_http_methods(["GET", "POST"])
 def two_factor_setup(request):
     user = request.user
@@ -73,7 +74,7 @@ def two_factor_setup(request):
     return response
 
 
-@console_required
+@console_user_required
 @require_http_methods(["GET", "POST"])
 def two_factor_verify(request):
     user = request.user
@@ -109,7 +110,7 @@ def two_factor_verify(request):
     return render(request, "orgs/two_factor_verify.html", {"form": form, "next": target})
 
 
-@console_required
+@console_user_required
 @require_GET
 def two_factor_manage(request):
     user = request.user
@@ -124,7 +125,7 @@ def two_factor_manage(request):
     )
 
 
-@console_required
+@console_user_required
 @require_POST
 def two_factor_codes_regenerate(request):
     form = TwoFactorTokenForm(request.POST)
@@ -140,7 +141,7 @@ def two_factor_codes_regenerate(request):
     return redirect("orgs:two_factor")
 
 
-@console_required
+@officer_required(OfficerRole.SECURITY, administrators=True)
 @require_POST
 def account_two_factor_reset(request, user_id: int):
     return account_action(
