@@ -115,10 +115,6 @@ def login_failed(request, response) -> bool:
     return response.status_code == 200
 
 
-def carries_id_number(request) -> bool:
-    return bool(request.POST.get("id_number", "").strip())
-
-
 # Registration: accounts created from one address. Each needs an SMS code to a distinct number (those sends
 # have their own limits, members/services/verification.py), so this only caps bulk creation; it lets a whole
 # work unit behind one office connection (200 people in an hour during a campaign) register.
@@ -130,8 +126,8 @@ LOGIN_FAILURES = RateLimit("login-failed", limit=30, window=60 * 60)
 PASSWORD_CHECK_FAILURES = RateLimit(
     "password-check-failed", limit=5, window=30 * 60, per=per_account, reason=_("密码连续输入错误次数过多。为防止密码猜测，")
 )
-# Every request that checks an ID number against stored ones (re-registration, profile): together at most
-# this many per client address, so ID numbers cannot be tried in bulk.
+# Re-registration checks the ID number against the invited person's: at most this many attempts per client
+# address, so ID numbers cannot be tried in bulk (the profile page has its own limits, members/views/people.py).
 ID_NUMBER_CHECKS = RateLimit(
     "id-number-check", limit=20, window=60 * 60, reason=_("您的网络地址在短时间内核对身份证号码的次数过多。为保护个人信息，")
 )

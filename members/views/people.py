@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kexie.downloads import attachment
 from kexie.errors import DomainError
-from kexie.ratelimit import ID_NUMBER_CHECKS, REGISTRATION, RateLimit, carries_id_number, limit_posts, registered
+from kexie.ratelimit import REGISTRATION, RateLimit, limit_posts, registered
 from kexie.validators import mask_mobile
 from kexie.redirects import next_url
 from members.forms.people import AwardForm, EmailVerifyForm, MobileChangeForm, ProfileForm, RegistrationForm
@@ -240,8 +240,6 @@ def _id_number_attempt_allowed(request) -> bool:
 
 
 @login_required
-# Saving an ID number checks it against every stored one ("已被其他账号使用"): limited per client address.
-@limit_posts(ID_NUMBER_CHECKS, applies=carries_id_number)
 @require_http_methods(["GET", "POST"])
 def profile(request):
     person = person_for(request.user)

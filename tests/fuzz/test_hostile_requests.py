@@ -4,9 +4,9 @@ For each role the test builds the world (tests/fuzz/world.py), opens every page 
 judged), collects the forms of the rendered HTML and the request bodies of the REST API's schema, then runs
 hypothesis over every URL (methods, path ids in and out of scope, missing, huge; hostile query strings, form
 and JSON bodies; no CSRF token; hostile headers) and, as the roles that reach every form between them, over
-every form field (that field hostile, the others plausible). The rules each answer must keep are in
-tests/fuzz/oracle.py. Failures are collected across the whole run and reported together, each with the
-request that caused it.
+every form field (that field hostile, the others plausible) and checks that every form, refused, shows again
+what was typed (tests/fuzz/keep_input.py). The rules each answer must keep are in tests/fuzz/oracle.py.
+Failures are collected across the whole run and reported together, each with the request that caused it.
 """
 
 import os
@@ -15,14 +15,21 @@ from pathlib import Path
 import pytest
 
 from tests.fuzz.discovery import project_routes
+from tests.fuzz.keep_input import lost_input
 from tests.fuzz.probes import RoleFuzz
 from tests.fuzz.world import ROLES, build_world
 
 MAX_REPORTED = 40
-# Field by field as these roles: together they reach every form (the public ones, the applicant's and, managing
-# the whole tree, every console form). The other roles see some of the same forms; they get every URL.
+# Field by field as these roles: together they reach every form but the officers' few (the public ones, the
+# applicant's and every administrator's: the province manages the whole tree). The others get every URL.
 FIELD_ROLES = ("anonymous", "applicant", "province_admin")
-MIN_PAGES = {"anonymous": 5, "applicant": 15, "staff": 15, **{r: 25 for r in ROLES if r.endswith("admin")}}
+# Refused-form checks as these: the forms above and the officers' own (officer accounts, the audit console).
+KEEP_ROLES = (*FIELD_ROLES, "security_officer", "audit_officer")
+MIN_PAGES = {
+    "anonymous": 5, "applicant": 15, "staff": 15,
+    **{r: 25 for r in ROLES if r.endswith("admin")},
+    **{r: 3 for r in ROLES if r.endswith("officer")},
+}
 
 
 @pytest.fixture
@@ -38,14 +45,18 @@ def eager_tasks_propagate():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ROLES)
-def test_hostile_requests_change_nothing_and_leak_nothing(role, request, eager_tasks_propagate):
+def test_hostile_input(role, request, eager_tasks_propagate):
     """As `role`, no hostile request answers 5xx, a refused one changes no table, none shows a full ID number
-    or a typed password, and no redirect leaves the site."""
+    or a typed password, no redirect leaves the site, and a refused form shows again what was typed."""
     world = build_world(request)
     run = RoleFuzz(world=world, role=role, routes=project_routes(), field_by_field=role in FIELD_ROLES)
     run.discover()
     # A role redirected everywhere (to a login, a password change, a second factor) would test nothing.
     assert run.pages >= MIN_PAGES[role], f"only {run.pages} pages answered 200 as {role}"
+    lost = []
+    if role in KEEP_ROLES:
+        lost, checked = lost_input(world, role, list(run.forms.values()))
+        assert checked, "no form was refused: the check of what was typed tested nothing"
     for route in run.routes:
         run.fuzz_route(route)
     if run.field_by_field:
@@ -53,7 +64,7 @@ def test_hostile_requests_change_nothing_and_leak_nothing(role, request, eager_t
             for field in form.fields:
                 if field.name != "csrfmiddlewaretoken":
                     run.fuzz_form_field(form, field)
-    unique = list(dict.fromkeys(run.failures))
+    unique = list(dict.fromkeys(run.failures)) + [f"[{role}] lost what was typed: {line}" for line in dict.fromkeys(lost)]
     report_path = os.environ.get("KEXIE_FUZZ_REPORT")
     if report_path:  # every failure, for reading at leisure (the assertion shows the first MAX_REPORTED)
         with Path(report_path).open("a", encoding="utf-8") as fh:

@@ -25,6 +25,10 @@ ROLES = (
     "city_admin",
     "province_admin",
     "staff",
+    # 三员 (orgs.models.OfficerRole) over the city: they never see people's data.
+    "system_officer",
+    "security_officer",
+    "audit_officer",
 )
 
 YEAR = 2026
@@ -100,6 +104,9 @@ def build_world(request) -> World:
         "city_admin": fx("city_admin"),
         "province_admin": fx("province_admin"),
         "staff": fx("staff"),
+        "system_officer": fx("system_officer"),
+        "security_officer": fx("security_officer"),
+        "audit_officer": fx("audit_officer"),
     }
 
     def applicant_in(org, name):

@@ -1,4 +1,4 @@
-"""Every form found in the pages keeps what was typed when it is refused.
+"""Every form found in the pages keeps what was typed when it is refused (run by test_hostile_requests.py).
 
 Each form is submitted with a distinct marker in every text field (markers are not valid mobiles, emails,
 dates or numbers, so most forms are refused) and, where that is not enough, without one required choice.
@@ -7,15 +7,12 @@ again; password and ID-number fields must not come back, and the page says they 
 file field says the file must be chosen again.
 """
 
-import pytest
-from django.core.cache import cache
 from django.db import transaction
 
 from kexie.forms import RETYPE_ID_NUMBER, RESELECT_FILE
-from tests.fuzz.discovery import forms_in, project_routes
-from tests.fuzz.oracle import HostileRequest, refusal, response_text, send
-from tests.fuzz.probes import RoleFuzz, _route_name, plausible, plausible_file
-from tests.fuzz.world import build_world
+from tests.fuzz.discovery import forms_in
+from tests.fuzz.oracle import HostileRequest, clear_counters, refusal, response_text, send
+from tests.fuzz.probes import _route_name, plausible, plausible_file
 
 TEXT_KINDS = {"text", "textarea", "email", "tel", "number", "date", "search", "url"}
 SECRET_FIELDS = ("password", "id_number")
@@ -59,7 +56,7 @@ def _submission(form, variant: str):
 
 
 def _submit(world, role, form, pairs, files):
-    cache.clear()
+    clear_counters()
     req = (
         HostileRequest("GET", form.action.split("?")[0], query=pairs)
         if form.method == "GET"
@@ -99,17 +96,10 @@ def _lost(form, status, html, typed, chosen, has_file) -> list[str]:
     return problems
 
 
-@pytest.mark.django_db
-# Together these see every form: the public ones, the applicant's and every console form (the province
-# administrator manages the whole tree; the world gives its queue a row, so the batch approval form shows).
-@pytest.mark.parametrize("role", ["anonymous", "applicant", "province_admin"])
-def test_refused_forms_show_what_was_typed(role, request):
-    """As `role`, every form on every page comes back with what was typed when it is refused."""
-    world = build_world(request)
-    run = RoleFuzz(world=world, role=role, routes=project_routes())
-    run.discover()
+def lost_input(world, role: str, forms) -> tuple[list[str], int]:
+    """Submit every form of `forms` so that it is refused; what was lost, and how many refusals were checked."""
     failures, checked = [], 0
-    for form in run.forms.values():
+    for form in forms:
         if form.encoding == "json":
             continue  # an API client keeps its own request; the pages' forms are what people type into
         if not [f for f in form.fields if f.kind not in ("hidden", "submit")]:
@@ -133,5 +123,4 @@ def test_refused_forms_show_what_was_typed(role, request):
                 problems = _lost(form, status, html, typed, chosen if refused else {}, has_file and bool(refused))
                 failures += [f"{name} (on {form.page}): {p}" for p in problems]
             break
-    assert checked, "no form was refused: the check tested nothing"
-    assert not failures, f"{len(failures)} problems as {role}:\n" + "\n".join(dict.fromkeys(failures))
+    return failures, checked
