@@ -23,4 +23,4 @@ def test_djangos_own_validation_messages_are_chinese_for_an_english_browser(acce
     # Django's password validators, reached once the text-message code is right.
     response = register_via_form(client, "13900139123", password="13900139123")
     messages = " ".join(response.context["form"].errors["password"])
-    assert "太相似" in messages and "只包含数字" in messages and "password" not in messages.lower()
+    assert "过于相似" in messages and "全部是数字" in messages and "password" not in messages.lower()
