@@ -126,6 +126,10 @@ def build_world(request) -> World:
     person_b, award_b, pending_b, returned_b, membership_b, own_membership_b, notice_b = applicant_in(county_b, "孙八")
     users["applicant"] = person_a.user
 
+    # A pending application to the province itself: the province administrator's queue (own organisation by
+    # default) then shows a row to select, with the batch approval form.
+    approvals.application_submit(person=make_applicant("周九"), org=county_a.get_root(), declaration_accepted=True)
+
     unit_a = unit_member_create(
         actor=admin_a, org=county_a, name="井陉某公司", uscc="91130121MA0A1B2C3X", override_reason="与营业执照一致"
     )
