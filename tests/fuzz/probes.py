@@ -63,6 +63,8 @@ def param_value(world, route: Route, param: str, converter: str, variant: str):
     kind = route.kind_of(param)
     if kind == "flag":
         return {"own": 1, "other": 0, "missing": 2, "zero": 0, "huge": 2**63, "huger": 10**40, "padded": "0001"}[variant]
+    if kind == "file_format":
+        return {"own": "xlsx", "claimed": "csv"}.get(variant)  # else garbage, drawn by the caller
     if kind in ("verify", "rereg"):
         if variant == "own":
             return world.tokens[kind]

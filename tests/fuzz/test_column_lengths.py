@@ -44,6 +44,10 @@ COLUMNS = {
     ("DuesRejectForm", "reason"): "members.DuesPayment.reject_reason",
     ("FeeInstructionsForm", "text"): "members.FeeInstructions.text",
     ("FeeRecordForm", "note"): "members.FeePayment.note",
+    ("OfficerAccountForm", "username"): "members.User.username",
+    ("OfficerAccountForm", "full_name"): "members.User.full_name",
+    ("OfficerAccountForm", "mobile"): "members.User.mobile",
+    ("OfficerAccountForm", "email"): "members.User.email",
     ("MobileChangeForm", "new_mobile"): "members.User.mobile",
     ("WebhookEndpointForm", "url"): "orgs.WebhookEndpoint.url",
     ("WebhookEndpointForm", "description"): "orgs.WebhookEndpoint.description",
@@ -68,6 +72,8 @@ NOT_STORED = {
     "code": "a one-time code, compared with its stored digest",
     "token": "a one-time code of the authenticator app or a recovery code, compared, never stored",
     "account": "the mobile number or email address an account is looked up by",
+    "actor": "a filter of the audit console (a username searched for)",
+    "object_id": "a filter of the audit console (an object's id searched for)",
 }
 # A value that is `length` characters long and otherwise as plausible as the field allows.
 _EMAIL_TAIL = "@example.com"

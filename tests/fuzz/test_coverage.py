@@ -10,7 +10,8 @@ def test_every_url_parameter_names_an_object_the_fuzzer_builds():
     missing = sorted(f"{r.name}: <{c}:{p}>" for r in routes for p, c in r.params if r.kind_of(p) is None)
     assert not missing, f"add these path parameters to PARAM_KINDS in tests/fuzz/discovery.py: {missing}"
     kinds = {"org", "account", "application", "returned_application", "award", "membership", "my_membership",
-             "census", "flag", "verify", "rereg", "year", "payment", "receipt", "my_receipt", "service_token", "webhook", "delivery"}
+             "census", "flag", "verify", "rereg", "year", "payment", "receipt", "my_receipt", "service_token", "webhook", "delivery",
+             "file_format"}
     assert set(PARAM_KINDS.values()) <= kinds, "PARAM_KINDS names a kind tests/fuzz/world.py does not build"
 
 
