@@ -227,10 +227,10 @@ def _defaulted_columns(model) -> tuple[list[str], tuple]:
     for f in model._meta.concrete_fields:
         if f.attname in COLUMNS[model]:
             continue
-        if not (f.has_default() or f.null):
+        if not (f.has_default() or f.null or f.empty_strings_allowed):
             raise RuntimeError(f"{model.__name__}.{f.attname} needs a value: add it to bench/loadgen.py COLUMNS")
         names.append(f.attname)
-        values.append(f.get_default() if f.has_default() else None)
+        values.append(f.get_default() if f.has_default() else None if f.null else "")
     return names, tuple(values)
 
 
