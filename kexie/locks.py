@@ -1,7 +1,11 @@
-"""The one lock kind of periodic jobs: a PostgreSQL session advisory lock, or a cache entry on SQLite.
+"""PostgreSQL advisory locks, the project's two kinds.
 
-A job that finds the lock taken does nothing and returns; the next run picks up whatever is still due. Each
-job names its own key so different jobs never block each other.
+- `job_lock`: periodic jobs take a session lock without waiting (a cache entry on SQLite). A job that finds
+  it taken does nothing and returns; the next run picks up whatever is still due. Each job names its own key
+  so different jobs never block each other.
+- `transaction_lock`: a write that must be serialised (tree writes, the audit chain, codes sent to one
+  address) waits for a transaction-level lock, released at commit or rollback. SQLite serialises writers by
+  itself, so it takes nothing there.
 """
 
 import uuid
@@ -47,3 +51,15 @@ def job_lock(name: str) -> Iterator[bool]:
     """The lock of the periodic job `name` (e.g. "deadlines-remind")."""
     with advisory_lock(key=job_lock_key(name), cache_key=f"job-lock:{name}") as acquired:
         yield acquired
+
+
+def transaction_lock(key: int, subject: str | None = None) -> None:
+    """Wait for the advisory lock `key` (and, with `subject`, the lock of that text within `key`) until the
+    current transaction ends. Call it inside transaction.atomic()."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        if subject is None:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+        else:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [key, subject])

@@ -131,6 +131,10 @@ PASSWORD_CHECK_FAILURES = RateLimit(
 ID_NUMBER_CHECKS = RateLimit(
     "id-number-check", limit=20, window=60 * 60, reason=_("您的网络地址在短时间内核对身份证号码的次数过多。为保护个人信息，")
 )
+# Entering an ID number on one's profile: every attempt counts, whatever its outcome, so that the limit itself
+# tells nothing about whether a number is registered; a person mistyping their own number has room to correct it.
+ID_NUMBER_PER_ACCOUNT = RateLimit("id-number-account", limit=5, window=60 * 60)
+ID_NUMBER_PER_ADDRESS = RateLimit("id-number-address", limit=30, window=60 * 60)
 # Wrong answers on one re-registration link: after these the link rests for the window, from any address.
 REREGISTRATION_FAILURES = RateLimit(
     "rereg-failed", limit=5, window=60 * 60, per=per_token, reason=_("该登记链接的身份核对失败次数过多。为保护您的信息，")

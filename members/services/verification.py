@@ -17,13 +17,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from kexie.errors import DomainError
+from kexie.locks import transaction_lock
 from kexie.ratelimit import RateLimit
 from kexie.request_context import current_client_ip
 from kexie.sms import SmsError, SmsMessage, sms_send
@@ -89,10 +90,8 @@ def _code_send(*, channel: str, address: str, purpose: str, client_ip: str | Non
     code = f"{secrets.randbelow(10**6):06d}"
     lifetime = settings.VERIFICATION_CODE_LIFETIME
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                # Simultaneous requests for one address would all pass the resend check: they queue here.
-                cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [CODE_SEND_LOCK_CLASS, address])
+        # Simultaneous requests for one address would all pass the resend check: they queue here.
+        transaction_lock(CODE_SEND_LOCK_CLASS, address)
         now = timezone.now()
         _send_limits_check(channel=channel, address=address, purpose=purpose, client_ip=client_ip, now=now)
         row = VerificationCode.objects.create(

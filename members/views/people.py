@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kexie.downloads import attachment
 from kexie.errors import DomainError
-from kexie.ratelimit import REGISTRATION, RateLimit, limit_posts, registered
+from kexie.ratelimit import ID_NUMBER_PER_ACCOUNT, ID_NUMBER_PER_ADDRESS, REGISTRATION, limit_posts, registered
 from kexie.validators import mask_mobile
 from kexie.redirects import next_url
 from members.forms.people import AwardForm, EmailVerifyForm, MobileChangeForm, ProfileForm, RegistrationForm
@@ -221,12 +221,6 @@ def me(request):
             **page_context(home_page_shown, Person, person=person),
         },
     )
-
-
-# Entering an ID number: every attempt counts, whatever its outcome, so that the limit itself tells nothing about
-# whether a number is registered; a person mistyping their own number has room to correct it several times.
-ID_NUMBER_PER_ACCOUNT = RateLimit("id-number-account", limit=5, window=60 * 60)
-ID_NUMBER_PER_ADDRESS = RateLimit("id-number-address", limit=30, window=60 * 60)
 
 
 def _id_number_attempt_allowed(request) -> bool:

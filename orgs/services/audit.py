@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kexie.errors import DomainError
+from kexie.locks import transaction_lock
 from kexie.request_context import current_client_ip, current_credential
 from orgs.models import AuditArchive, AuditEvent, Org
 
@@ -28,9 +29,7 @@ AUDIT_RETENTION_FLOOR_DAYS = 180
 
 def audit_chain_lock() -> None:
     """Serialise chain writers until the transaction ends. On SQLite the database lock already does."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK_KEY])
+    transaction_lock(AUDIT_CHAIN_LOCK_KEY)
 
 
 def audit_chain_head() -> str:

@@ -5,10 +5,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kexie.errors import DomainError
+from kexie.locks import transaction_lock
 from orgs.models import Org
 
 
@@ -20,9 +21,7 @@ ORG_TREE_LOCK_KEY = 0x6B657869
 def org_tree_lock():
     """Serialise tree writes: django-mptt rewrites lft/rght of many rows and does not lock them itself."""
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ORG_TREE_LOCK_KEY])
+        transaction_lock(ORG_TREE_LOCK_KEY)
         yield
 
 
