@@ -26,6 +26,7 @@ from members.services.verification import (
     sms_code_send,
     sms_code_verify,
 )
+from orgs.selectors.accounts import is_administrator
 from orgs.services.audit import audit_record
 
 
@@ -143,8 +144,6 @@ def user_for_login_code(*, mobile: str, code: str, client_ip: str | None = None)
 
 def _login_code_user(mobile: str):
     """The active applicant account of a number; administrators and staff never sign in by SMS alone."""
-    from orgs.selectors.accounts import is_administrator
-
     user = get_user_model().objects.filter(username=mobile, is_active=True).first()
     if user is None or user.is_staff or user.is_superuser or user.department or is_administrator(user):
         return None
