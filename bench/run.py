@@ -7,10 +7,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import subprocess
 import sys
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -70,35 +72,105 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def report_write(path: Path, machine: dict, volume, results, notes: list[str]) -> None:
+def _database_label() -> str:
+    from django.db import connection
+
+    return str(connection.settings_dict.get("NAME") or "")
+
+
+def results_load(path: Path) -> dict:
+    """The stored sections of earlier runs (docs/performance.json), or an empty store."""
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8"))
+    return {"runs": {}, "sections": {}}
+
+
+def results_merge(store: dict, run_id: str, run: dict, results, notes_by_key: dict[str, list[str]]) -> dict:
+    """Replace the sections this run measured; keep every other section with the run that measured it."""
+    store["runs"][run_id] = run
+    for bench, rows, error in results:
+        store["sections"][bench.key] = {
+            "title": bench.title,
+            "run": run_id,
+            "error": error,
+            "rows": [asdict(r) for r in rows],
+            "notes": notes_by_key.get(bench.key, []),
+        }
+    used = {section["run"] for section in store["sections"].values()}
+    store["runs"] = {k: v for k, v in store["runs"].items() if k in used}
+    return store
+
+
+def report_read(path: Path, titles: dict[str, str]) -> tuple[dict, list]:
+    """A report this script wrote (its Markdown) as (run, [(benchmark, rows, error)]), so sections measured
+    by a run that wrote only Markdown can join the store with that run's own date, commit and data."""
+    from bench.harness import Benchmark, Row
+
+    text = path.read_text(encoding="utf-8")
+    machine, volume, results, notes = {}, [], [], []
+    section = None
+    for line in text.splitlines():
+        if line.startswith("- **") and section is None and "**: " in line:
+            key, _, value = line[4:].partition("**: ")
+            machine[key] = value
+        elif line.startswith("| ") and section is None and not line.startswith("| data") and "---" not in line:
+            name, _, rows = line.strip("| ").rpartition(" | ")
+            volume.append((name, int(rows.replace(",", ""))))
+        elif line.startswith("- ") and section is None:
+            notes.append(line[2:])
+        elif line.startswith("### ") and line.endswith("`)"):
+            title, _, key = line[4:].rpartition(" (`")
+            key = key[:-2]
+            section = (Benchmark(key, titles.get(key, title), lambda ctx: []), [], None)
+            results.append(section)
+        elif section is not None and line.startswith("Failed: `"):
+            results[-1] = (section[0], [], line[len("Failed: `"):-1])
+        elif section is not None and line.startswith("| ") and not line.startswith("| measure") and "|---" not in line:
+            cells = [c.strip().replace("\\|", "|") for c in line.strip()[2:-2].split(" | ")]
+            met = {"yes": True, "**no**": False}.get(cells[3])
+            section[1].append(Row(cells[0], cells[1], cells[2], met, cells[4] if len(cells) > 4 else ""))
+        elif line.startswith("## How to reproduce"):
+            break
+    run = {"date": machine.get("date", ""), "commit": machine.get("commit", ""), "machine": machine, "volume": volume}
+    return run, results, notes
+
+
+def report_write(path: Path, store: dict, order: list[str]) -> None:
+    """docs/PERFORMANCE.md from the stored sections: each section names the run (date, commit, database) it
+    comes from, so a section re-measured alone never borrows another run's context."""
+    runs = store["runs"]
+    keys = [k for k in order if k in store["sections"]] + sorted(set(store["sections"]) - set(order))
+    run_ids = sorted({store["sections"][k]["run"] for k in keys}, key=lambda r: runs[r]["date"])
+    label = {run_id: f"R{i}" for i, run_id in enumerate(run_ids, 1)}
     lines = [
         "# Performance",
         "",
-        "Written by `bench/run.py`; do not edit by hand. Absolute times on a shared machine are noisy, so every",
-        "figure is a ratio or a count measured side by side in the same run; absolute values appear only as",
-        "context in the notes column.",
+        "Written by `bench/run.py` from `docs/performance.json`; do not edit by hand. Absolute times on a shared",
+        "machine are noisy, so every goal is a ratio or a count measured side by side in the same run; absolute",
+        "values appear only as context in the notes column. `bench/run.py --only KEY` re-measures some sections",
+        "and keeps the others, each labelled with the run that measured it.",
         "",
-        "## Machine and data",
-        "",
-        *[f"- **{k}**: {v}" for k, v in machine.items()],
-        "",
-        "| data | rows |",
-        "|---|---:|",
-        *[f"| {k} | {v:,} |" for k, v in volume],
+        "## Runs",
         "",
     ]
-    if notes:
-        lines += ["## Notes", "", *[f"- {n}" for n in notes], ""]
+    for run_id in run_ids:
+        run = runs[run_id]
+        lines += [f"### {label[run_id]}: {run['date']}, commit {run['commit']}", ""]
+        lines += [f"- **{k}**: {v}" for k, v in run["machine"].items()]
+        lines += ["", "| data | rows |", "|---|---:|", *[f"| {k} | {v:,} |" for k, v in run["volume"]], ""]
     lines += ["## Results", ""]
-    for bench, rows, error in results:
-        lines += [f"### {bench.title} (`{bench.key}`)", ""]
-        if error:
-            lines += [f"Failed: `{_cell(error)}`", ""]
+    for key in keys:
+        section = store["sections"][key]
+        lines += [f"### {section['title']} (`{key}`)", "", f"Run {label[section['run']]}.", ""]
+        if section["notes"]:
+            lines += [*[f"- {n}" for n in section["notes"]], ""]
+        if section["error"]:
+            lines += [f"Failed: `{_cell(section['error'])}`", ""]
             continue
         lines += ["| measure | measured | goal | met | notes |", "|---|---|---|---|---|"]
-        for r in rows:
-            met = {True: "yes", False: "**no**", None: "—"}[r.met]
-            lines.append(f"| {_cell(r.name)} | {_cell(r.measured)} | {_cell(r.goal)} | {met} | {_cell(r.note)} |")
+        for r in section["rows"]:
+            met = {True: "yes", False: "**no**", None: "—"}[r["met"]]
+            lines.append(f"| {_cell(r['name'])} | {_cell(r['measured'])} | {_cell(r['goal'])} | {met} | {_cell(r['note'])} |")
         lines.append("")
     lines += [
         "## How to reproduce",
@@ -106,7 +178,7 @@ def report_write(path: Path, machine: dict, volume, results, notes: list[str]) -
         "```sh",
         "createdb -h 127.0.0.1 -U postgres kexie_scale",
         "export DATABASE_URL=postgres://postgres@127.0.0.1:5432/kexie_scale REDIS_URL=redis://127.0.0.1:6379/7",
-        "python manage.py migrate",
+        "python manage.py migrate && python manage.py load_orgs",
         "python manage.py generate_load --reset --applications 1000000 --seed 1",
         "python bench/run.py            # all benchmarks; --only submit,queue for some",
         "```",
@@ -124,6 +196,11 @@ def main(argv=None) -> int:
     parser.add_argument("--only", default="", help="comma-separated benchmark keys")
     parser.add_argument("--note", action="append", default=[], help="a line for the report's notes")
     parser.add_argument("--output", default=str(ROOT / "docs" / "PERFORMANCE.md"))
+    parser.add_argument("--results", default=None, help="the JSON store beside the report (default: "
+                        "performance.json next to --output)")
+    parser.add_argument("--import-report", action="append", default=[], metavar="FILE",
+                        help="add the sections of a Markdown report this script wrote elsewhere (another database "
+                        "or branch) to the store, with that run's date, commit and data, instead of measuring")
     args = parser.parse_args(argv)
 
     import django
@@ -132,15 +209,30 @@ def main(argv=None) -> int:
     from bench import benchmarks  # noqa: F401 - registers the benchmarks
     from bench.harness import REGISTRY, Context, running_server
 
+    output = Path(args.output)
+    store_path = Path(args.results) if args.results else output.with_name("performance.json")
+    if args.import_report:
+        store = results_load(store_path)
+        titles = {b.key: b.title for b in REGISTRY}
+        for report in args.import_report:
+            run, results, notes = report_read(Path(report), titles)
+            store = results_merge(store, f"{run['date']} {run['commit']}", run, results,
+                                  {bench.key: notes for bench, _, _ in results})
+        store_path.write_text(json.dumps(store, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        report_write(output, store, [b.key for b in REGISTRY])
+        print(f"wrote {output} and {store_path}")
+        return 0
     machine = _machine()
     volume = _volume()
     only = {k for k in args.only.split(",") if k}
     selected = [b for b in REGISTRY if not only or b.key in only]
     results = []
+    notes_by_key: dict[str, list[str]] = {}
     with running_server() as server:
         ctx = Context(server=server)
         for bench in selected:
             print(f"== {bench.key}: {bench.title}", flush=True)
+            before = len(ctx.notes)
             try:
                 rows = bench.run(ctx)
                 results.append((bench, rows, None))
@@ -151,8 +243,18 @@ def main(argv=None) -> int:
 
                 traceback.print_exc()
                 results.append((bench, [], f"{type(exc).__name__}: {exc}"))
-    report_write(Path(args.output), machine, volume, results, args.note + ctx.notes)
-    print(f"wrote {args.output}")
+            notes_by_key[bench.key] = args.note + ctx.notes[before:]
+    run = {
+        "date": machine["date"],
+        "commit": machine["commit"],
+        "machine": {**machine, "database": f"{machine['database']}, database `{_database_label()}`"},
+        "volume": volume,
+    }
+    store = results_merge(results_load(store_path), f"{machine['date']} {machine['commit']}", run, results,
+                          notes_by_key)
+    store_path.write_text(json.dumps(store, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    report_write(output, store, [b.key for b in REGISTRY])
+    print(f"wrote {output} and {store_path}")
     return 0 if all(error is None for _, _, error in results) else 1
 
 
