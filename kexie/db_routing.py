@@ -23,7 +23,6 @@ from contextvars import ContextVar
 from functools import wraps
 
 from django.conf import settings
-from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import MiddlewareNotUsed
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -43,6 +42,17 @@ def replica_configured() -> bool:
 def replica_allowed():
     """Reads in this block may go to the replica (the router still keeps the cases above on the primary)."""
     token = _replica_allowed.set(True)
+    try:
+        yield
+    finally:
+        _replica_allowed.reset(token)
+
+
+@contextmanager
+def primary_reads():
+    """Reads in this block use the primary even inside a page that allows the replica: a job run in-process
+    (eager Celery tasks) reads what it then writes."""
+    token = _replica_allowed.set(False)
     try:
         yield
     finally:

@@ -112,6 +112,23 @@ def test_select_for_update_and_get_or_create_use_the_primary(with_replica):
         assert qs.db == "default"
 
 
+def test_a_job_run_in_process_reads_the_primary(with_replica, monkeypatch):
+    """An eager Celery task started from a page that reads the replica reads what it then writes: the primary."""
+    from kexie import celery
+
+    seen = {}
+
+    class Signature:
+        def apply_async(self, **options):
+            seen["alias"] = ReplicaRouter().db_for_read(ProgressSnapshot)
+
+    monkeypatch.setattr(celery.app, "signature", lambda name, args: Signature())
+    with replica_allowed():
+        assert celery.task_send("approvals.progress_recompute_dirty") is True
+        assert ReplicaRouter().db_for_read(ProgressSnapshot) == REPLICA, "the page itself still reads the replica"
+    assert seen == {"alias": None}
+
+
 def test_the_replica_is_never_migrated(with_replica):
     router = ReplicaRouter()
     assert router.allow_migrate(REPLICA, "approvals") is False
