@@ -11,6 +11,8 @@ With `DATABASE_REPLICA_URL` set, settings define a second alias, `replica`, and 
   uncommitted writes (the audit chain's previous row) and must see what the transaction will commit against;
 - the model is not one that decides who may see what (sessions, accounts, permission grants, two-factor
   devices, lockouts: `DATABASE_REPLICA_PRIMARY_ONLY`), so a revoked grant or a new sign-in is never late.
+  A scope that would join the grants into a replica query reads them from the primary first
+  (orgs.permissions asks `reading_replica()`).
 
 Writes, `select_for_update()` and `get_or_create()` always use the primary (Django asks `db_for_write`).
 Without a replica nothing changes: the router answers None and Django uses `default`.
@@ -46,6 +48,11 @@ def replica_allowed():
         yield
     finally:
         _replica_allowed.reset(token)
+
+
+def reading_replica() -> bool:
+    """Whether reads here go to the replica (a declared page, a replica configured, no open transaction)."""
+    return _replica_allowed.get() and replica_configured() and not connections[DEFAULT_DB_ALIAS].in_atomic_block
 
 
 @contextmanager
