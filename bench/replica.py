@@ -60,6 +60,26 @@ def _server_with(environment: dict[str, str | None]):
         server.stop()
 
 
+def _console_cookie(user) -> str:
+    """A signed-in session that has passed the second factor, as an administrator's browser holds after signing
+    in (production settings require TOTP for the console)."""
+    from importlib import import_module
+
+    from django.contrib.sessions.backends.base import SessionBase
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+    cookie = session_cookie(user)
+    key = dict(part.split("=", 1) for part in cookie.split("; "))[settings.SESSION_COOKIE_NAME]
+    store: SessionBase = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)
+    store[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    store.save()
+    return cookie
+
+
 def _scalar(url: str, sql: str):
     import psycopg2
 
@@ -111,7 +131,7 @@ def dashboard_with_and_without_replica(ctx: Context) -> list[Row]:
     if not ProgressSnapshot.objects.exists():
         dotted(PROGRESS_RECOMPUTE_ALL)()
     path = reverse(DASHBOARD_URL_NAME)
-    cookie = session_cookie(_admin_of(province))
+    cookie = _console_cookie(_admin_of(province))
     lag = _replica_caught_up(url)
 
     alone, scaled = LoadResult([], {}, 0.0), LoadResult([], {}, 0.0)
@@ -127,12 +147,12 @@ def dashboard_with_and_without_replica(ctx: Context) -> list[Row]:
         served = _replica_transactions(url) - before
 
     expected = REQUESTS // ROUNDS * ROUNDS
-    complete = alone.completed == expected and scaled.completed == expected
+    complete = alone.statuses == {200: expected} and scaled.statuses == {200: expected}
     ratio = scaled.per_second / alone.per_second if alone.per_second else 0.0
     return [
         Row(name, f"{ratio:.2f}× ({scaled.per_second:.1f} vs {alone.per_second:.1f} req/s)", goal, None,
             f"{CLIENTS} clients, {ROUNDS} alternating rounds of {REQUESTS // ROUNDS} requests each; statuses with "
-            f"replica {scaled.statuses}, without {alone.statuses}" + ("" if complete else "; some requests failed")),
+            f"replica {scaled.statuses}, without {alone.statuses}" + ("" if complete else "; NOT every request answered 200: the figures do not measure the dashboard")),
         Row("province dashboard p95 / p50, 10 clients: with the replica vs without",
             f"{scaled.p(95):.0f} / {scaled.p(50):.0f} ms vs {alone.p(95):.0f} / {alone.p(50):.0f} ms", goal, None,
             f"{province.name}, {ctx.server.workers} sync gunicorn workers per server"),
