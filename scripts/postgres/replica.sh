@@ -12,4 +12,5 @@ if [ ! -s "${DATA}/PG_VERSION" ]; then
     -R -X stream --checkpoint=fast
   chmod 700 "${DATA}"
 fi
-exec postgres -D "${DATA}" -c hot_standby=on
+# hot_standby_feedback: a long export on the replica is not cancelled when the primary vacuums the rows it reads.
+exec postgres -D "${DATA}" -c hot_standby=on -c hot_standby_feedback=on
