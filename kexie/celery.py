@@ -10,6 +10,8 @@ import os
 
 from celery import Celery
 
+from kexie.db_routing import primary_reads
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kexie.settings.local")
 
 logger = logging.getLogger(__name__)
@@ -29,7 +31,9 @@ def task_send(name: str, *args, **options) -> bool:
     imports its tasks module in AppConfig.ready(), so the name is registered in web processes too.
     """
     try:
-        app.signature(name, args=args).apply_async(**options)
+        # An eager task runs here, possibly inside a page that reads the replica: a job reads the primary.
+        with primary_reads():
+            app.signature(name, args=args).apply_async(**options)
     except Exception:  # noqa: BLE001 - any broker or connection failure; the database row is the record
         logger.warning("job %s%r not sent (broker unavailable); the periodic sweep will send it", name, args)
         return False

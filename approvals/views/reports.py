@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from approvals.selectors.reports import annual_report
 from approvals.services import annual_report_export
+from kexie.db_routing import replica_reads
 from kexie.excel import xlsx_response
 from orgs.decorators import console_required
 from orgs.selectors.progress import progress_years
@@ -24,6 +25,7 @@ def _report_for(request, org_id: int, year: int):
 
 @console_required
 @require_GET
+@replica_reads
 def report(request, org_id: int, year: int):
     org_visible_or_404(request.user, org_id)
     picked = request.GET.get("year", "")
@@ -37,6 +39,7 @@ def report(request, org_id: int, year: int):
 
 @console_required
 @require_GET
+@replica_reads
 def report_xlsx(request, org_id: int, year: int):
     r = _report_for(request, org_id, year)
     content = annual_report_export(actor=request.user, report=r)

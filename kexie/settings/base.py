@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: whoever sends a write reads from the primary for a while (only with a replica).
+    "kexie.db_routing.PrimaryPinMiddleware",
     # request.user.is_verified(): whether this session passed a second factor.
     "django_otp.middleware.OTPMiddleware",
     "kexie.middleware.AuditContextMiddleware",
@@ -104,6 +106,25 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Background threads and the dev server share the file; wait instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+# A streaming replica (optional): dashboards, the public progress page, reports and exports read from it when
+# the person has not just written; the review queue, decisions and every write use the primary
+# (kexie/db_routing.py). Without it the router answers nothing and every query goes to "default".
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["ATOMIC_REQUESTS"] = False
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    # Tests never create or flush the replica: it mirrors the primary's test database through replication.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["kexie.db_routing.ReplicaRouter"]
+# How long someone who sent a write (POST, PUT, PATCH, DELETE) keeps reading from the primary: replication on
+# a local network lags by milliseconds; this covers a replica catching up after a burst of writes.
+DATABASE_REPLICA_PIN_SECONDS = env.int("DATABASE_REPLICA_PIN_SECONDS", default=10)
+# Who may see what is always read from the primary, so a revoked grant or a new sign-in is never late:
+# sessions, accounts, permission grants, two-factor devices and lockouts (app labels or app_label.model).
+DATABASE_REPLICA_PRIMARY_ONLY = [
+    "sessions", "auth", "contenttypes", "guardian", "axes", "otp_totp", "otp_static", "django_otp",
+    "members.user", "orgs.orguserobjectpermission", "orgs.orggroupobjectpermission", "orgs.servicetoken",
+]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "members.User"

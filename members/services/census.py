@@ -819,8 +819,10 @@ def census_invitations_resend(*, actor, org: Org, rows) -> tuple[int, int]:
 
 def census_people_export(*, actor, org: Org, rows, filters: dict) -> bytes:
     """The follow-up list as filtered on screen, with masked ID numbers and each person's SMS text."""
+    # Built before the transaction, so a view that allows it reads the rows from the replica
+    # (kexie.db_routing); the file is returned only once its access and audit rows are committed.
+    content, count = census_people_workbook(rows)
     with transaction.atomic():
-        content, count = census_people_workbook(rows)
         person_access_record(
             viewer=actor, person_ids=rows.values_list("membership__person_id", flat=True), org=org,
             what=PersonAccess.What.EXPORT, detail=_("普查跟进名单"),

@@ -224,8 +224,10 @@ def membership_status_set(*, actor, membership: Membership, status: str, comment
 
 def memberships_export(*, actor, memberships, scope_org: Org, filters: dict) -> bytes:
     """The member directory as it is filtered on screen, as an Excel file with masked ID numbers."""
+    # Built before the transaction, so a view that allows it reads the rows from the replica
+    # (kexie.db_routing); the file is returned only once its access and audit rows are committed.
+    content, count = members_workbook(memberships)
     with transaction.atomic():
-        content, count = members_workbook(memberships)
         person_access_record(
             viewer=actor, person_ids=memberships.values_list("person_id", flat=True), org=scope_org,
             what=PersonAccess.What.EXPORT, detail=_("会员名册"),

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kexie.db_routing import replica_reads
 from kexie.errors import DomainError, OutOfScope
 from kexie.excel import csv_attachment, filters_for_audit, xlsx_response
 from kexie.forms import parse_id
@@ -248,6 +249,7 @@ def census_people(request, org_id: int):
 
 @console_required
 @require_GET
+@replica_reads
 def census_people_export(request, org_id: int):
     org = org_visible_or_404(request.user, org_id)
     form = _people_form(request, org, request.GET)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from kexie.db_routing import replica_reads
 from kexie.errors import DomainError, OutOfScope
 from kexie.excel import filters_for_audit, xlsx_response
 from members.forms.memberships import (
@@ -90,6 +91,7 @@ def member_list(request):
 
 @console_required
 @require_GET
+@replica_reads
 def member_export(request):
     form = _directory_form(request)
     if not form.is_valid():

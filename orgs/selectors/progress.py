@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -203,10 +203,31 @@ def public_cache_key(year: int) -> str:
     return f"progress:public:{year}"
 
 
+def public_version_key(year: int) -> str:
+    return f"progress:public:{year}:version"
+
+
 def progress_public(year: int) -> dict:
     """Aggregates by city and county for the public page: org names and numbers only. Cached until the next
-    recount of the year drops it (orgs.services.progress.progress_public_invalidate)."""
-    return cache.get_or_set(public_cache_key(year), lambda: _progress_public(year), PUBLIC_CACHE_SECONDS)
+    recount of the year drops it (orgs.services.progress.progress_public_invalidate).
+
+    A copy is kept only when it is at least as new as the last recount announced: the page may read a streaming
+    replica (kexie.db_routing) that has not replayed that recount yet, and its older figures must not stay
+    cached for minutes; the next visitor reads again instead."""
+    data = cache.get(public_cache_key(year))
+    if data is None:
+        data = _progress_public(year)
+        announced = cache.get(public_version_key(year))
+        if announced is None or (data["computed_at"] is not None and data["computed_at"] >= announced):
+            cache.set(public_cache_key(year), data, PUBLIC_CACHE_SECONDS)
+    return data
+
+
+def public_snapshot_version(year: int):
+    """The newest snapshot time the public page of `year` shows (None without snapshots)."""
+    return ProgressSnapshot.objects.filter(
+        year=year, scope="subtree", org__in=[a.pk for a in _public_areas()]
+    ).aggregate(newest=Max("computed_at"))["newest"]
 
 
 def _public_areas() -> list[Org]:

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from orgs.models import ProgressDirtyMark
-from orgs.selectors.progress import public_cache_key
+from orgs.selectors.progress import public_cache_key, public_snapshot_version, public_version_key
 from orgs.services.audit import audit_record
 from orgs.signals import progress_dirty
 
@@ -34,7 +34,9 @@ def progress_schedule(*, org_ids: Iterable[int]) -> None:
 
 
 def progress_public_invalidate(*, year: int) -> None:
-    """New snapshots of `year` were committed: the public page's cached copy is dropped so that it shows them."""
+    """New snapshots of `year` were committed: the public page's cached copy is dropped so that it shows them,
+    and their time is announced, so a copy read from a replica that lags behind them is not cached."""
+    cache.set(public_version_key(year), public_snapshot_version(year), None)
     cache.delete(public_cache_key(year))
 
 

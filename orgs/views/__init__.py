@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from kexie.errors import DomainError, OutOfScope
+from kexie.db_routing import replica_reads
 from kexie.excel import xlsx_response
 from orgs.decorators import console_required, officer_required
 from orgs.figures import BY_KEY, NOTES, TARGET_DEFINITIONS, definition_sections
@@ -235,6 +236,7 @@ def _dashboard_filters(request) -> tuple[ProgressFilterForm, int, str, int | Non
 
 @console_required
 @require_GET
+@replica_reads
 def progress_dashboard(request):
     form, year, kind, org_id, order = _dashboard_filters(request)
     dashboard = progress_selectors.progress_dashboard(request.user, year=year, org_id=org_id, kind=kind, order=order)
@@ -257,6 +259,7 @@ def progress_dashboard(request):
 
 @console_required
 @require_GET
+@replica_reads
 def progress_dashboard_export(request):
     _form, year, kind, org_id, order = _dashboard_filters(request)
     dashboard = progress_selectors.progress_dashboard(request.user, year=year, org_id=org_id, kind=kind, order=order)
@@ -307,6 +310,7 @@ def target_edit(request, org_id: int, year: int):
 
 
 @require_safe
+@replica_reads
 def progress_public(request):
     """动态公布申报情况: no login; aggregates by city and county only."""
     form = ProgressFilterForm(request.GET or None)
@@ -323,6 +327,7 @@ def progress_public(request):
 
 
 @require_safe
+@replica_reads
 def progress_definitions(request):
     """What every figure means and which rule it measures: public, like the figures it explains."""
     context = {

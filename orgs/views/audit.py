@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from kexie.db_routing import replica_reads
 from kexie.excel import Sheet, csv_attachment, csv_bytes, filters_for_audit, workbook_bytes, xlsx_response
 from orgs.audit_actions import audit_action_label, audit_actions_named
 from orgs.decorators import officer_required
@@ -87,6 +88,7 @@ def audit_list(request):
 
 @audit_readers
 @require_GET
+@replica_reads
 def audit_export(request, file_format: str):
     if file_format not in ("csv", "xlsx"):
         raise Http404

@@ -80,3 +80,15 @@ def test_load_results_of_alternating_rounds_add_up():
     total.add(LoadResult([0.3], {302: 1, 500: 1}, 1.0))
     assert total.completed == 3 and total.statuses == {302: 3, 500: 1}
     assert total.per_second == pytest.approx(1.5)
+
+
+def test_the_replica_benchmark_is_registered_and_needs_a_named_replica(hebei, monkeypatch):
+    """Without KEXIE_BENCH_REPLICA_URL the with/without-replica comparison says what it needs, measures nothing."""
+    from bench import replica
+    from bench.harness import REGISTRY
+
+    assert "replica" in {b.key for b in REGISTRY}
+    monkeypatch.delenv(replica.REPLICA_URL_ENV, raising=False)
+    rows = replica.dashboard_with_and_without_replica(Context(server=None))
+    assert [r.measured for r in rows] == [UNAVAILABLE]
+    assert replica.REPLICA_URL_ENV in rows[0].note

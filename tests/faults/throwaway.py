@@ -130,6 +130,35 @@ class ThrowawayPostgres:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class ThrowawayReplica(ThrowawayPostgres):
+    """A streaming replica of a running ThrowawayPostgres: pg_basebackup -R copies the whole primary cluster and
+    writes the standby settings, so the replica follows the primary's WAL (hot standby: read-only queries)."""
+
+    def __init__(self, primary: ThrowawayPostgres):
+        super().__init__()
+        self.primary = primary
+
+    def init(self) -> "ThrowawayReplica":
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres")
+        self._run(
+            "pg_basebackup", "-h", "127.0.0.1", "-p", str(self.primary.port), "-U", "postgres",
+            "-D", str(self.data), "-R", "-X", "stream", "--checkpoint=fast", "--no-sync",
+        )
+        return self
+
+    def sql(self, statement: str, port: int | None = None) -> str:
+        result = self._run(
+            "psql", "-h", "127.0.0.1", "-p", str(port or self.port), "-U", "postgres", "-d", "postgres",
+            "-XAtqc", statement,
+        )
+        return result.stdout.strip()
+
+    def is_streaming(self) -> bool:
+        """The primary has a walsender for this replica in the streaming state."""
+        return self.sql("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'", self.primary.port) != "0"
+
+
 def kill_process_group(process: subprocess.Popen, sig=signal.SIGKILL) -> None:
     """Signal a process started with start_new_session=True and all its children (a worker and its pool)."""
     if process.poll() is None:

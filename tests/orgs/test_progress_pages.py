@@ -200,6 +200,25 @@ def test_the_public_page_shows_a_recount_at_once_despite_its_cache(client, hebei
     assert again["province"]["approved"] == 1, "new snapshots drop the cached copy"
 
 
+@pytest.mark.django_db
+def test_figures_older_than_the_announced_recount_are_not_cached(client, hebei, county_a):
+    """A lagging read replica may still show the figures before a recount: the page shows them, but does not
+    keep them for minutes; once the recount's snapshots are read, they are cached again."""
+    from django.core.cache import cache
+
+    from orgs.selectors.progress import public_cache_key, public_version_key
+
+    progress_recompute_all(years=[YEAR])
+    newest = ProgressSnapshot.objects.filter(year=YEAR).latest("computed_at").computed_at
+    cache.delete(public_cache_key(YEAR))
+    cache.set(public_version_key(YEAR), newest + dt.timedelta(seconds=5), None)  # a recount the reader lacks
+    assert client.get(reverse("progress:index") + f"?year={YEAR}").status_code == 200
+    assert cache.get(public_cache_key(YEAR)) is None, "figures older than the announced recount are not cached"
+    cache.set(public_version_key(YEAR), newest, None)
+    client.get(reverse("progress:index") + f"?year={YEAR}")
+    assert cache.get(public_cache_key(YEAR)) is not None, "figures as new as the announced recount are cached"
+
+
 # --- definitions one click away ---------------------------------------------------------------------------
 
 
