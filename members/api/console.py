@@ -12,11 +12,12 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kexie.api.errors import filters_or_error, form_invalid
+from kexie.api.errors import ApiError, filters_or_error, form_invalid
 from kexie.api.idempotency import idempotent
 from kexie.api.pagination import cursor_ordered_by
 from kexie.api.parsers import form_data
 from kexie.excel import csv_attachment, xlsx_response
+from kexie.ratelimit import CENSUS_UPLOADS
 from members.forms.census import CensusUploadForm
 from members.forms.memberships import (
     FeePaymentForm,
@@ -26,17 +27,17 @@ from members.forms.memberships import (
     TransferForm,
     UnitLinkForm,
 )
-from members.models import CensusImport, FeePayment, Membership, PersonAccess
+from members.models import CensusImport, FeePayment, Membership, PersonAccess, UnitMember
 from members.selectors.census import census_error_rows, census_managed_or_404, census_visible_or_404
 from members.selectors.directory import member_directory, membership_managed_or_404, membership_visible_or_404
-from members.selectors.units import units_managed_by
+from members.selectors.units import units_managed_by, units_of
 from members.services import census as census_services
 from members.services.access import person_access_record
 from members.services.fees import fee_payment_record
 from members.services.memberships import membership_grade_set, membership_status_set, membership_transfer
 from members.services.units import membership_unit_link
 from orgs.api.permissions import AccountOnly
-from orgs.selectors.scope import org_managed_or_404, orgs_managed_by, orgs_visible_to
+from orgs.selectors.scope import org_managed_or_404, org_visible_or_404, orgs_managed_by, orgs_visible_to
 
 TAG_MEMBERS = ["管理员：会员名册"]
 TAG_CENSUS = ["管理员：普查导入"]
@@ -79,6 +80,14 @@ class UnitLinkRequest(serializers.Serializer):
     unit = serializers.IntegerField(
         required=False, allow_null=True, help_text="团体会员单位的编号（须属于您管理的组织）；null 或省略表示取消关联"
     )
+
+
+class UnitSerializer(serializers.ModelSerializer):
+    org_id = serializers.IntegerField()
+
+    class Meta:
+        model = UnitMember
+        fields = ["id", "org_id", "name", "uscc", "status", "joined_on"]
 
 
 class FeePaymentRequest(serializers.Serializer):
@@ -211,7 +220,15 @@ class CensusUploadView(APIView):
     @extend_schema(tags=TAG_CENSUS, summary="上传普查名单", request=CensusUploadRequest, responses={201: CensusSerializer})
     @idempotent
     def post(self, request, org_id: int):
+        # The page's limit per administrator: each list is checked against every stored ID number.
+        if CENSUS_UPLOADS.exceeded(request._request):
+            raise ApiError(
+                code="rate_limited",
+                message=_("短时间内上传的名单过多，请 %(m)d 分钟后再试") % {"m": CENSUS_UPLOADS.window // 60},
+                status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            )
         org = org_managed_or_404(request.user, org_id)
+        CENSUS_UPLOADS.hit(request._request)
         form = CensusUploadForm(form_data(request.data), request.FILES)
         if not form.is_valid():
             raise form_invalid(form)
@@ -228,6 +245,21 @@ class CensusStatusView(APIView):
     @extend_schema(tags=TAG_CENSUS, summary="普查导入状态", responses=CensusSerializer)
     def get(self, request, pk: int):
         return Response(CensusSerializer(census_visible_or_404(request.user, pk)).data)
+
+
+class UnitListView(generics.ListAPIView):
+    """一个组织的团体会员单位（与控制台“团体会员”页相同），其编号用于关联会员所在单位。服务令牌需要 read_members 权限范围。"""
+
+    serializer_class = UnitSerializer
+    pagination_class = cursor_ordered_by("id")
+    token_scopes = {"GET": "read_members"}
+
+    def get_queryset(self):
+        return units_of(org_visible_or_404(self.request.user, self.kwargs["org_id"]))
+
+    @extend_schema(tags=TAG_MEMBERS, summary="团体会员单位")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
 
 class MemberTransferView(APIView):

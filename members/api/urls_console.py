@@ -14,6 +14,7 @@ urlpatterns = [
     path("members/<int:pk>/transfer/", console.MemberTransferView.as_view(), name="member_transfer"),
     path("members/<int:pk>/unit/", console.MemberUnitView.as_view(), name="member_unit"),
     path("members/<int:pk>/fees/", console.MemberFeeView.as_view(), name="member_fee"),
+    path("orgs/<int:org_id>/units/", console.UnitListView.as_view(), name="units"),
     path("orgs/<int:org_id>/census/", console.CensusUploadView.as_view(), name="census_upload"),
     path("census/<int:pk>/", console.CensusStatusView.as_view(), name="census"),
     path("census/<int:pk>/commit/", console.CensusCommitView.as_view(), name="census_commit"),

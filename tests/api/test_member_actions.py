@@ -126,6 +126,29 @@ def test_an_administrator_links_and_unlinks_a_member_to_a_unit_of_its_subtree(ap
     assert member.unit_id is None
 
 
+def test_units_of_an_org_are_listed_for_its_readers_and_read_members_tokens_of_its_subtree(
+    api, admin_a, admin_b, city_admin, county_a, county_b, city
+):
+    own = unit_member_create(actor=admin_a, org=county_a, name="井陉某公司", uscc="91130121MA0A1B2C3X", override_reason="与执照一致")
+    unit_member_create(actor=admin_b, org=county_b, name="某县某公司", uscc="91130122MA0A1B2C3X", override_reason="与执照一致")
+    url = f"/api/v1/orgs/{county_a.pk}/units/"
+    listed = api.get(url, **_login(admin_a))
+    assert listed.status_code == 200
+    assert [(u["id"], u["name"], u["org_id"]) for u in listed.json()["results"]] == [(own.pk, "井陉某公司", county_a.pk)]
+    assert api.get(url, **_login(admin_b)).status_code == 404
+
+    def token(creator, org, scopes):
+        _token, secret = service_token_create(
+            actor=creator, org=org, name="名册", scopes=scopes, expires_at=timezone.now() + timedelta(days=7)
+        )
+        return bearer(secret)
+
+    # A city token reaches its counties; a county B token does not reach county A; the scope is read_members.
+    assert [u["id"] for u in api.get(url, **token(city_admin, city, ["read_members"])).json()["results"]] == [own.pk]
+    assert api.get(url, **token(admin_b, county_b, ["read_members"])).status_code == 404
+    assert api.get(url, **token(admin_a, county_a, ["read_progress"])).json()["code"] == "token_scope"
+
+
 def test_unit_link_refusals_write_nothing(api, admin_a, admin_b, county_a, county_b, member):
     own = unit_member_create(actor=admin_a, org=county_a, name="井陉某公司", uscc="91130121MA0A1B2C3X", override_reason="与执照一致")
     foreign = unit_member_create(actor=admin_b, org=county_b, name="某县某公司", uscc="91130122MA0A1B2C3X", override_reason="与执照一致")
@@ -258,3 +281,19 @@ def test_a_commit_is_started_once_and_refused_when_the_list_is_not_ready(
     assert again.status_code == 400
     assert again.json() == {"code": "rule_violation", "message": "该名单当前状态为“已导入”，不能导入"}
     assert CensusRow.objects.filter(census=validated_census, membership__isnull=False).count() == 1
+
+
+def test_census_uploads_through_the_api_share_the_pages_limit_per_administrator(api, admin_a, county_a, monkeypatch):
+    """Each list is checked against every stored ID number: the API counts uploads like the page does."""
+    from kexie.ratelimit import CENSUS_UPLOADS
+
+    monkeypatch.setattr(CENSUS_UPLOADS, "limit", 1)
+    headers = _login(admin_a)
+    url = f"/api/v1/orgs/{county_a.pk}/census/"
+    first = api.post(url, {"file": csv_upload([census_row(62_001)])}, format="multipart", **headers)
+    assert first.status_code == 201
+    before = _state()
+    second = api.post(url, {"file": csv_upload([census_row(62_002)])}, format="multipart", **headers)
+    assert second.status_code == 429
+    assert second.json() == {"code": "rate_limited", "message": "短时间内上传的名单过多，请 60 分钟后再试"}
+    assert _state() == before
