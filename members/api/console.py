@@ -320,7 +320,7 @@ class MemberFeeView(APIView):
 
 class CensusCommitView(APIView):
     """确认导入已核对的普查名单：有效行全部列入会员名册（待重新登记），在后台一次完成，用 GET /census/{id}/ 查询进度；
-    只有状态为“已校验”且有有效行的名单可以导入（否则 rule_violation）。"""
+    只有状态为“待确认导入”（validated）且有有效行的名单可以导入，否则 rule_violation。"""
 
     permission_classes = [IsAuthenticated, AccountOnly]
 
