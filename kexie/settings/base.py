@@ -410,6 +410,7 @@ SPECTACULAR_SETTINGS = {
         "OrgLevelEnum": "orgs.models.Org.Level",
         "AwardLevelEnum": "members.models.AwardLevel",
         "WebhookEventEnum": "orgs.models.WebhookEndpoint.Event",
+        "FeePaymentKindEnum": "members.models.FeePayment.Kind",
     },
 }
 # Lifetimes of the mini-program's bearer tokens (members.services.api_sessions).

@@ -45,6 +45,7 @@ class UnitLinkForm(forms.Form):
     def __init__(self, *args, units=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = units
+        self.fields["unit"].error_messages["invalid_choice"] = _("请选择您管理范围内的团体会员单位")
 
 
 class FeePaymentForm(forms.Form):

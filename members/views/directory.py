@@ -20,7 +20,7 @@ from members.forms.memberships import (
     TransferForm,
     UnitLinkForm,
 )
-from members.models import Membership, PersonAccess, UnitMember
+from members.models import Membership, PersonAccess
 from members.services.access import person_access_record
 from members.selectors.directory import (
     fellow_places,
@@ -29,7 +29,7 @@ from members.selectors.directory import (
     membership_visible_or_404,
 )
 from members.selectors.fees import fees_of_person
-from members.selectors.units import units_of
+from members.selectors.units import units_managed_by, units_of
 from members.services import fees as fee_services, memberships as membership_services, units as unit_services
 from members.signals import member_page_shown, page_context
 from orgs.decorators import console_required
@@ -123,7 +123,7 @@ def _member_form(key: str, request, membership, data=None):
     if key == "grade_form":
         return GradeForm(data, auto_id=auto_id, initial={"grade": membership.grade, "category": membership.category})
     if key == "unit_form":
-        units = UnitMember.objects.filter(org__in=orgs_managed_by(request.user)) if data is not None else units_of(membership.org)
+        units = units_managed_by(request.user) if data is not None else units_of(membership.org)
         return UnitLinkForm(data, auto_id=auto_id, units=units, initial={"unit": membership.unit_id})
     if key == "fee_form":
         return FeePaymentForm(data, auto_id=auto_id)

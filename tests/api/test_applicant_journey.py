@@ -8,28 +8,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from orgs import permissions
-from tests.api.conftest import bearer
+from tests.api.conftest import Recorder
 from tests.conftest import PASSWORD, sms_code_for, valid_id_number
 
 pytestmark = pytest.mark.django_db
 
 ID_NUMBER = valid_id_number(777)
-
-
-class Recorder:
-    """An API client that keeps every response body, to search them all for the full ID number."""
-
-    def __init__(self):
-        self.client = APIClient()
-        self.bodies: list[bytes] = []
-
-    def call(self, method, url, token=None, expect=200, **kwargs):
-        headers = bearer(token) if token else {}
-        headers.update(kwargs.pop("headers", {}))
-        response = getattr(self.client, method)(url, **kwargs, **headers)
-        self.bodies.append(response.content)
-        assert response.status_code == expect, (method, url, response.status_code, response.content[:500])
-        return response
 
 
 def _admin_with_mobile(make_user, org, mobile):

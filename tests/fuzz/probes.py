@@ -41,8 +41,12 @@ TYPED_PASSWORD = "Fuzz-Pass-2026"
 CHOICES = {
     "decision": "return", "grade": "senior", "category": "regular", "status": "lapsed", "level": "county",
     "education": "bachelor", "title": "intermediate", "gender": "male", "declaration": "true", "method": "on_site",
-    "scopes": "read_progress", "expires_at": "2026-12-31T00:00:00+08:00",
+    "scopes": "read_progress", "expires_at": "2026-12-31T00:00:00+08:00", "kind": "paid",
 }
+# Body fields of the REST API that name an object (the schema only says "integer"): their plausible value is
+# the world's object, so validation passes and the service is reached. The transfer target is county B, which
+# the city and the province manage and county A's administrator does not.
+API_BODY_OBJECTS = {"target_org": ("org", "other"), "unit": ("unit", "own")}
 
 
 def hypothesis_settings(max_examples: int, label: str):
@@ -168,11 +172,19 @@ class RoleFuzz:
             for method, operation in api_operations(route).items():
                 if operation.body:
                     fields = [
-                        FieldSpec(name=n, kind="file" if sch.get("format") == "binary" else "text")
+                        FieldSpec(
+                            name=n,
+                            kind="file" if sch.get("format") == "binary" else "text",
+                            default=self.api_body_default(n),
+                        )
                         for n, sch in operation.body.items()
                     ]
                     spec = FormSpec(page=route.name, method=method, action=path, enctype="", fields=fields, encoding="json")
                     self.forms.setdefault(spec.signature, spec)
+
+    def api_body_default(self, name: str) -> str:
+        kind, variant = API_BODY_OBJECTS.get(name, (None, None))
+        return str(self.world.objects[kind][variant]) if kind else ""
 
     def fields_for(self, route: Route) -> list[FieldSpec]:
         """Fields posted to `route`: from HTML forms that submit to it and from the Form classes mapped to it."""
@@ -184,7 +196,7 @@ class RoleFuzz:
         for operation in api_operations(route).values():
             for name, schema in operation.body.items():
                 kind = "file" if schema.get("format") == "binary" else "text"
-                seen.setdefault(name, FieldSpec(name=name, kind=kind))
+                seen.setdefault(name, FieldSpec(name=name, kind=kind, default=self.api_body_default(name)))
         classes = project_form_classes()
         for class_name, url_names in FORM_URLS.items():
             if route.name in url_names and class_name in classes:
