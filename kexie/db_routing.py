@@ -9,6 +9,9 @@ With `DATABASE_REPLICA_URL` set, settings define a second alias, `replica`, and 
   `DATABASE_REPLICA_PIN_SECONDS`, on this browser (a signed cookie) and on every device (a cache key);
 - the primary connection is not inside a transaction: reads in a transaction may lock, may depend on its own
   uncommitted writes (the audit chain's previous row) and must see what the transaction will commit against;
+- the replica answers and has replayed the primary's WAL to within `DATABASE_REPLICA_MAX_LAG_SECONDS`
+  (`replica_usable`, checked at most every `DATABASE_REPLICA_CHECK_SECONDS` per process): a replica that is
+  down, unreachable or far behind costs the page nothing but the primary's load;
 - the model is not one that decides who may see what (sessions, accounts, permission grants, two-factor
   devices, lockouts: `DATABASE_REPLICA_PRIMARY_ONLY`), so a revoked grant or a new sign-in is never late.
   A scope that would join the grants into a replica query reads them from the primary first
@@ -20,6 +23,9 @@ Without a replica nothing changes: the router answers None and Django uses `defa
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import wraps
@@ -27,7 +33,9 @@ from functools import wraps
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import MiddlewareNotUsed
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+
+logger = logging.getLogger(__name__)
 
 REPLICA = "replica"
 PIN_COOKIE = "kexie_primary_pin"
@@ -91,12 +99,62 @@ def pin_to_primary(request, response) -> None:
         cache.set(_pin_key(user.pk), 1, seconds)
 
 
+# How far behind the replica is, in seconds: 0 when it has replayed everything it received (an idle primary
+# sends nothing, so the age of the last replayed transaction alone would call an idle pair "late").
+_LAG_SQL = (
+    "SELECT CASE WHEN pg_last_wal_receive_lsn() IS NULL OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() "
+    "THEN 0 ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0) END"
+)
+_health = {"checked": None, "usable": False}
+_health_lock = threading.Lock()
+
+
+def replica_lag_seconds() -> float:
+    """The replica's replay lag; raises DatabaseError when it cannot be reached."""
+    with connections[REPLICA].cursor() as cursor:
+        cursor.execute(_LAG_SQL)
+        return float(cursor.fetchone()[0])
+
+
+def _replica_connection_drop() -> None:
+    """A broken replica connection is not reused by the next check."""
+    connections[REPLICA].close()
+
+
+def replica_usable() -> bool:
+    """Whether the replica answers and lags at most DATABASE_REPLICA_MAX_LAG_SECONDS. The answer is kept for
+    DATABASE_REPLICA_CHECK_SECONDS in this process, so a page pays for the check once in that window."""
+    now = time.monotonic()
+    with _health_lock:
+        checked = _health["checked"]
+        if checked is not None and now - checked < settings.DATABASE_REPLICA_CHECK_SECONDS:
+            return _health["usable"]
+        try:
+            lag = replica_lag_seconds()
+        except DatabaseError as exc:
+            logger.warning("只读副本不可用，页面改从主库读取：%s", exc)
+            _replica_connection_drop()
+            usable = False
+        else:
+            usable = lag <= settings.DATABASE_REPLICA_MAX_LAG_SECONDS
+            if not usable:
+                logger.warning("只读副本落后主库 %.1f 秒，页面改从主库读取", lag)
+        _health.update(checked=now, usable=usable)
+        return usable
+
+
+def replica_health_forget() -> None:
+    """The next page checks the replica again (tests, and after an operator repaired it)."""
+    with _health_lock:
+        _health.update(checked=None, usable=False)
+
+
 def replica_reads(view):
     """Declares that `view` only shows figures that may lag the primary by a few seconds."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not replica_configured() or pinned_to_primary(request):
+        if not replica_configured() or pinned_to_primary(request) or not replica_usable():
             return view(request, *args, **kwargs)
         with replica_allowed():
             return view(request, *args, **kwargs)

@@ -113,12 +113,18 @@ if env("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
     DATABASES["replica"]["ATOMIC_REQUESTS"] = False
     DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    # A replica that does not answer is given up quickly: its pages then read the primary.
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
     # Tests never create or flush the replica: it mirrors the primary's test database through replication.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["kexie.db_routing.ReplicaRouter"]
 # How long someone who sent a write (POST, PUT, PATCH, DELETE) keeps reading from the primary: replication on
 # a local network lags by milliseconds; this covers a replica catching up after a burst of writes.
 DATABASE_REPLICA_PIN_SECONDS = env.int("DATABASE_REPLICA_PIN_SECONDS", default=10)
+# A replica further behind than this, or not answering, is skipped: its pages read the primary. Checked at most
+# every DATABASE_REPLICA_CHECK_SECONDS in each process.
+DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=30)
+DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=5)
 # Who may see what is always read from the primary, so a revoked grant or a new sign-in is never late:
 # sessions, accounts, permission grants, two-factor devices and lockouts (app labels or app_label.model).
 DATABASE_REPLICA_PRIMARY_ONLY = [

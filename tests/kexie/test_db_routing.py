@@ -58,8 +58,55 @@ def with_replica(settings, monkeypatch):
     """As if DATABASE_REPLICA_URL were set: the router only asks whether the alias exists (no server is needed
     to choose one; tests/replica/ runs against a real streaming replica)."""
     monkeypatch.setattr(db_routing, "replica_configured", lambda: True)
+    monkeypatch.setattr(db_routing, "replica_usable", lambda: True)
     settings.DATABASE_REPLICA_PIN_SECONDS = 10
     return settings
+
+
+@pytest.fixture
+def replica_lag(settings, monkeypatch):
+    """The replica's answer to the lag query, set by the test: a number of seconds or an exception."""
+    answer = {"value": 0.0, "asked": 0}
+
+    def lag():
+        answer["asked"] += 1
+        if isinstance(answer["value"], Exception):
+            raise answer["value"]
+        return answer["value"]
+
+    monkeypatch.setattr(db_routing, "replica_lag_seconds", lag)
+    monkeypatch.setattr(db_routing, "_replica_connection_drop", lambda: answer.__setitem__("dropped", True))
+    settings.DATABASE_REPLICA_MAX_LAG_SECONDS = 30
+    settings.DATABASE_REPLICA_CHECK_SECONDS = 5
+    db_routing.replica_health_forget()
+    yield answer
+    db_routing.replica_health_forget()
+
+
+def test_a_replica_that_lags_or_does_not_answer_is_skipped(replica_lag, monkeypatch):
+    from django.db import OperationalError
+
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(db_routing.time, "monotonic", lambda: clock["now"])
+    assert db_routing.replica_usable() is True
+    replica_lag["value"] = 31.0
+    assert db_routing.replica_usable() is True, "the answer is kept for the check window"
+    assert replica_lag["asked"] == 1
+    clock["now"] += 5
+    assert db_routing.replica_usable() is False, "31 s behind is further than the 30 s allowed"
+    replica_lag["value"] = OperationalError("connection refused")
+    clock["now"] += 5
+    assert db_routing.replica_usable() is False, "a replica that does not answer is skipped"
+    assert replica_lag.get("dropped"), "its broken connection is not reused"
+    replica_lag["value"] = 2.0
+    clock["now"] += 5
+    assert db_routing.replica_usable() is True, "once it answers and has caught up it is used again"
+    assert replica_lag["asked"] == 4
+
+
+def test_a_declared_page_reads_the_primary_while_the_replica_is_unusable(with_replica, monkeypatch):
+    monkeypatch.setattr(db_routing, "replica_usable", lambda: False)
+    assert _routed_in(replica_reads, _get()) is None
 
 
 def test_without_a_replica_the_router_names_no_database(settings):

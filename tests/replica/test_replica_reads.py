@@ -172,3 +172,57 @@ def test_the_review_queue_and_every_decision_never_read_the_replica(replica, cli
         assert client.get(reverse("approvals:workbench")).status_code == 200
     assert sql[REPLICA] == [], "not one statement of the queue, its pages or the decisions went to the replica"
     assert Application.objects.filter(pk__in=[first.pk, arrived.pk, third.pk], status="approved").count() == 3
+
+
+@pytest.fixture
+def fresh_replica_check():
+    """Each page checks the replica's health again instead of using an earlier page's answer."""
+    from kexie.db_routing import replica_health_forget
+
+    replica_health_forget()
+    yield
+    replica_health_forget()
+
+
+def test_a_replica_too_far_behind_is_skipped(city_dashboard, county_a, settings, fresh_replica_check):
+    client = city_dashboard
+    settings.DATABASE_REPLICA_CHECK_SECONDS = 0
+    settings.DATABASE_REPLICA_MAX_LAG_SECONDS = 0.5
+    with replay_paused():
+        Target.objects.filter(org=county_a, year=_year(), metric="new_members").update(value=120)
+        progress_recompute_all(years=[_year()])
+        time.sleep(1.0)
+        with queries_per_alias() as sql:
+            assert _dashboard_target(client, county_a) == 120, "a replica a second behind is not shown"
+        assert not _reads(sql[REPLICA], "orgs_progresssnapshot")
+    settings.DATABASE_REPLICA_MAX_LAG_SECONDS = 30
+    with queries_per_alias() as sql:
+        assert _dashboard_target(client, county_a) == 120
+    assert _reads(sql[REPLICA], "orgs_progresssnapshot"), "caught up, the replica serves the page again"
+
+
+def test_a_replica_that_does_not_answer_is_skipped(city_dashboard, county_a, settings, fresh_replica_check):
+    import socket
+
+    from django.db import connections
+
+    client = city_dashboard
+    settings.DATABASE_REPLICA_CHECK_SECONDS = 0
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        dead_port = probe.getsockname()[1]
+    replica = connections[REPLICA]
+    port = replica.settings_dict["PORT"]
+    replica.close()
+    replica.settings_dict["PORT"] = dead_port
+    try:
+        Target.objects.filter(org=county_a, year=_year(), metric="new_members").update(value=95)
+        progress_recompute_all(years=[_year()])
+        assert _dashboard_target(client, county_a) == 95, "the page answers from the primary"
+    finally:
+        replica.close()
+        replica.settings_dict["PORT"] = port
+    replica_catch_up()
+    with queries_per_alias() as sql:
+        assert _dashboard_target(client, county_a) == 95
+    assert _reads(sql[REPLICA], "orgs_progresssnapshot"), "back up, the replica serves the page again"
