@@ -47,7 +47,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.db.models import Case, Count, DurationField, ExpressionWrapper, IntegerField, Q, Sum, When
 from django.db.models.functions import ExtractMonth, TruncSecond
 from django.utils import timezone
@@ -374,10 +374,13 @@ def memberships_change_record(*, changes: Iterable[tuple[Membership | None, Memb
         ).values_list("org_id", "category", "year")
     )
     settled: dict[tuple[int, int], set[str]] = defaultdict(set)
-    for membership_id, year, kind in FeePayment.objects.filter(
-        membership_id__in={m.pk for m in states}, year__in=years
-    ).values_list("membership_id", "year", "kind"):
-        settled[(membership_id, year)].add(kind)
+    # A membership created by this change (an admission) has no payments yet.
+    existing = {before.pk for before, _after in changes if before is not None}
+    if existing:
+        for membership_id, year, kind in FeePayment.objects.filter(
+            membership_id__in=existing, year__in=years
+        ).values_list("membership_id", "year", "kind"):
+            settled[(membership_id, year)].add(kind)
     change = Counted()
     for before, after in changes:
         change.update(membership_counted(after, years, charged, settled))
@@ -692,7 +695,10 @@ def progress_recompute_dirty() -> bool:
 
 
 def _years_to_maintain() -> set[int]:
-    years = set(ProgressSnapshot.objects.values_list("year", flat=True).distinct())
-    years |= set(Target.objects.values_list("year", flat=True).distinct())
+    """The current year and every year with snapshots or targets (one query: membership changes ask it too)."""
+    years = set(
+        ProgressSnapshot.objects.order_by().values_list("year", flat=True).distinct()
+        .union(Target.objects.order_by().values_list("year", flat=True).distinct())
+    )
     years.add(timezone.localdate().year)
     return years

@@ -176,13 +176,14 @@ def test_every_snapshot_equals_a_brute_force_recount_and_a_rerun_changes_nothing
 @pytest.mark.django_db
 def test_incremental_and_full_recompute_agree(random_decisions, make_applicant, make_members, province_admin,
                                               django_capture_on_commit_callbacks):
-    """Decisions mark their orgs dirty; recounting only those (and ancestors) gives what a full recount gives."""
+    """Orgs marked dirty (the path of changes that record no delta) are recounted whole, together with the
+    pending deltas: the result is what a full recount gives."""
     progress_recompute_all(years=YEARS)
     ProgressDirtyMark.objects.all().delete()
     with django_capture_on_commit_callbacks(execute=True):
         generate(random_decisions, list(Org.objects.order_by("pk")), make_applicant=make_applicant,
                  make_members=make_members, reviewer=province_admin, n_people=40)
-    # Re-dating in _generate touched every application, so mark their orgs as the signal would have.
+    # Re-dating in _generate bypasses the services (and their deltas), so mark every org it touched.
     progress_mark_dirty(org_ids=Application.objects.values_list("org_id", flat=True))
     progress_mark_dirty(org_ids=Membership.objects.values_list("org_id", flat=True))
     progress_mark_dirty(org_ids=UnitMember.objects.values_list("org_id", flat=True))
