@@ -27,7 +27,8 @@ from orgs.services.targets import targets_seed
 from tests.approvals.progress_dataset import AS_OF, YEARS, defer_recounts
 
 START = dt.datetime(2025, 1, 1, tzinfo=AS_OF.tzinfo)
-SPAN_SECONDS = int((AS_OF - START).total_seconds())
+# Moments are drawn to the millisecond: handling times are then not whole seconds, as in real use.
+SPAN_MS = int((AS_OF - START).total_seconds()) * 1000
 
 
 def _snapshots() -> dict:
@@ -124,7 +125,7 @@ KINDS = ("submit", "submit", "submit", "approve", "approve", "reject", "return",
          "recommend", "status", "transfer", "category", "payment", "unit")
 
 steps = st.lists(
-    st.tuples(st.sampled_from(KINDS), st.integers(0, 10_000), st.integers(0, 10_000), st.integers(0, SPAN_SECONDS)),
+    st.tuples(st.sampled_from(KINDS), st.integers(0, 10_000), st.integers(0, 10_000), st.integers(0, SPAN_MS)),
     min_size=5,
     max_size=30,
 )
@@ -157,7 +158,7 @@ def _stream_equals_a_full_recount(orgs, events, *, reviewer, make_applicant, on_
     serial = 0
     for kind, index, org_index, offset in sorted(events, key=lambda e: e[3]):
         serial += 1
-        with time_machine.travel(START + dt.timedelta(seconds=offset), tick=False):
+        with time_machine.travel(START + dt.timedelta(milliseconds=offset), tick=False):
             try:
                 # Committed callbacks run as after a real commit: changes without deltas mark their org then.
                 with on_commit(execute=True), transaction.atomic():
@@ -202,14 +203,17 @@ def test_a_fixed_stream_touching_every_kind_of_event_equals_a_full_recount(strea
                                                                            django_capture_on_commit_callbacks):
     """The same check on one long stream that surely contains every kind of event, each more than once."""
     rounds = 4
-    step = SPAN_SECONDS // (rounds * len(KINDS) + 1)
-    events = [(kind, i * 7 + j, i * 31 + j * 5, (i * len(KINDS) + j) * step + 3_600 * j)
+    step = SPAN_MS // (rounds * len(KINDS) + 1)
+    events = [(kind, i * 7 + j, i * 31 + j * 5, (i * len(KINDS) + j) * step + 3_600_123 * j)
               for i in range(rounds) for j, kind in enumerate(KINDS)]
     _stream_equals_a_full_recount(stream_world, events, reviewer=province_admin, make_applicant=make_applicant,
                                   on_commit=django_capture_on_commit_callbacks)
     assert AuditEvent.objects.filter(action="membership.transfer_in").exists()
     assert AuditEvent.objects.filter(action="recommendation.create").exists()
     assert AuditEvent.objects.filter(action="application.resubmit").exists()
+    assert any(a.decided_at.microsecond for a in Application.objects.filter(decided_at__isnull=False)), \
+        "decisions at fractions of a second"
+    assert any(counts["handling_seconds"] for counts, _monthly, _completion in _snapshots().values())
 
 
 @pytest.mark.django_db
@@ -368,3 +372,24 @@ def test_a_change_committed_while_a_recompute_runs_is_counted_once_by_the_next_r
     assert by_deltas[(hebei.pk, year, "subtree")][0]["received"] == 2
     assert progress_recompute_all(years=[year])
     assert _snapshots() == by_deltas
+
+
+@pytest.mark.django_db
+def test_applying_deltas_drops_the_public_pages_cached_copy_once_committed(
+    stream_world, province_admin, make_applicant, county_a, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    from orgs.selectors.progress import public_cache_key, progress_public
+
+    with time_machine.travel(AS_OF, tick=False):
+        before = progress_public(2026)
+        assert cache.get(public_cache_key(2026)) is not None
+        approvals.application_submit(person=make_applicant("公开"), org=county_a, declaration_accepted=True)
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            assert progress_recompute_dirty()
+        assert cache.get(public_cache_key(2026)) is not None, "nothing is dropped before the snapshots commit"
+        for callback in callbacks:
+            callback()
+        assert cache.get(public_cache_key(2026)) is None
+        assert progress_public(2026) != before, "the page shows the new snapshot"
