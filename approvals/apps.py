@@ -13,6 +13,7 @@ AUDIT_ACTIONS = {
     "evidence.download": _("下载证明材料"),
     "export.queue": _("导出审核队列"),
     "export.annual_report": _("导出年报"),
+    "progress.repair": _("核对进度快照时修正差异"),
 }
 
 

@@ -13,29 +13,56 @@ Counting notes (calendar year Y in Asia/Shanghai):
 - memberships count by `Membership.origin`: only admissions (application) are new members; census imports and
   transfers are their own figures; year-end members are live memberships that started by the end of Y;
 - unit members and fees: see their definitions; fee counts come from members.selectors.fees.
+
+Keeping the snapshots current by deltas:
+- A decision (approvals.services) or a membership change (members.services, through the `memberships_changed`
+  signal, received synchronously) records its effect on the counted figures as ProgressDelta rows in its own
+  transaction: what the changed records count for after the change minus what they counted for before, worked
+  out per record by `application_counted`, `recommendation_counted` and `membership_counted` from the same
+  definitions as the aggregate queries (the equality test over random event streams holds them together). A
+  rolled-back change leaves no delta. Memberships count in every maintained year (year-end members, fees), so
+  their deltas cover the years `_years_to_maintain` names at the time of the change.
+- Changes that record no delta (fees and payments, renewals, unit members, census imports, targets) mark their
+  organisations (ProgressDirtyMark), which are recounted whole, as before.
+- `progress_recompute_dirty` reads the pending deltas and marks in one REPEATABLE READ snapshot (PostgreSQL),
+  adds each org's net change to its own snapshot and to the subtree snapshots of it and its ancestors, recounts
+  marked orgs, and deletes exactly the deltas it read; the recompute lock means one run at a time, so each delta
+  is applied once; a delta committed after the snapshot waits for the next run.
+- Time-dependent and derived figures: `overdue` (waiting past the due date "now") cannot be a delta, so it is
+  recounted, in one query over open applications, for every org whose snapshot a run rewrites; elsewhere it is
+  as of that snapshot's `computed_at` until the nightly full recount. Handling time is kept as a sum of whole
+  seconds (`handling_seconds`, both timestamps truncated to the second so that per-record deltas add up exactly
+  to the aggregate) and the average is derived (sum / decided).
+- The nightly full recompute (`progress_recompute_all(verify=True)`) first applies pending deltas, then recounts
+  everything in the same snapshot and compares: any stored figure other than `overdue` that differs from the
+  recount is logged and audited (progress.repair), and the recount is written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
-from django.db import models, transaction
-from django.db.models import Case, Count, DurationField, ExpressionWrapper, F, IntegerField, Q, Sum, When
-from django.db.models.functions import ExtractMonth
+from django.db import connection, transaction
+from django.db.models import Case, Count, DurationField, ExpressionWrapper, IntegerField, Q, Sum, When
+from django.db.models.functions import ExtractMonth, TruncSecond
 from django.utils import timezone
 
 from approvals.models import Application, Recommendation
 from kexie.locks import advisory_lock
-from members.models import Membership, UnitMember
+from members.models import Fee, FeePayment, Membership, UnitMember
 from members.selectors.fees import fee_counts
 from members.services.memberships import LIVE_STATUSES
 from orgs.figures import Figures, Tally, completion, snapshot_is_current, year_bounds
-from orgs.models import Org, ProgressDirtyMark, ProgressSnapshot, Target
-from orgs.services.progress import progress_public_invalidate
+from orgs.models import Org, ProgressDelta, ProgressDirtyMark, ProgressSnapshot, Target
+from orgs.services.audit import audit_record
+from orgs.services.progress import progress_deltas_record, progress_public_invalidate
+
+logger = logging.getLogger(__name__)
 
 
 # (org_id, key, month or None, n) rows; month None adds to the total only.
@@ -59,6 +86,11 @@ def _org_filter(field: str, org_ids: set[int] | None) -> Q:
     return Q(**{f"{field}__in": org_ids}) if org_ids is not None else Q()
 
 
+_FINAL_KEYS = {Application.Status.APPROVED: "approved", Application.Status.REJECTED: "rejected",
+               Application.Status.WITHDRAWN: "withdrawn"}
+_DECIDED = (Application.Status.APPROVED, Application.Status.REJECTED)
+
+
 def _applications(year: int, org_ids: set[int] | None, as_of: dt.datetime) -> Iterable[Row]:
     start, end = year_bounds(year)
     # Overdue as the review queue marks it (approvals.deadlines): waiting for the org past its due date.
@@ -76,13 +108,13 @@ def _applications(year: int, org_ids: set[int] | None, as_of: dt.datetime) -> It
         .values_list("org_id", "status", "cm", "dm", "late")
         .annotate(
             n=Count("id"),
-            handling=Sum(ExpressionWrapper(F("decided_at") - F("submitted_at"), output_field=DurationField())),
+            # Whole seconds on both sides, so that the deltas of single applications add up to this sum exactly.
+            handling=Sum(ExpressionWrapper(TruncSecond("decided_at") - TruncSecond("submitted_at"),
+                                           output_field=DurationField())),
         )
         .order_by()
     )
-    final = {Application.Status.APPROVED: "approved", Application.Status.REJECTED: "rejected",
-             Application.Status.WITHDRAWN: "withdrawn"}
-    decided = (Application.Status.APPROVED, Application.Status.REJECTED)
+    final, decided = _FINAL_KEYS, _DECIDED
     for org_id, status, cm, dm, late, n, handling in rows:
         if cm is not None:
             yield org_id, "received", cm, n
@@ -188,6 +220,17 @@ _SOURCES: tuple[Callable[[int, set[int] | None, dt.datetime], Iterable[Row]], ..
 )
 
 
+def _fold(tally: Tally, org: Org, key: str, month: int | None, n: int) -> None:
+    """Add n to one figure of an org's tally; new members also count at the level of the org admitting them."""
+    tally.counts[key] += n
+    if month is not None and key in tally.monthly:
+        tally.monthly[key][month - 1] += n
+    if key == "new_members":
+        level_key = f"new_members_{org.level}_level"
+        tally.counts[level_key] += n
+        tally.monthly[level_key][month - 1] += n
+
+
 def own_tallies(
     year: int, orgs: dict[int, Org], org_ids: set[int] | None = None, as_of: dt.datetime | None = None
 ) -> dict[int, Tally]:
@@ -196,14 +239,7 @@ def own_tallies(
     tallies: dict[int, Tally] = defaultdict(Tally.empty)
     for source in _SOURCES:
         for org_id, key, month, n in source(year, org_ids, as_of):
-            tally = tallies[org_id]
-            tally.counts[key] += n
-            if month is not None and key in tally.monthly:
-                tally.monthly[key][month - 1] += n
-            if key == "new_members":
-                level_key = f"new_members_{orgs[org_id].level}_level"
-                tally.counts[level_key] += n
-                tally.monthly[level_key][month - 1] += n
+            _fold(tallies[org_id], orgs[org_id], key, month, n)
     wanted = org_ids if org_ids is not None else set(orgs)
     return {org_id: tallies[org_id] if org_id in tallies else Tally.empty() for org_id in wanted}
 
@@ -226,6 +262,130 @@ def figures_count(*, org: Org, year: int, as_of: dt.datetime | None = None) -> t
     for tally in tallies.values():
         subtree.add(tally)
     return Figures.from_tally(tallies[org.pk], as_of), Figures.from_tally(subtree, as_of)
+
+
+# --- deltas: what one record counts for, and the change an event makes ------------------------------------
+
+# {(org_id, year, key, month or None): n}
+Counted = Counter
+
+
+def _local_month(moment: dt.datetime) -> tuple[int, int]:
+    local = timezone.localtime(moment)
+    return local.year, local.month
+
+
+def _whole_seconds(later: dt.datetime, earlier: dt.datetime) -> int:
+    return int((later.replace(microsecond=0) - earlier.replace(microsecond=0)).total_seconds())
+
+
+def application_counted(application: Application | None) -> Counted:
+    """What one application counts for in every year, by the definitions `_applications` aggregates (without
+    `overdue`, which depends on the day of counting)."""
+    counted = Counted()
+    if application is None:
+        return counted
+    org_id, status = application.org_id, application.status
+    if application.created_at is not None:
+        year, month = _local_month(application.created_at)
+        counted[(org_id, year, "received", month)] += 1
+        if status in Application.OPEN_STATUSES:
+            counted[(org_id, year, "pending", month)] += 1
+    if application.decided_at is not None and status in _FINAL_KEYS:
+        year, month = _local_month(application.decided_at)
+        counted[(org_id, year, _FINAL_KEYS[status], month)] += 1
+        if status in _DECIDED and application.submitted_at is not None:
+            counted[(org_id, year, "handling_seconds", None)] += _whole_seconds(
+                application.decided_at, application.submitted_at
+            )
+    return counted
+
+
+def recommendation_counted(recommendation: Recommendation | None, application: Application | None) -> Counted:
+    """What a recommendation counts for its recommending org, given the state of the application it led to."""
+    counted = Counted()
+    if recommendation is None:
+        return counted
+    year, month = _local_month(recommendation.created_at)
+    counted[(recommendation.from_org_id, year, "recommendations_made", month)] += 1
+    if (application is not None and application.status == Application.Status.APPROVED
+            and application.decided_at is not None):
+        year, month = _local_month(application.decided_at)
+        counted[(recommendation.from_org_id, year, "recommendations_accepted", month)] += 1
+    return counted
+
+
+_FEE_OWING = (Membership.Status.ACTIVE, Membership.Status.PENDING_RENEWAL)
+
+
+def membership_counted(
+    membership: Membership | None, years: Iterable[int], charged: set[tuple[int, str, int]],
+    settled: dict[tuple[int, int], set[str]],
+) -> Counted:
+    """What one membership counts for, by the definitions `_memberships` and members.selectors.fees aggregate:
+    the year it joined (by origin) and, in each of `years`, the year-end members and the fee figures.
+    `charged` holds (org_id, category, year) of non-zero fees, `settled` the payment kinds by (membership, year)."""
+    counted = Counted()
+    if membership is None:
+        return counted
+    org_id, joined = membership.org_id, membership.joined_on
+    counted[(org_id, joined.year, _JOINED_KEYS[membership.origin], joined.month)] += 1
+    live = membership.status in LIVE_STATUSES
+    for year in years:
+        if joined >= dt.date(year + 1, 1, 1):
+            continue
+        if live:
+            counted[(org_id, year, "members_year_end", None)] += 1
+            if joined < dt.date(year, 1, 1):
+                counted[(org_id, year, "members_prev_year_end", None)] += 1
+        if membership.status in _FEE_OWING and (org_id, membership.category, year) in charged:
+            kinds = settled.get((membership.pk, year), set())
+            counted[(org_id, year, "fee_due", None)] += 1
+            counted[(org_id, year, "fee_paid", None)] += FeePayment.Kind.PAID in kinds
+            counted[(org_id, year, "fee_exempt", None)] += FeePayment.Kind.EXEMPT in kinds
+    return counted
+
+
+def application_change_record(*, before: Application | None, after: Application) -> None:
+    """Record, in the caller's transaction, how a change of `after` (a copy of it as it was: `before`, or None
+    for a new application) changes the counted figures, its recommendation's included. The caller wakes the
+    recompute after commit (approvals.signals.application_decided)."""
+    change = application_counted(after)
+    change.subtract(application_counted(before))
+    if after.recommendation_id is not None:
+        recommendation = after.recommendation
+        change.update(recommendation_counted(recommendation, after))
+        if before is not None:
+            change.subtract(recommendation_counted(recommendation, before))
+    progress_deltas_record(rows=change)
+
+
+def memberships_change_record(*, changes: Iterable[tuple[Membership | None, Membership | None]]) -> None:
+    """Record, in the caller's transaction, how these (before, after) membership changes change the figures."""
+    changes = list(changes)
+    states = [m for pair in changes for m in pair if m is not None]
+    if not states:
+        return
+    years = _years_to_maintain()
+    charged = set(
+        Fee.objects.filter(
+            org_id__in={m.org_id for m in states}, category__in={m.category for m in states}, year__in=years,
+            amount__gt=0,
+        ).values_list("org_id", "category", "year")
+    )
+    settled: dict[tuple[int, int], set[str]] = defaultdict(set)
+    # A membership created by this change (an admission) has no payments yet.
+    existing = {before.pk for before, _after in changes if before is not None}
+    if existing:
+        for membership_id, year, kind in FeePayment.objects.filter(
+            membership_id__in=existing, year__in=years
+        ).values_list("membership_id", "year", "kind"):
+            settled[(membership_id, year)].add(kind)
+    change = Counted()
+    for before, after in changes:
+        change.update(membership_counted(after, years, charged, settled))
+        change.subtract(membership_counted(before, years, charged, settled))
+    progress_deltas_record(rows=change)
 
 
 # --- snapshots: the recount and its lock ------------------------------------------------------------------
@@ -319,93 +479,226 @@ def _snapshots_write(
         transaction.on_commit(lambda: progress_public_invalidate(year=year))
 
 
-def _recompute_full(year: int) -> None:
-    as_of = timezone.now()
-    orgs = _org_index()
+def _recompute_full(year: int, orgs: dict[int, Org], as_of: dt.datetime) -> dict[tuple[int, str], Tally]:
+    """Recount every org of `year` and write the snapshots; returns the tallies written by (org, scope)."""
     own = own_tallies(year, orgs, as_of=as_of)
-    _snapshots_write(year=year, orgs=orgs, own=own, subtree=roll_up(orgs, own), as_of=as_of)
+    subtree = roll_up(orgs, own)
+    _snapshots_write(year=year, orgs=orgs, own=own, subtree=subtree, as_of=as_of)
+    return {**{(i, "own"): t for i, t in own.items()}, **{(i, "subtree"): t for i, t in subtree.items()}}
 
 
-def _recompute_incremental(year: int, org_ids: set[int]) -> None:
-    """Recount only `org_ids` (and their children) and re-roll their ancestors from the stored snapshots."""
-    as_of = timezone.now()
-    orgs = _org_index()
-    children: dict[int, list[int]] = defaultdict(list)
-    for org in orgs.values():
-        if org.parent_id is not None:
-            children[org.parent_id].append(org.pk)
-    # A parent approving a recommendation changes the recommending child's "accepted" count.
-    dirty = {i for i in org_ids if i in orgs}
-    dirty |= {c for i in list(dirty) for c in children[i]}
-    affected = set(dirty)
-    for org_id in dirty:
-        parent = orgs[org_id].parent_id
-        while parent is not None and parent not in affected:
-            affected.add(parent)
-            parent = orgs[parent].parent_id
-    own_needed = affected - dirty
-    subtree_needed = {c for a in affected for c in children[a]} - affected
-    stored = {
-        (s.org_id, s.scope): s
-        for s in ProgressSnapshot.objects.filter(year=year).filter(
-            models.Q(scope="own", org_id__in=own_needed) | models.Q(scope="subtree", org_id__in=subtree_needed)
+def _overdue(year: int, org_ids: set[int], as_of: dt.datetime) -> dict[int, int]:
+    """`overdue` of these orgs now: the one figure a delta cannot carry (it changes as days pass)."""
+    start, end = year_bounds(year)
+    return dict(
+        Application.objects.filter(
+            org_id__in=org_ids, status=Application.Status.SUBMITTED, due_on__lt=timezone.localdate(as_of),
+            created_at__gte=start, created_at__lt=end,
         )
-    }
-    if len(stored) < len(own_needed) + len(subtree_needed) or not all(map(snapshot_is_current, stored.values())):
-        _recompute_full(year)  # never computed, a new org, or written before a figure existed: nothing to build on
+        .values_list("org_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+
+
+Delta = tuple[int, str, int | None, int]  # org_id, key, month, n of one year
+
+
+def _apply_changes(
+    year: int, orgs: dict[int, Org], marked: set[int], deltas: list[Delta], as_of: dt.datetime
+) -> None:
+    """Bring the snapshots of `year` up to date: add each org's pending deltas to its own snapshot and to the
+    subtree snapshots of it and its ancestors; recount the marked orgs whole. Builds on the stored snapshots,
+    so it recounts everything when one it needs is missing or older than a figure."""
+    touched = ({org_id for org_id, *_rest in deltas} | marked) & set(orgs)
+    if not touched:
         return
-    own = own_tallies(year, orgs, dirty, as_of)
-    own_all = dict(own)
-    own_all.update({i: Tally.from_snapshot(stored[(i, "own")]) for i in own_needed})
-    subtree: dict[int, Tally] = {}
-    for org_id in sorted(affected, key=lambda i: -orgs[i].depth):
-        tally = own_all[org_id].copy()
-        for child in children[org_id]:
-            tally.add(subtree[child] if child in affected else Tally.from_snapshot(stored[(child, "subtree")]))
-        subtree[org_id] = tally
-    _snapshots_write(year=year, orgs=orgs, own=own, subtree=subtree, as_of=as_of, own_known=own_all)
+    affected = set()
+    for org_id in touched:
+        while org_id is not None and org_id not in affected:
+            affected.add(org_id)
+            org_id = orgs[org_id].parent_id
+    stored = {(s.org_id, s.scope): s for s in ProgressSnapshot.objects.filter(year=year, org_id__in=affected)}
+    if len(stored) < 2 * len(affected) or not all(map(snapshot_is_current, stored.values())):
+        _recompute_full(year, orgs, as_of)  # never computed, a new org, or written before a figure existed
+        return
+    recounted = own_tallies(year, orgs, marked & touched, as_of) if marked & touched else {}
+    overdue = _overdue(year, touched - set(recounted), as_of)
+    own = {org_id: Tally.from_snapshot(stored[(org_id, "own")]) for org_id in affected}
+    subtree = {org_id: Tally.from_snapshot(stored[(org_id, "subtree")]) for org_id in affected}
+    change = {org_id: Tally.empty() for org_id in touched}
+    for org_id, key, month, n in deltas:
+        if org_id in change and org_id not in recounted:
+            _fold(change[org_id], orgs[org_id], key, month, n)
+    for org_id in touched:
+        if org_id in recounted:
+            change[org_id] = recounted[org_id].copy()
+            change[org_id].add(own[org_id], sign=-1)
+        else:
+            change[org_id].counts["overdue"] = overdue.get(org_id, 0) - own[org_id].counts["overdue"]
+        own[org_id].add(change[org_id])
+        ancestor = org_id
+        while ancestor is not None:
+            subtree[ancestor].add(change[org_id])
+            ancestor = orgs[ancestor].parent_id
+    _snapshots_write(
+        year=year, orgs=orgs, own={i: own[i] for i in touched}, subtree=subtree, as_of=as_of, own_known=own
+    )
 
 
-def progress_recompute_all(*, years: Iterable[int] | None = None) -> bool:
+@contextmanager
+def _consistent_snapshot() -> Iterator[None]:
+    """One transaction that sees the database as of one moment (REPEATABLE READ on PostgreSQL): the deltas and
+    marks read are exactly those whose changes the recounts in it see. Inside an outer transaction (tests) it
+    joins that one. Nothing else may be written in it: it would not see rows committed since it began (the
+    audit chain's head, marks re-set meanwhile)."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
+
+
+def _pending_deltas(years: Iterable[int] | None = None) -> tuple[list[int], dict[int, list[Delta]]]:
+    rows = ProgressDelta.objects.all()
+    if years is not None:
+        rows = rows.filter(year__in=list(years))
+    ids: list[int] = []
+    by_year: dict[int, list[Delta]] = defaultdict(list)
+    for pk, org_id, year, key, month, n in rows.values_list("id", "org_id", "year", "key", "month", "n").iterator():
+        ids.append(pk)
+        by_year[year].append((org_id, key, month, n))
+    return ids, by_year
+
+
+def _deltas_delete(ids: list[int]) -> None:
+    for start in range(0, len(ids), 5000):
+        ProgressDelta.objects.filter(id__in=ids[start:start + 5000]).delete()
+
+
+# Figures a comparison with a recount leaves out: counted "now", they move with the clock, not with events.
+AS_OF_KEYS = frozenset({"overdue"})
+
+
+def _differences(stored: ProgressSnapshot | None, counted: Tally) -> dict[str, list]:
+    if stored is None:
+        return {"snapshot": [None, "missing"]}
+    kept = Tally.from_snapshot(stored)
+    differences = {
+        key: [kept.counts[key], counted.counts[key]]
+        for key in counted.counts if key not in AS_OF_KEYS and kept.counts[key] != counted.counts[key]
+    }
+    differences.update({
+        f"{key}_monthly": [kept.monthly[key], counted.monthly[key]]
+        for key in counted.monthly if kept.monthly[key] != counted.monthly[key]
+    })
+    return differences
+
+
+# At most this many audit rows per year and run: a systematic fault is one story, the log lists every org.
+REPAIR_AUDIT_LIMIT = 50
+
+
+def _mismatches(counted: dict[tuple[int, str], Tally], stored: dict[tuple[int, str], ProgressSnapshot]) -> list:
+    """(org_id, scope, differences) of every stored snapshot that differs from the full recount."""
+    mismatches = []
+    for (org_id, scope), tally in sorted(counted.items()):
+        differences = _differences(stored.get((org_id, scope)), tally)
+        if differences:
+            mismatches.append((org_id, scope, differences))
+    return mismatches
+
+
+def _repairs_report(year: int, orgs: dict[int, Org], mismatches: list) -> None:
+    """Log and audit the snapshots the full recount repaired (after its snapshot transaction: the audit chain
+    must link to the newest committed row)."""
+    logger.warning("progress %s: %d snapshots differed from a full recount and were repaired: %s",
+                   year, len(mismatches), mismatches)
+    with transaction.atomic():
+        for org_id, scope, differences in mismatches[:REPAIR_AUDIT_LIMIT]:
+            audit_record(actor=None, action="progress.repair", obj=orgs[org_id], org=orgs[org_id],
+                         data={"year": year, "scope": scope, "differences": differences})
+
+
+def progress_recompute_all(*, years: Iterable[int] | None = None, verify: bool = False) -> bool:
     """Recount every org for `years` (default: the current year and every year already snapshotted).
 
-    Returns False, changing nothing, when another recompute holds the lock.
+    With `verify` (the nightly run), pending deltas and marks are applied first and the result is compared with
+    the recount: differences are logged and audited, then repaired by writing the recount. Returns False,
+    changing nothing, when another recompute holds the lock.
     """
     with progress_lock() as acquired:
         if not acquired:
             return False
-        for year in sorted(set(years) if years else _years_to_maintain()):
-            _recompute_full(year)
+        repaired: dict[int, list] = {}
+        with _consistent_snapshot():
+            as_of = timezone.now()
+            orgs = _org_index()
+            years = sorted(set(years) if years else _years_to_maintain())
+            ids, by_year = _pending_deltas(years)
+            marked = set(ProgressDirtyMark.objects.values_list("org_id", flat=True)) if verify else set()
+            for year in years:
+                if verify:
+                    _apply_changes(year, orgs, marked, by_year.get(year, []), as_of)
+                    stored = {(s.org_id, s.scope): s for s in ProgressSnapshot.objects.filter(year=year)}
+                counted = _recompute_full(year, orgs, as_of)
+                if verify:
+                    repaired[year] = _mismatches(counted, stored)
+            _deltas_delete(ids)
+        for year, mismatches in repaired.items():
+            if mismatches:
+                _repairs_report(year, orgs, mismatches)
+        if verify:
+            logger.info("progress verified for %s: %d snapshots repaired", years,
+                        sum(map(len, repaired.values())))
         return True
 
 
+def _recompute_changes(extra_marked: set[int] = frozenset(), years: list[int] | None = None) -> None:
+    """Apply every pending delta and recount the marked orgs (and `extra_marked`), in one consistent snapshot;
+    then drop the deltas and the marks it saw."""
+    with _consistent_snapshot():
+        # Marks are per org, not per year: only a run over every maintained year consumes them.
+        marks = dict(ProgressDirtyMark.objects.values_list("org_id", "marked_at")) if years is None else {}
+        ids, by_year = _pending_deltas(years)
+        if not ids and not marks and not extra_marked:
+            return
+        as_of = timezone.now()
+        orgs = _org_index()
+        marked = set(marks) | set(extra_marked)
+        # Deltas of a year without snapshots are dropped: its first full count counts their changes.
+        for year in sorted(set(years) if years else _years_to_maintain()):
+            _apply_changes(year, orgs, marked, by_year.get(year, []), as_of)
+        _deltas_delete(ids)
+    # Outside the snapshot: a mark re-set since it was read carries a later time and survives for the next run.
+    for org_id, marked_at in marks.items():
+        ProgressDirtyMark.objects.filter(org_id=org_id, marked_at__lte=marked_at).delete()
+
+
 def progress_recompute_orgs(*, org_ids: Iterable[int], years: Iterable[int] | None = None) -> bool:
+    """Recount `org_ids` whole (with every pending delta applied)."""
     with progress_lock() as acquired:
         if not acquired:
             return False
-        for year in sorted(set(years) if years else _years_to_maintain()):
-            _recompute_incremental(year, set(org_ids))
+        _recompute_changes(set(org_ids), sorted(set(years)) if years else None)
         return True
 
 
 def progress_recompute_dirty() -> bool:
-    """Recount the orgs marked since the last run, then clear exactly the marks it saw."""
+    """Apply the deltas recorded since the last run and recount the marked orgs; each delta and mark counts once."""
     with progress_lock() as acquired:
         if not acquired:
             return False
-        started = timezone.now()
-        org_ids = set(ProgressDirtyMark.objects.filter(marked_at__lte=started).values_list("org_id", flat=True))
-        if not org_ids:
-            return True
-        for year in sorted(_years_to_maintain()):
-            _recompute_incremental(year, org_ids)
-        # A mark re-set while this ran carries a later time and survives for the next run.
-        ProgressDirtyMark.objects.filter(org_id__in=org_ids, marked_at__lte=started).delete()
+        _recompute_changes()
         return True
 
 
 def _years_to_maintain() -> set[int]:
-    years = set(ProgressSnapshot.objects.values_list("year", flat=True).distinct())
-    years |= set(Target.objects.values_list("year", flat=True).distinct())
+    """The current year and every year with snapshots or targets (one query: membership changes ask it too)."""
+    years = set(
+        ProgressSnapshot.objects.order_by().values_list("year", flat=True).distinct()
+        .union(Target.objects.order_by().values_list("year", flat=True).distinct())
+    )
     years.add(timezone.localdate().year)
     return years

@@ -18,7 +18,7 @@ from approvals.signals import application_decided
 from kexie import scheduler
 from members import signals as member_signals
 from members.models import Membership
-from orgs.services.progress import progress_schedule
+from orgs.services.progress import progress_announce
 from orgs.signals import progress_dirty
 
 logger = logging.getLogger(__name__)
@@ -29,7 +29,14 @@ logger = logging.getLogger(__name__)
 
 @receiver(application_decided, dispatch_uid="approvals.progress_schedule")
 def schedule_progress_recompute(sender, org_id: int, **kwargs) -> None:
-    progress_schedule(org_ids=[org_id])
+    """The decision recorded its deltas in its transaction: wake the recompute that applies them."""
+    progress_announce(org_ids=[org_id])
+
+
+@receiver(member_signals.memberships_changed, dispatch_uid="approvals.progress_memberships_changed")
+def record_membership_deltas(sender, changes, **kwargs) -> None:
+    """Synchronously, in the membership change's transaction: its counted effect on the progress figures."""
+    progress.memberships_change_record(changes=changes)
 
 
 @receiver(progress_dirty, dispatch_uid="approvals.progress_recount_enqueue")

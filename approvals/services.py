@@ -1,5 +1,7 @@
 """The application state machine: submit, resubmit, withdraw, approve, return, reject, recommend."""
 
+import copy
+
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -8,7 +10,9 @@ from django.utils.translation import gettext as _
 from approvals.deadlines import CLOCK_FIELDS, clock_pause, clock_resume, clock_start
 from approvals.eligibility import all_met, criteria_as_json, eligibility_check
 from approvals.evidence import SIGNATURE_BYTES, evidence_content_type
+from approvals import signals
 from approvals.models import Application, Recommendation
+from approvals.progress import application_change_record
 from approvals.snapshots import application_snapshot, snapshot_changes
 from approvals.webhooks import Event, application_event, recommendation_created
 from kexie.errors import DomainError, OutOfScope
@@ -58,10 +62,10 @@ def _eligibility_snapshot(application: Application) -> None:
     application.meets_criteria = all_met(criteria)
 
 
-def _schedule_progress(org_id: int) -> None:
-    """Ask the progress job to recount this org after commit (wired up by the progress feature)."""
-    from approvals import signals
-
+def _progress_record(before: Application | None, after: Application) -> None:
+    """Record the change's effect on the progress figures in this transaction; announce it after commit."""
+    application_change_record(before=before, after=after)
+    org_id = after.org_id
     transaction.on_commit(lambda: signals.application_decided.send(sender=Application, org_id=org_id))
 
 
@@ -103,7 +107,7 @@ def application_submit(*, person: Person, org: Org, explanation: str = "", decla
             body=_submitted_notice_body(application),
             link=reverse("applications:application_detail", args=[application.pk]),
         )
-        _schedule_progress(org.pk)
+        _progress_record(None, application)
     return application
 
 
@@ -129,6 +133,7 @@ def application_resubmit(*, application: Application, person: Person, explanatio
         application = _locked(application)
         if application.person_id != person.pk:
             raise OutOfScope()
+        before = copy.copy(application)
         _transition(application, Application.Status.SUBMITTED)
         if explanation is not None:
             application.explanation = explanation.strip()
@@ -154,7 +159,7 @@ def application_resubmit(*, application: Application, person: Person, explanatio
             body=_("您向“%(org)s”重新提交了申请，请等待审核。") % {"org": application.org.name},
             link=f"/me/applications/{application.pk}/",
         )
-        _schedule_progress(application.org_id)
+        _progress_record(before, application)
     return application
 
 
@@ -174,6 +179,7 @@ def application_withdraw(*, application: Application, person: Person) -> Applica
         application = _locked(application)
         if application.person_id != person.pk:
             raise OutOfScope()
+        before = copy.copy(application)
         _transition(application, Application.Status.WITHDRAWN)
         application.decided_at = timezone.now()
         application.save(update_fields=["status", "decided_at", "updated_at"])
@@ -184,7 +190,7 @@ def application_withdraw(*, application: Application, person: Person) -> Applica
             body=_("您已撤回向“%(org)s”提交的申请。") % {"org": application.org.name},
             link=f"/me/applications/{application.pk}/",
         )
-        _schedule_progress(application.org_id)
+        _progress_record(before, application)
     return application
 
 
@@ -194,6 +200,7 @@ def application_approve(
     with transaction.atomic():
         application = _locked(application)
         _reviewer_scope_check(reviewer, application)
+        before = copy.copy(application)
         _transition(application, Application.Status.APPROVED)
         if not application.meets_criteria and not override_reason.strip():
             raise DomainError(_("申请人不完全符合会员条件，批准时必须填写理由"))
@@ -223,7 +230,7 @@ def application_approve(
             % {"org": application.org.name, "number": membership.number},
             link=reverse("members:membership", args=[membership.pk]),
         )
-        _schedule_progress(application.org_id)
+        _progress_record(before, application)
     return membership
 
 
@@ -235,6 +242,7 @@ def _decide_with_comment(
     with transaction.atomic():
         application = _locked(application)
         _reviewer_scope_check(reviewer, application)
+        before = copy.copy(application)
         _transition(application, status)
         application.decided_by = reviewer
         application.decision_comment = comment.strip()
@@ -260,7 +268,7 @@ def _decide_with_comment(
             body=body % {"org": application.org.name, "comment": comment.strip()},
             link=f"/me/applications/{application.pk}/",
         )
-        _schedule_progress(application.org_id)
+        _progress_record(before, application)
     return application
 
 
@@ -380,8 +388,7 @@ def recommendation_create(
             body=_("“%(from)s”已将您推荐至“%(to)s”，请等待审核。") % {"from": from_org.name, "to": to_org.name},
             link="/me/applications/",
         )
-        _schedule_progress(from_org.pk)
-        _schedule_progress(to_org.pk)
+        _progress_record(None, application)
     return recommendation
 
 

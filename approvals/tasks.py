@@ -15,8 +15,9 @@ def progress_recompute_dirty() -> bool:
 
 @shared_task(name="approvals.tasks.progress_recompute_all")
 def progress_recompute_all(year: int | None = None) -> bool:
-    """Nightly safety net: a full recount also covers changes no signal announced (e.g. membership lapses)."""
-    return progress.progress_recompute_all(years=[year] if year else None)
+    """Nightly safety net: applies pending deltas, then verifies the snapshots against a full recount, logging,
+    auditing and repairing any difference (and refreshing `overdue` everywhere)."""
+    return progress.progress_recompute_all(years=[year] if year else None, verify=True)
 
 
 @shared_task(name="approvals.tasks.evidence_purge_due")

@@ -31,3 +31,8 @@ def page_context(signal: Signal, sender, **kwargs) -> dict:
     for _receiver, extra in signal.send(sender=sender, **kwargs):
         context.update(extra or {})
     return context
+
+# Sent inside the transaction of a membership change, with `changes`: a list of (before, after) Membership
+# instances (before None for a new membership). approvals records the change's effect on the progress figures
+# as counted deltas in the same transaction, so a rolled-back change leaves none.
+memberships_changed = Signal()

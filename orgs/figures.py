@@ -175,12 +175,13 @@ class Tally:
         tally.add(cls(counts=snapshot.counts, monthly=snapshot.monthly))
         return tally
 
-    def add(self, other: Tally) -> None:
+    def add(self, other: Tally, sign: int = 1) -> None:
+        """Add `other` (or, with sign=-1, take it away: the change between two tallies of one org)."""
         for key in COUNT_KEYS:
-            self.counts[key] += other.counts.get(key, 0)
+            self.counts[key] += sign * other.counts.get(key, 0)
         for key in MONTHLY_KEYS:
             months = other.monthly.get(key) or [0] * 12
-            self.monthly[key] = [a + b for a, b in zip(self.monthly[key], months)]
+            self.monthly[key] = [a + sign * b for a, b in zip(self.monthly[key], months)]
 
     def copy(self) -> Tally:
         return Tally(counts=dict(self.counts), monthly={k: list(v) for k, v in self.monthly.items()})

@@ -334,6 +334,25 @@ class ProgressDirtyMark(models.Model):
         return f"{self.org_id}@{self.marked_at:%Y-%m-%d %H:%M:%S}"
 
 
+class ProgressDelta(models.Model):
+    """A counted change of one org's own progress figures, written in the transaction of the event that caused it
+    (a decision, a membership change): `n` added to `key` of `year` (and to its `month` when the figure is kept
+    monthly). The progress recompute adds pending rows to the snapshots up the tree and deletes them, once."""
+
+    org = models.ForeignKey(Org, verbose_name=_("组织"), on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    key = models.CharField(_("数字"), max_length=40)
+    month = models.PositiveSmallIntegerField(_("月份"), null=True, blank=True)
+    n = models.BigIntegerField(_("变化量"))
+
+    class Meta:
+        verbose_name = _("进度增量")
+        verbose_name_plural = _("进度增量")
+
+    def __str__(self) -> str:
+        return f"{self.org_id}/{self.year}/{self.key}/{self.month}:{self.n:+d}"
+
+
 # --- API access -------------------------------------------------------------------------------------------
 
 

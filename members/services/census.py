@@ -6,6 +6,7 @@ a web request. Their progress lives in the cache, not the database: the commit i
 counts written inside it would stay invisible to the polling page until the very end.
 """
 
+import copy
 import csv
 import io
 import logging
@@ -36,7 +37,7 @@ from members.crypto import decrypt_id_number, encrypt_id_number, id_number_blind
 from members.exports import census_errors_file, census_people_workbook, census_template_workbook
 from members.models import CensusImport, CensusRow, Membership, Person, PersonAccess
 from members.services.access import person_access_record
-from members.services.memberships import LIVE_STATUSES, fellow_cap, org_manage_check
+from members.services.memberships import LIVE_STATUSES, fellow_cap, memberships_changed_announce, org_manage_check
 from members.services.numbers import member_numbers_reserve
 from members.webhooks import Event, membership_event, memberships_created
 from kexie.validators import (
@@ -767,6 +768,7 @@ def census_claim(
                 "user", "name", "mobile", "email", "employer", "education", "education_unconfirmed", "title", "updated_at"
             ]
         )
+        previous = copy.copy(membership)
         membership.status = Membership.Status.ACTIVE
         # Re-registration counts as this year's registration (会籍年度).
         membership.valid_through = max(membership.valid_through or 0, timezone.localdate().year)
@@ -780,6 +782,8 @@ def census_claim(
             membership=membership,
             changes={"status": [Membership.Status.PENDING_REREGISTRATION, Membership.Status.ACTIVE]},
         )
+        # An active member owes the year's fee, one still to re-register does not: a counted change.
+        memberships_changed_announce([(previous, membership)])
     return user
 
 

@@ -1,6 +1,7 @@
 """Writes on memberships: admission, grade and category (with the fellow cap), transfer, lapse, withdrawal,
 and the directory export."""
 
+import copy
 from datetime import date
 
 from django.db import transaction
@@ -10,13 +11,14 @@ from django.utils.translation import gettext as _
 from kexie.errors import DomainError, OutOfScope
 from members.exports import members_workbook
 from members.models import Membership, Person, PersonAccess
+from members.signals import memberships_changed
 from members.services.access import person_access_record
 from members.services.numbers import member_number_issue
 from orgs.models import Org
 from orgs.selectors.scope import orgs_managed_by
 from orgs.services.audit import audit_record
 from members.webhooks import Event, membership_event
-from orgs.services.progress import progress_schedule
+from orgs.services.progress import progress_announce, progress_schedule
 
 
 # Still members: awaiting census re-registration or this year's renewal does not end a membership.
@@ -50,9 +52,19 @@ def org_manage_check(actor, org: Org) -> None:
 
 
 def progress_changed(*orgs: Org) -> None:
-    """Membership and unit counts of these orgs changed: recount their progress after commit."""
+    """Counts of these orgs changed in a way no delta records (fees, units, renewals, the census): recount their
+    progress after commit."""
     org_ids = [o.pk for o in orgs]
     transaction.on_commit(lambda: progress_schedule(org_ids=org_ids))
+
+
+def memberships_changed_announce(changes: list[tuple[Membership | None, Membership | None]], *, wake: bool = True) -> None:
+    """Tell the progress computation what changed, in this transaction (it records the counted deltas), and wake
+    its recompute after commit; `wake=False` when the caller's own verb wakes it (an approval)."""
+    memberships_changed.send(sender=Membership, changes=changes)
+    if wake:
+        org_ids = sorted({m.org_id for pair in changes for m in pair if m is not None})
+        transaction.on_commit(lambda: progress_announce(org_ids=org_ids))
 
 
 def fellow_cap(individual_members: int) -> int:
@@ -74,6 +86,8 @@ def membership_grant(*, person: Person, org: Org, application=None, joined_on: d
         application=application,
     )
     membership_event(event=Event.MEMBERSHIP_CREATED, membership=membership)
+    # Memberships are granted by approving an application, which wakes the recompute itself.
+    memberships_changed_announce([(None, membership)], wake=False)
     return membership
 
 
@@ -108,6 +122,7 @@ def membership_grade_set(*, actor, membership: Membership, grade: str, category:
                     % {"members": members, "cap": cap, "fellows": fellows}
                 )
         before = {"grade": membership.grade, "category": membership.category}
+        previous = copy.copy(membership)
         membership.grade = grade
         membership.category = category
         update_fields = ["grade", "category", "updated_at"]
@@ -128,6 +143,8 @@ def membership_grade_set(*, actor, membership: Membership, grade: str, category:
             membership=membership,
             changes={k: [before[k], v] for k, v in {"grade": grade, "category": category}.items() if before[k] != v},
         )
+        if before["category"] != category:  # who owes a fee follows the category
+            memberships_changed_announce([(previous, membership)])
     return membership
 
 
@@ -151,6 +168,7 @@ def membership_transfer(*, actor, membership: Membership, target_org: Org, comme
         if Membership.objects.filter(person_id=membership.person_id, org=target, status__in=LIVE_STATUSES).exists():
             raise DomainError(_("该人员已是“%(org)s”的会员") % {"org": target.name})
         grade, old_status = membership.grade, membership.status
+        previous = copy.copy(membership)
         if grade == Membership.Grade.FELLOW:
             live = Membership.objects.filter(org=target, status__in=LIVE_STATUSES)
             if live.filter(grade=Membership.Grade.FELLOW).count() >= fellow_cap(live.count() + 1):
@@ -180,7 +198,7 @@ def membership_transfer(*, actor, membership: Membership, target_org: Org, comme
             event=Event.MEMBERSHIP_CHANGED, membership=membership, changes={"status": [old_status, membership.status]}
         )
         membership_event(event=Event.MEMBERSHIP_CREATED, membership=new)
-        progress_changed(source, target)
+        memberships_changed_announce([(previous, membership), (None, new)])
     return new
 
 
@@ -201,6 +219,7 @@ def membership_status_set(*, actor, membership: Membership, status: str, comment
             if live.filter(grade=Membership.Grade.FELLOW).count() >= fellow_cap(live.count() + 1):
                 raise DomainError(_("会士名额已满，恢复前请先调整该会员的等级"))
         before = membership.status
+        previous = copy.copy(membership)
         membership.status = status
         update_fields = ["status", "updated_at"]
         if status == Membership.Status.ACTIVE:
@@ -218,7 +237,7 @@ def membership_status_set(*, actor, membership: Membership, status: str, comment
             data={"before": before, "after": status},
         )
         membership_event(event=Event.MEMBERSHIP_CHANGED, membership=membership, changes={"status": [before, status]})
-        progress_changed(membership.org)
+        memberships_changed_announce([(previous, membership)])
     return membership
 
 

@@ -1,16 +1,17 @@
-"""Progress bookkeeping kept by orgs: which organisations need a recount, and the dashboard export.
+"""Progress bookkeeping kept by orgs: the counted changes (deltas) events record, which organisations need a
+recount, and the dashboard export.
 
-The recount itself counts applications and memberships, so it lives in approvals (approvals/progress.py);
-orgs only marks organisations dirty and announces it with the `progress_dirty` signal.
+The counting itself reads applications and memberships, so it lives in approvals (approvals/progress.py);
+orgs only stores deltas and marks and announces them with the `progress_dirty` signal.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from orgs.models import ProgressDirtyMark
+from orgs.models import ProgressDelta, ProgressDirtyMark
 from orgs.selectors.progress import public_cache_key, public_snapshot_version, public_version_key
 from orgs.services.audit import audit_record
 from orgs.signals import progress_dirty
@@ -24,6 +25,25 @@ def progress_mark_dirty(*, org_ids: Iterable[int]) -> None:
         unique_fields=["org"],
         update_fields=["marked_at"],
     )
+
+
+def progress_deltas_record(*, rows: Mapping[tuple[int, int, str, int | None], int]) -> list[int]:
+    """Record counted changes {(org_id, year, key, month): n} in the caller's transaction; zero changes are
+    dropped. Returns the orgs concerned (for `progress_announce` after commit)."""
+    deltas = [
+        ProgressDelta(org_id=org_id, year=year, key=key, month=month, n=n)
+        for (org_id, year, key, month), n in sorted(rows.items(), key=lambda item: (item[0][:3], item[0][3] or 0))
+        if n
+    ]
+    ProgressDelta.objects.bulk_create(deltas, batch_size=1000)
+    return sorted({d.org_id for d in deltas})
+
+
+def progress_announce(*, org_ids: Iterable[int]) -> None:
+    """Counted changes of these orgs were committed: wake the recompute without marking them for a recount."""
+    org_ids = sorted(set(org_ids))
+    if org_ids:
+        progress_dirty.send(sender=ProgressDelta, org_ids=org_ids)
 
 
 def progress_schedule(*, org_ids: Iterable[int]) -> None:

@@ -19,7 +19,7 @@ from approvals.progress import (
 from members.models import Fee, FeePayment, Membership, UnitMember
 from members.services.units import unit_member_create
 from orgs.figures import COUNT_KEYS, MONTHLY_KEYS, lag_badge, year_bounds
-from orgs.models import Org, ProgressDirtyMark, ProgressSnapshot, Target
+from orgs.models import Org, ProgressDelta, ProgressDirtyMark, ProgressSnapshot, Target
 from orgs.services.progress import progress_mark_dirty
 from orgs.services.targets import targets_seed
 from tests.approvals.progress_dataset import AS_OF, YEARS, defer_recounts, generate
@@ -176,13 +176,14 @@ def test_every_snapshot_equals_a_brute_force_recount_and_a_rerun_changes_nothing
 @pytest.mark.django_db
 def test_incremental_and_full_recompute_agree(random_decisions, make_applicant, make_members, province_admin,
                                               django_capture_on_commit_callbacks):
-    """Decisions mark their orgs dirty; recounting only those (and ancestors) gives what a full recount gives."""
+    """Orgs marked dirty (the path of changes that record no delta) are recounted whole, together with the
+    pending deltas: the result is what a full recount gives."""
     progress_recompute_all(years=YEARS)
     ProgressDirtyMark.objects.all().delete()
     with django_capture_on_commit_callbacks(execute=True):
         generate(random_decisions, list(Org.objects.order_by("pk")), make_applicant=make_applicant,
                  make_members=make_members, reviewer=province_admin, n_people=40)
-    # Re-dating in _generate touched every application, so mark their orgs as the signal would have.
+    # Re-dating in _generate bypasses the services (and their deltas), so mark every org it touched.
     progress_mark_dirty(org_ids=Application.objects.values_list("org_id", flat=True))
     progress_mark_dirty(org_ids=Membership.objects.values_list("org_id", flat=True))
     progress_mark_dirty(org_ids=UnitMember.objects.values_list("org_id", flat=True))
@@ -195,7 +196,7 @@ def test_incremental_and_full_recompute_agree(random_decisions, make_applicant, 
 
 
 @pytest.mark.django_db
-def test_incremental_recompute_touches_only_marked_orgs_and_their_ancestors(
+def test_incremental_recompute_touches_only_changed_orgs_and_their_ancestors(
     hebei, county_a, city, make_applicant, province_admin, django_capture_on_commit_callbacks, monkeypatch
 ):
     defer_recounts(monkeypatch)
@@ -207,8 +208,10 @@ def test_incremental_recompute_touches_only_marked_orgs_and_their_ancestors(
     with django_capture_on_commit_callbacks(execute=True):
         application = approvals.application_submit(person=person, org=county_a, declaration_accepted=True)
         approvals.application_approve(application=application, reviewer=province_admin)
-    assert ProgressDirtyMark.objects.filter(org=county_a).exists(), "a decision marks its org dirty"
+    assert not ProgressDirtyMark.objects.exists(), "a decision records deltas instead of marking its org"
+    assert ProgressDelta.objects.filter(org=county_a, key="approved", n=1).exists()
     progress_recompute_dirty()
+    assert not ProgressDelta.objects.exists(), "the deltas are consumed"
     after = {s.org_id: s for s in ProgressSnapshot.objects.filter(scope="subtree", year=2026)}
     assert after[county_a.pk].counts["new_members"] == 1
     assert after[city.pk].counts["new_members_county_level"] == 1
@@ -249,7 +252,7 @@ def test_without_a_broker_or_scheduler_a_decision_is_counted_at_once(
         approvals.application_approve(application=application, reviewer=admin_a)
     snapshot = ProgressSnapshot.objects.get(org=hebei, year=timezone.localdate().year, scope="subtree")
     assert snapshot.counts["approved"] == 1 and snapshot.counts["new_members_county_level"] == 1
-    assert not ProgressDirtyMark.objects.exists()
+    assert not ProgressDirtyMark.objects.exists() and not ProgressDelta.objects.exists()
 
 
 @pytest.mark.django_db
@@ -264,7 +267,7 @@ def test_the_in_process_scheduler_gets_the_recount_when_it_runs(county_a, make_a
         for name in ("甲", "乙"):
             approvals.application_submit(person=make_applicant(name), org=county_a, declaration_accepted=True)
     assert handed == [("approvals.tasks.progress_recompute_dirty", 2.0)] * 2
-    assert ProgressDirtyMark.objects.filter(org=county_a).exists(), "the marks wait for the scheduler's run"
+    assert ProgressDelta.objects.filter(org=county_a, key="received").count() == 2, "the deltas wait for the scheduler's run"
     assert not ProgressSnapshot.objects.exists()
 
 
@@ -285,7 +288,7 @@ def with_broker():
 def test_with_a_worker_a_burst_of_decisions_enqueues_one_debounced_recount(
     with_broker, county_a, make_applicant, monkeypatch, settings, django_capture_on_commit_callbacks
 ):
-    """A burst of decisions enqueues one job with a countdown; the orgs are marked dirty for it."""
+    """A burst of decisions enqueues one job with a countdown; their deltas wait for it."""
     from approvals import tasks
 
     calls = []
@@ -294,7 +297,7 @@ def test_with_a_worker_a_burst_of_decisions_enqueues_one_debounced_recount(
         for name in ("甲", "乙", "丙"):
             approvals.application_submit(person=make_applicant(name), org=county_a, declaration_accepted=True)
     assert calls == [{"countdown": settings.KEXIE_PROGRESS_DEBOUNCE_SECONDS}]
-    assert ProgressDirtyMark.objects.filter(org=county_a).exists()
+    assert ProgressDelta.objects.filter(org=county_a, key="pending").count() == 3
 
 
 @pytest.mark.django_db
@@ -309,7 +312,7 @@ def test_the_signal_is_tolerant_of_a_dead_broker(with_broker, county_a, make_app
     with django_capture_on_commit_callbacks(execute=True):
         application = approvals.application_submit(person=make_applicant(), org=county_a, declaration_accepted=True)
     assert Application.objects.filter(pk=application.pk).exists()
-    assert ProgressDirtyMark.objects.filter(org=county_a).exists(), "the periodic run will pick the org up"
+    assert ProgressDelta.objects.filter(org=county_a).exists(), "the periodic run will apply the deltas"
 
 
 def test_lag_badge_compares_completion_with_the_share_of_the_year_elapsed():

@@ -9,7 +9,7 @@ from django.db import connection
 from approvals import services as approvals
 from approvals.progress import progress_lock, progress_recompute_all
 from kexie.celery import app
-from orgs.models import ProgressDirtyMark, ProgressSnapshot
+from orgs.models import ProgressDelta, ProgressSnapshot
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def test_the_worker_recounts_progress_after_a_decision(real_worker, hebei, count
     person = make_applicant("worker申请人")
     application = approvals.application_submit(person=person, org=county_a, declaration_accepted=True)
     approvals.application_approve(application=application, reviewer=province_admin)
-    assert ProgressDirtyMark.objects.filter(org=county_a).exists()
+    assert ProgressDelta.objects.filter(org=county_a).exists()
 
     progress_recompute_dirty.delay()
 
@@ -49,7 +49,7 @@ def test_the_worker_recounts_progress_after_a_decision(real_worker, hebei, count
         return snapshot is not None and snapshot.counts["new_members"] == 1
 
     assert _wait_for(counted), "the worker did not recount the county within 30 s"
-    assert _wait_for(lambda: not ProgressDirtyMark.objects.exists())
+    assert _wait_for(lambda: not ProgressDelta.objects.exists())
     assert ProgressSnapshot.objects.get(org=hebei, year=2026, scope="subtree").counts["approved"] == 1
 
 
