@@ -141,9 +141,12 @@ def shared_strings_bomb(expanded_bytes: int) -> bytes:
     return xlsx_bytes([row_xml(1, XLSX_HEADER)], shared_strings=_repeat("<si><t>a</t></si>", expanded_bytes))
 
 
-def many_shared_strings(count: int) -> bytes:
-    """A shared-strings part holding `count` distinct short strings: small on disk, big in a list."""
-    return xlsx_bytes([row_xml(1, XLSX_HEADER)], shared_strings=(f"<si><t>{n}</t></si>" for n in range(count)))
+def many_shared_strings(count: int, length: int = 1) -> bytes:
+    """A shared-strings part holding `count` distinct strings of at least `length` digits: small on disk, big in
+    a list once loaded."""
+    return xlsx_bytes(
+        [row_xml(1, XLSX_HEADER)], shared_strings=(f"<si><t>{n:0{length}d}</t></si>" for n in range(count))
+    )
 
 
 def declared_million_rows(rows: list[list]) -> bytes:
@@ -202,3 +205,23 @@ HOSTILE_XLSX_NAMES = (
     "sheet_bomb", "shared_strings_bomb", "many_shared_strings", "real_million_rows", "long_cell", "many_columns",
     "huge_attribute", "entity_expansion", "not_a_zip",
 )
+
+
+def census_xlsx(rows: Iterable[list], *, dimension: str = "") -> bytes:
+    """A census list as Excel and WPS write it: every text cell a reference into the shared-strings part."""
+    strings: dict[str, int] = {}
+
+    def cell(ref: str, value) -> str:
+        if isinstance(value, (int, float)):
+            return f'<c r="{ref}"><v>{value}</v></c>'
+        index = strings.setdefault(str(value), len(strings))
+        return f'<c r="{ref}" t="s"><v>{index}</v></c>'
+
+    def sheet() -> Iterator[str]:
+        for number, values in enumerate([XLSX_HEADER, *rows], start=1):
+            cells = "".join(cell(f"{_column(col)}{number}", v) for col, v in enumerate(values, start=1))
+            yield f'<row r="{number}">{cells}</row>'
+
+    pieces = list(sheet())  # the strings table is complete only once every row has been seen
+    return xlsx_bytes(pieces, dimension=dimension,
+                      shared_strings=(f"<si><t>{_escape(s)}</t></si>" for s in strings))

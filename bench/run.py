@@ -130,6 +130,7 @@ def main(argv=None) -> int:
 
     django.setup()
     from bench import benchmarks  # noqa: F401 - registers the benchmarks
+    from bench import memory  # noqa: F401 - registers the memory benchmark (issue 17, goal 5)
     from bench.harness import REGISTRY, Context, running_server
 
     machine = _machine()
