@@ -8,6 +8,7 @@ a few megabytes of memory.
 from __future__ import annotations
 
 import io
+import itertools
 import zipfile
 from collections.abc import Iterable, Iterator
 
@@ -76,9 +77,10 @@ def _static_parts(shared_strings: bool) -> dict[str, str]:
 
 
 def xlsx_bytes(sheet: Iterable[str], *, dimension: str = "", shared_strings: Iterable[str] | None = None,
-               prologue: str = "") -> bytes:
-    """An .xlsx whose first sheet's <sheetData> is the concatenation of `sheet` (row XML, or anything), and whose
-    shared-strings part, when given, holds the `shared_strings` pieces. Parts are streamed into the archive."""
+               prologue: str = "", after_data: Iterable[str] = ()) -> bytes:
+    """An .xlsx whose first sheet's <sheetData> is the concatenation of `sheet` (row XML, or anything), followed
+    by `after_data`, and whose shared-strings part, when given, holds the `shared_strings` pieces. Parts are
+    streamed into the archive."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         for name, text in _static_parts(shared_strings is not None).items():
@@ -91,8 +93,8 @@ def xlsx_bytes(sheet: Iterable[str], *, dimension: str = "", shared_strings: Ite
                 f'<dimension ref="{dimension}"/>' if dimension else "",
                 "<sheetData>",
             ],
-            sheet,
-            ["</sheetData></worksheet>"],
+            itertools.chain(sheet, ["</sheetData>"], after_data),
+            ["</worksheet>"],
         )
         if shared_strings is not None:
             _stream_part(
@@ -223,5 +225,7 @@ def census_xlsx(rows: Iterable[list], *, dimension: str = "") -> bytes:
             yield f'<row r="{number}">{cells}</row>'
 
     pieces = list(sheet())  # the strings table is complete only once every row has been seen
-    return xlsx_bytes(pieces, dimension=dimension,
+    # Excel writes the page settings after the cells.
+    margins = '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+    return xlsx_bytes(pieces, dimension=dimension, after_data=[margins],
                       shared_strings=(f"<si><t>{_escape(s)}</t></si>" for s in strings))

@@ -197,6 +197,7 @@ class _PartScan:
         self.parser.EntityDeclHandler = self.refuse_doctype
         self.kind = ""
         self.elements = 0
+        self.outside = 0
         self.rows = 0
         self.row = 0
         self.cells = 0
@@ -244,8 +245,11 @@ class _PartScan:
                 self.column = _column_of(attrs.get("r"), self.column + 1)
                 if self.cells > MAX_COLUMNS or self.column > MAX_COLUMNS:
                     raise _too_many_columns(self.row)
-            elif not self.in_data and self.elements > XLSX_MAX_PART_ELEMENTS:
-                raise _oversized_xlsx()
+            elif not self.in_data:
+                # Outside the cells (column widths, merged cells, hyperlinks) openpyxl keeps what it reads.
+                self.outside += 1
+                if self.outside > XLSX_MAX_PART_ELEMENTS:
+                    raise _oversized_xlsx()
         elif self.kind == "sst":
             if local == "si":
                 self.in_text, self.chars = True, 0

@@ -3,6 +3,7 @@ oversized parts are refused from the zip directory, rows, columns and cell lengt
 parts, and only a file that passed reaches openpyxl, which then ignores the sheet's declared dimension."""
 
 import io
+import itertools
 import random
 import string
 import tracemalloc
@@ -157,6 +158,24 @@ def _peak_allocated(fn) -> int:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
     return peak
+
+
+def test_a_long_sheet_followed_by_its_page_settings_is_read():
+    """Cells do not count against the limit on a sheet's other elements (openpyxl writes them after the cells)."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for n in range(12_000):  # about 22 elements a row: past XLSX_MAX_PART_ELEMENTS inside <sheetData>
+        sheet.append(["张三", f"{n:018d}", "13800000000", "某单位", "本科", "中级", "普通会员", None])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert sum(1 for _ in xlsx_rows(io.BytesIO(buffer.getvalue()), max_rows=100_000)) == 12_000
+
+
+def test_too_many_elements_besides_the_cells_are_refused(openpyxl_never_opened):
+    merged = (f'<mergeCell ref="A{n}:B{n}"/>' for n in range(1, excel.XLSX_MAX_PART_ELEMENTS + 2))
+    sheet = hostile_files.xlsx_bytes(['<row r="1"/>'], after_data=itertools.chain(["<mergeCells>"], merged, ["</mergeCells>"]))
+    with pytest.raises(SpreadsheetRefused, match=TOO_LARGE):
+        list(xlsx_rows(io.BytesIO(sheet), max_rows=100))
 
 
 def test_a_csv_line_without_end_is_refused_after_the_limit_not_read_whole():
