@@ -111,6 +111,8 @@ XLSX_MAX_TOTAL_BYTES = 256 * 1024 * 1024
 XLSX_MAX_RATIO = 200
 XLSX_RATIO_FLOOR_BYTES = 1024 * 1024
 _SCAN_CHUNK = 64 * 1024
+# Parts by their root element: worksheets are streamed, shared strings loaded whole, anything else loaded whole.
+KIND_BYTE_LIMITS = {"worksheet": XLSX_MAX_SHEET_BYTES, "sst": XLSX_MAX_SHARED_STRINGS_BYTES}
 XLSX_MAX_TOKEN_BYTES = 1024 * 1024
 
 
@@ -216,6 +218,10 @@ class _PartScan:
             # A tag or attribute is only reported once complete, and expat holds it meanwhile: a part where a
             # megabyte passes without an event is built to exhaust memory (real tags are a few dozen bytes).
             if fed - self.last_event > XLSX_MAX_TOKEN_BYTES:
+                raise _oversized_xlsx()
+            # The archive check went by the part's name; what counts is what the part is (its root element):
+            # a stylesheet stored under xl/worksheets/ is still loaded whole.
+            if fed > KIND_BYTE_LIMITS.get(self.kind, XLSX_MAX_PART_BYTES):
                 raise _oversized_xlsx()
         self.parser.Parse(b"", True)
 

@@ -178,6 +178,17 @@ def test_too_many_elements_besides_the_cells_are_refused(openpyxl_never_opened):
         list(xlsx_rows(io.BytesIO(sheet), max_rows=100))
 
 
+def test_a_part_is_limited_by_what_it_is_not_by_where_it_is_stored(openpyxl_never_opened):
+    """A stylesheet (loaded whole by openpyxl) stored under xl/worksheets/ gets a stylesheet's limit."""
+    buffer = io.BytesIO(hostile_files.xlsx_bytes(['<row r="1"/>']))
+    with zipfile.ZipFile(buffer, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        text = _noise(excel.XLSX_MAX_PART_BYTES + (1 << 20))
+        archive.writestr("xl/worksheets/styles.xml", f'<styleSheet><numFmts formatCode="x">{text}</numFmts></styleSheet>')
+    xlsx_archive_check(io.BytesIO(buffer.getvalue()))  # its name gives it a worksheet's allowance
+    with pytest.raises(SpreadsheetRefused, match=TOO_LARGE):
+        list(xlsx_rows(io.BytesIO(buffer.getvalue()), max_rows=100))
+
+
 def test_a_csv_line_without_end_is_refused_after_the_limit_not_read_whole():
     line = io.BytesIO(hostile_files.csv_single_line(8 << 20))
 
