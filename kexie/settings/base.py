@@ -272,6 +272,10 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # A job lost with a dead worker is re-sent sooner by the database sweep (CENSUS_JOB_STALL_SECONDS).
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_TASK_TIME_LIMIT = 30 * 60
+# Python keeps the memory a large job freed (a census list, a big export) for reuse instead of giving it back:
+# a pool process left above 200 MB resident after a task is replaced, so an idle worker returns to its base
+# size and the next job starts from there (kilobytes, Celery's unit).
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = 200_000
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 45 * 60,
     "max_retries": 1,

@@ -29,8 +29,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
-# Outgoing mail would only add SMTP latency to a benchmark of the web tier.
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Outgoing mail would only add SMTP latency to a benchmark of the web tier; the dummy backend also keeps no
+# copy (locmem's outbox would grow in a long-lived worker and distort the memory benchmark).
+EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

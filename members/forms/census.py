@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kexie.excel import SpreadsheetRefused, xlsx_archive_check
 from kexie.forms import RefusedInputNotices, WriteOnlyTextInput
 from kexie.validators import validate_mobile
 from members.models import CensusImport, Person
@@ -22,6 +23,13 @@ class CensusUploadForm(RefusedInputNotices, forms.Form):
             raise ValidationError(_("仅支持 .xlsx 或 .csv 格式的文件"))
         if file.size > CENSUS_MAX_BYTES:
             raise ValidationError(_("文件大小不能超过 20 MB"))
+        if name.endswith(".xlsx"):
+            # Only the zip directory is read (no inflating): a bomb or a non-zip is refused before it is stored;
+            # rows, columns and cells are checked while the background job streams the sheet.
+            try:
+                xlsx_archive_check(file)
+            except SpreadsheetRefused as exc:
+                raise ValidationError(exc.message) from None
         return file
 
 

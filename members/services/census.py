@@ -8,7 +8,7 @@ counts written inside it would stay invisible to the polling page until the very
 
 import copy
 import csv
-import io
+import itertools
 import logging
 import re
 import secrets
@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from kexie.celery import task_send_on_commit
 from kexie.errors import DomainError, OutOfScope
+from kexie.excel import spreadsheet_rows
 from kexie.site import site_url
 from members.crypto import decrypt_id_number, encrypt_id_number, id_number_blind_index
 from members.exports import census_errors_file, census_people_workbook, census_template_workbook
@@ -76,6 +77,8 @@ TEMPLATE_EXAMPLE = {
     "会员等级": "普通会员",
     "邮箱": "zhangsan@example.com",
 }
+# Rows of a census file, the header and blank lines not counted by the parser; the reader stops the file at
+# MAX_ROWS + 1 sheet rows, blank ones included, so neither the worker nor the database sees more.
 MAX_ROWS = 100_000
 # Rows per bulk INSERT: large enough to keep round trips few, small enough for SQLite's variable limit.
 BATCH = 500
@@ -141,38 +144,11 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def _decode(raw: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise DomainError(_("无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV 文件"))
-
-
 def census_file_rows(fh, filename: str) -> Iterator[list[str]]:
-    """Rows of cells (as text) of an .xlsx or .csv file, the header first."""
-    suffix = Path(filename).suffix.lower()
-    if suffix == ".csv":
-        text = _decode(fh.read())
-        for row in csv.reader(io.StringIO(text)):
-            yield [_text(c) for c in row]
-    elif suffix == ".xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            # read_only streams the sheet; a full load of 60,000 rows would take gigabytes.
-            workbook = load_workbook(fh, read_only=True, data_only=True)
-        except Exception:  # noqa: BLE001 - openpyxl raises many types for a damaged or non-xlsx file
-            raise DomainError(_("无法读取 Excel 文件，请确认文件为 .xlsx 格式且未损坏")) from None
-        try:
-            sheet = workbook.worksheets[0]
-            for row in sheet.iter_rows(values_only=True):
-                yield [_text(c) for c in row]
-        finally:
-            workbook.close()
-    else:
-        raise DomainError(_("仅支持 .xlsx 或 .csv 格式的文件"))
+    """Rows of cells (as text) of an .xlsx or .csv file, the header first, streamed within the limits of
+    kexie.excel (rows, columns, cell length, expanded size); a file beyond them is refused as a whole."""
+    for row in spreadsheet_rows(fh, filename, max_rows=MAX_ROWS + 1):
+        yield [_text(c) for c in row]
 
 
 @dataclass
@@ -424,22 +400,22 @@ def census_uploads_purge() -> int:
 
 def census_validate(*, census_id: int) -> CensusImport:
     """Parse and check the whole file, store one CensusRow per line with its errors. Idempotent: a rerun
-    replaces the rows of an import that is still being validated."""
+    replaces the rows of an import that is still being validated. The file is streamed in chunks of BATCH
+    rows, each checked and written before the next is read, so memory does not grow with the file; a file
+    refused halfway (too many rows, a cell too long) leaves no row behind: it is one transaction."""
     census = CensusImport.objects.get(pk=census_id)
     if census.status != CensusImport.Status.VALIDATING:
         return census
     _census_heartbeat(census.pk)
     try:
-        with census.file.open("rb") as fh:
-            parsed = list(census_rows_parse(census_file_rows(fh, census.original_name)))
+        return _census_validate_rows(census)
     except (DomainError, csv.Error, UnicodeError) as exc:
         message = exc.message if isinstance(exc, DomainError) else _("文件内容无法解析，请确认文件未损坏且为规定格式")
-        CensusImport.objects.filter(pk=census.pk).update(status=CensusImport.Status.FAILED, message=str(message))
+        CensusImport.objects.filter(pk=census.pk, status=CensusImport.Status.VALIDATING).update(
+            status=CensusImport.Status.FAILED, message=str(message)
+        )
         census.refresh_from_db()
         return census
-    _census_heartbeat(census.pk)
-    try:
-        return _census_validate_rows(census, parsed)
     except Exception:
         # The page polls until the job ends; a crash must end it visibly instead of spinning forever.
         CensusImport.objects.filter(pk=census.pk).update(
@@ -448,13 +424,40 @@ def census_validate(*, census_id: int) -> CensusImport:
         raise
 
 
-def _census_validate_rows(census: CensusImport, parsed: list[ParsedRow]) -> CensusImport:
-    total = len(parsed)
-    census_progress_set(census.pk, phase="validate", processed=0, total=total)
+def _census_validate_rows(census: CensusImport) -> CensusImport:
+    with transaction.atomic():
+        # A job sent again while this one runs waits here, then finds the import validated and stops.
+        if CensusImport.objects.select_for_update().get(pk=census.pk).status != CensusImport.Status.VALIDATING:
+            census.refresh_from_db()
+            return census
+        CensusRow.objects.filter(census=census).delete()
+        # The number of rows is known only at the end of the stream: the page shows the count read so far.
+        census_progress_set(census.pk, phase="validate", processed=0, total=0)
+        first_seen: dict[str, int] = {}
+        first_mobile: dict[str, int] = {}
+        total = errors = 0
+        with census.file.open("rb") as fh:
+            parsed = census_rows_parse(census_file_rows(fh, census.original_name))
+            while chunk := list(itertools.islice(parsed, BATCH)):
+                _rows_duplicates_check(chunk, first_seen, first_mobile)
+                _rows_existing_check(chunk)
+                CensusRow.objects.bulk_create([_census_row_new(census, row) for row in chunk])
+                total += len(chunk)
+                errors += sum(1 for row in chunk if row.errors)
+                census_progress_set(census.pk, phase="validate", processed=total, total=0)
+        errors += _fellow_rows_refuse(census, valid_rows=total - errors)
+        CensusImport.objects.filter(pk=census.pk).update(
+            status=CensusImport.Status.VALIDATED, total_rows=total, error_rows=errors, valid_rows=total - errors, message=""
+        )
+    census_progress_set(census.pk, phase="validate", processed=total, total=total)
+    census.refresh_from_db()
+    return census
 
-    first_seen: dict[str, int] = {}
-    first_mobile: dict[str, int] = {}
-    for row in parsed:
+
+def _rows_duplicates_check(chunk: list[ParsedRow], first_seen: dict[str, int], first_mobile: dict[str, int]) -> None:
+    """Duplicates inside the file: `first_seen` and `first_mobile` carry what earlier chunks held (a blind index
+    and a mobile per row, about 200 bytes each, the only state that grows with the file)."""
+    for row in chunk:
         if row.id_number:
             row.id_index = id_number_blind_index(row.id_number)
             if row.id_index in first_seen:
@@ -467,76 +470,52 @@ def _census_validate_rows(census: CensusImport, parsed: list[ParsedRow]) -> Cens
                 row.errors.append(_("与第 %(n)s 行手机号码重复") % {"n": first_mobile[mobile]})
             else:
                 first_mobile[mobile] = row.row_number
-    existing = set()
-    indices = list(first_seen)
-    for start in range(0, len(indices), 1000):
-        existing.update(
-            Person.objects.filter(id_number_index__in=indices[start : start + 1000]).values_list("id_number_index", flat=True)
-        )
-    User = get_user_model()
-    taken_mobiles = set()
-    mobiles = list(first_mobile)
-    for start in range(0, len(mobiles), 1000):
-        taken_mobiles.update(User.objects.filter(mobile__in=mobiles[start : start + 1000]).values_list("mobile", flat=True))
-    for row in parsed:
+
+
+def _rows_existing_check(chunk: list[ParsedRow]) -> None:
+    """People already in the system (by the ID blind index) and mobiles already bound to an account."""
+    indices = [row.id_index for row in chunk if row.id_index and not row.errors]
+    existing = set(Person.objects.filter(id_number_index__in=indices).values_list("id_number_index", flat=True))
+    mobiles = [row.values["mobile"] for row in chunk if row.values["mobile"] and not row.errors]
+    taken_mobiles = set(get_user_model().objects.filter(mobile__in=mobiles).values_list("mobile", flat=True))
+    for row in chunk:
         if row.id_index in existing and not row.errors:
             row.errors.append(_("该身份证号的人员已在系统中，无需导入"))
         elif row.values["mobile"] in taken_mobiles and not row.errors:
             row.errors.append(_("该手机号码已绑定其他账号"))
 
-    _fellow_rows_check(census.org, parsed)
 
-    with transaction.atomic():
-        # A job sent again while this one ran waits here, then finds the import validated and stops.
-        if CensusImport.objects.select_for_update().get(pk=census.pk).status != CensusImport.Status.VALIDATING:
-            census.refresh_from_db()
-            return census
-        CensusRow.objects.filter(census=census).delete()
-        batch: list[CensusRow] = []
-        for done, row in enumerate(parsed, start=1):
-            v = row.values
-            batch.append(
-                CensusRow(
-                    census=census,
-                    row_number=row.row_number,
-                    name=v["name"][:100],
-                    id_number_masked=mask_id_number(v["id_number"])[:18] if v["id_number"] else "",
-                    id_number_encrypted=encrypt_id_number(row.id_number) if row.id_number and not row.errors else "",
-                    id_number_index=row.id_index if not row.errors else "",
-                    mobile=v["mobile"][:32],
-                    employer=v["employer"][:200],
-                    education=v["education"][:32],
-                    title=v["title"][:32],
-                    grade=v["grade"][:32],
-                    email=v["email"][:254],
-                    errors=[str(e) for e in row.errors],
-                )
-            )
-            if len(batch) >= BATCH:
-                CensusRow.objects.bulk_create(batch)
-                batch.clear()
-                census_progress_set(census.pk, phase="validate", processed=done, total=total)
-        CensusRow.objects.bulk_create(batch)
-        errors = sum(1 for r in parsed if r.errors)
-        CensusImport.objects.filter(pk=census.pk).update(
-            status=CensusImport.Status.VALIDATED, total_rows=total, error_rows=errors, valid_rows=total - errors, message=""
-        )
-    census_progress_set(census.pk, phase="validate", processed=total, total=total)
-    census.refresh_from_db()
-    return census
+def _census_row_new(census: CensusImport, row: ParsedRow) -> CensusRow:
+    v = row.values
+    return CensusRow(
+        census=census,
+        row_number=row.row_number,
+        name=v["name"][:100],
+        id_number_masked=mask_id_number(v["id_number"])[:18] if v["id_number"] else "",
+        id_number_encrypted=encrypt_id_number(row.id_number) if row.id_number and not row.errors else "",
+        id_number_index=row.id_index if not row.errors else "",
+        mobile=v["mobile"][:32],
+        employer=v["employer"][:200],
+        education=v["education"][:32],
+        title=v["title"][:32],
+        grade=v["grade"][:32],
+        email=v["email"][:254],
+        errors=[str(e) for e in row.errors],
+    )
 
 
-def _fellow_rows_check(org: Org, parsed: list[ParsedRow]) -> None:
-    """会士 rows beyond the org's 1% cap (counting the members this file brings) are refused, not downgraded."""
-    valid = [r for r in parsed if not r.errors]
-    live = Membership.objects.filter(org=org, status__in=LIVE_STATUSES)
-    places = fellow_cap(live.count() + len(valid)) - live.filter(grade=Membership.Grade.FELLOW).count()
-    for row in valid:
-        if GRADE_WORDS.get(row.values["grade"]) == Membership.Grade.FELLOW:
-            if places <= 0:
-                row.errors.append(_("会士名额已满（会士不得超过个人会员数的1%），请改为其他等级"))
-            else:
-                places -= 1
+def _fellow_rows_refuse(census: CensusImport, *, valid_rows: int) -> int:
+    """会士 rows beyond the org's 1% cap (counting the members this file brings) are refused, not downgraded.
+    Runs on the stored rows once the whole file is in, as the cap depends on its size. Returns the rows refused."""
+    live = Membership.objects.filter(org=census.org, status__in=LIVE_STATUSES)
+    places = fellow_cap(live.count() + valid_rows) - live.filter(grade=Membership.Grade.FELLOW).count()
+    fellow_words = [word for word, grade in GRADE_WORDS.items() if grade == Membership.Grade.FELLOW]
+    fellows = CensusRow.objects.filter(census=census, errors=[], grade__in=fellow_words).order_by("row_number")
+    over = list(fellows.values_list("pk", flat=True)[max(places, 0) :])
+    message = _("会士名额已满（会士不得超过个人会员数的1%），请改为其他等级")
+    for start in range(0, len(over), BATCH):
+        CensusRow.objects.filter(pk__in=over[start : start + BATCH]).update(errors=[message])
+    return len(over)
 
 
 def census_commit_start(*, actor, census: CensusImport) -> CensusImport:
@@ -587,29 +566,23 @@ def census_commit(*, census_id: int) -> CensusImport:
 
 
 def _census_commit_rows(census: CensusImport) -> int:
+    """Import the valid rows BATCH at a time (read, create people and memberships, link), so a 60,000-row
+    list never holds more than one chunk of model instances."""
     org = census.org
-    rows = list(CensusRow.objects.filter(census=census, errors=[]).order_by("row_number"))
+    valid = CensusRow.objects.filter(census=census, errors=[])
     # People may have registered themselves since the preview; they are left out, not duplicated.
-    existing = set()
-    for start in range(0, len(rows), 1000):
-        existing.update(
-            Person.objects.filter(id_number_index__in=[r.id_number_index for r in rows[start : start + 1000]])
-            .values_list("id_number_index", flat=True)
-        )
-    skipped = [r for r in rows if r.id_number_index in existing]
-    for r in skipped:
-        r.errors = [_("该身份证号的人员已在系统中，无需导入")]
-    CensusRow.objects.bulk_update(skipped, ["errors"], batch_size=BATCH)
-    rows = [r for r in rows if r.id_number_index not in existing]
-    if not rows:
+    valid.filter(id_number_index__in=Person.objects.values("id_number_index")).update(
+        errors=[_("该身份证号的人员已在系统中，无需导入")]
+    )
+    total = valid.count()
+    if not total:
         raise DomainError(_("名单中没有可导入的有效行"))
 
     today = timezone.localdate()
-    numbers = member_numbers_reserve(org=org, year=today.year, count=len(rows))
+    numbers = member_numbers_reserve(org=org, year=today.year, count=total)
     site = site_url()
-    total = len(rows)
-    for start in range(0, total, BATCH):
-        chunk = rows[start : start + BATCH]
+    done = last_row = 0
+    while chunk := list(valid.filter(row_number__gt=last_row).order_by("row_number")[:BATCH]):
         people = []
         for r in chunk:
             id_number = decrypt_id_number(r.id_number_encrypted)
@@ -635,7 +608,7 @@ def _census_commit_rows(census: CensusImport) -> int:
                     person=p,
                     org=org,
                     level=org.level,
-                    number=numbers[start + i],
+                    number=numbers[done + i],
                     grade=GRADE_WORDS.get(r.grade, Membership.Grade.ORDINARY),
                     status=Membership.Status.PENDING_REREGISTRATION,
                     origin=Membership.Origin.CENSUS,
@@ -653,8 +626,10 @@ def _census_commit_rows(census: CensusImport) -> int:
                 "【%(org)s】%(name)s您好：您已列入本会会员名册（编号 %(number)s），请于30日内访问 %(link)s 核对信息并完成重新登记。"
             ) % {"org": org.name, "name": r.name, "number": m.number, "link": link}
         _census_rows_link(chunk)
-        census_progress_set(census.pk, phase="commit", processed=start + len(chunk), total=total)
-    return total
+        done += len(chunk)
+        last_row = chunk[-1].row_number
+        census_progress_set(census.pk, phase="commit", processed=done, total=total)
+    return done
 
 
 def _census_rows_link(chunk: list[CensusRow]) -> None:
@@ -685,23 +660,25 @@ def census_invitations_email(*, census_id: int) -> int:
     from django.core.mail import EmailMessage, get_connection
 
     census = CensusImport.objects.select_related("org").get(pk=census_id)
-    rows = list(
+    due = (
         CensusRow.objects.filter(census=census, membership__isnull=False, emailed_at__isnull=True, claimed_at__isnull=True)
         .exclude(email="")
         .order_by("row_number")
+        .only("pk", "row_number", "email", "sms_text")
     )
-    if not rows:
+    if not due.exists():
         return 0
     subject = _("%(org)s会员重新登记邀请") % {"org": census.org.name}
-    sent = 0
+    sent = last_row = 0
     with get_connection() as connection:
-        for start in range(0, len(rows), BATCH):
-            chunk = rows[start : start + BATCH]
+        # One chunk of rows in memory at a time: a 60,000-person list is mailed in BATCH-sized pieces.
+        while chunk := list(due.filter(row_number__gt=last_row)[:BATCH]):
             messages = [EmailMessage(subject, r.sms_text, settings.DEFAULT_FROM_EMAIL, [r.email]) for r in chunk]
             connection.send_messages(messages)
             now = timezone.now()
             CensusRow.objects.filter(pk__in=[r.pk for r in chunk]).update(emailed_at=now)
             sent += len(chunk)
+            last_row = chunk[-1].row_number
     return sent
 
 
