@@ -26,12 +26,12 @@ def orgs_visible_to(user) -> QuerySet[Org]:
 
 def orgs_granted_directly(user) -> QuerySet[Org]:
     """Orgs the user holds a grant on, without their descendants: a list's scope before "include the subtree"."""
-    return Org.objects.filter(pk__in=permissions.orgs_granted(user, manage=False).values("pk"))
+    return permissions.orgs_granted(user, manage=False)
 
 
 def orgs_administered_directly(user) -> QuerySet[Org]:
     """Orgs the user administers by a grant of their own, without descendants: whose work waits for them."""
-    return Org.objects.filter(pk__in=permissions.orgs_granted(user, manage=True).values("pk"))
+    return permissions.orgs_granted(user, manage=True)
 
 
 def orgs_managed_by(user) -> QuerySet[Org]:
