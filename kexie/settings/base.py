@@ -221,10 +221,29 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             # Short socket timeouts: a hung Redis may cost a request half a second, never a worker's timeout.
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5, "RETRY_AFTER": 2},
-        }
+        },
+        # The sessions' copy in Redis (SESSION_ENGINE below). An entry lives at most SESSION_CACHE_SECONDS: a
+        # sign-out while Redis was down deletes the database row but cannot delete the cached copy, which must
+        # not keep the session alive for its whole 8 hours once Redis is back.
+        "sessions": {
+            "BACKEND": "kexie.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "session",
+            "OPTIONS": {
+                "socket_connect_timeout": 0.5, "socket_timeout": 0.5, "RETRY_AFTER": 2,
+                "MAX_TIMEOUT": env.int("SESSION_CACHE_SECONDS", default=300),
+            },
+        },
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kexie"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kexie"},
+        "sessions": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kexie-sessions"},
+    }
+# Sessions are read from the cache and written through to the database: a console request reads its session
+# without a query, and a cache miss, an eviction or Redis being down reads the database row instead.
+SESSION_ENGINE = env("KEXIE_SESSION_ENGINE", default="django.contrib.sessions.backends.cached_db")
+SESSION_CACHE_ALIAS = "sessions"
 
 # --- Celery ---------------------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"
