@@ -315,6 +315,15 @@ KEXIE_PROGRESS_DEBOUNCE_SECONDS = env.int("KEXIE_PROGRESS_DEBOUNCE_SECONDS", def
 # In-process (no broker), the recount runs this many seconds after a change, off the request that made it.
 KEXIE_PROGRESS_INPROCESS_DELAY_SECONDS = env.float("KEXIE_PROGRESS_INPROCESS_DELAY_SECONDS", default=2.0)
 
+# A rendered progress dashboard is kept this many seconds, keyed on the snapshots, targets and pending recounts
+# it shows (orgs.selectors.progress.dashboard_cache_key): any of them changing renders it again at once. 0: off.
+DASHBOARD_CACHE_SECONDS = env.int("KEXIE_DASHBOARD_CACHE_SECONDS", default=300)
+
+# The review queue counts a list exactly below this many rows; a longer list's count is kept this many seconds
+# and shown as approximate (约), while its rows are always read fresh (approvals.selectors.review.ReviewQueue).
+QUEUE_COUNT_EXACT_BELOW = env.int("KEXIE_QUEUE_COUNT_EXACT_BELOW", default=5000)
+QUEUE_COUNT_CACHE_SECONDS = env.int("KEXIE_QUEUE_COUNT_CACHE_SECONDS", default=60)
+
 # --- Census jobs and uploads -------------------------------------------------------------------------------
 # A census validation or commit with no sign of life for this long counts as stuck: the page offers 重新处理
 # and the sweep sends it again (a 60,000-row commit reports progress every 500 rows, well within this).

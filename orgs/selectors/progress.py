@@ -1,13 +1,15 @@
 """Progress dashboards, the public page and targets, read from the stored snapshots through orgs.figures (no
 personal data)."""
 
+import hashlib
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -197,6 +199,42 @@ def targets_of(org_ids, year: int) -> dict[int, dict[str, int]]:
     ):
         result.setdefault(org_id, {})[metric] = value
     return result
+
+
+# The cache entry a tree write replaces (orgs.services.tree.org_tree_lock), so cached dashboards show new or
+# renamed organisations at once; the entries' lifetime (settings.DASHBOARD_CACHE_SECONDS) is the safety net.
+TREE_VERSION_KEY = "orgs:tree:version"
+
+
+def _figures_version() -> tuple:
+    """What the dashboard's numbers are made of, in one query: the snapshots (a recount rewrites computed_at;
+    a target change is recounted into them), the changes waiting for a recount, and the targets."""
+    snapshot, mark, target = (m._meta.db_table for m in (ProgressSnapshot, ProgressDirtyMark, Target))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT max(computed_at) FROM {snapshot}), (SELECT count(*) FROM {snapshot}),"
+            f" (SELECT max(marked_at) FROM {mark}), (SELECT count(*) FROM {mark}),"
+            f" (SELECT max(updated_at) FROM {target}), (SELECT count(*) FROM {target})"
+        )
+        return tuple(str(v) for v in cursor.fetchone())
+
+
+def dashboard_cache_key(user, *, year: int, org_id, kind: str, order: str) -> str | None:
+    """The cache key of a rendered dashboard: everything its content depends on, or None when it must not be
+    cached (the fragment cache is switched off).
+
+    The content depends on the user only through their grants (which organisations they see and may set
+    targets for), so two administrators of the same organisation share one entry and nobody can reach an
+    entry rendered for another scope. The date is part of the key: the lag badges compare with today."""
+    seconds = settings.DASHBOARD_CACHE_SECONDS
+    if not seconds:
+        return None
+    parts = (
+        sorted(permissions.grants_held(user)), user.is_superuser, bool(getattr(user, "department", "")),
+        year, org_id, kind, order, timezone.localdate().isoformat(), translation.get_language(), refresh_note(),
+        cache.get(TREE_VERSION_KEY, "0"), _figures_version(),
+    )
+    return "orgs:dashboard:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 def public_cache_key(year: int) -> str:
