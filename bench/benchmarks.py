@@ -807,9 +807,12 @@ def throughput_fixes(ctx: Context) -> list[Row]:
     from bench.harness import running_server
 
     rows = []
-    pages = _throughput_pages()
+    # Optional narrowing for a short run: KEXIE_BENCH_FIX_PAGES=dashboard,queue and KEXIE_BENCH_FIXES=2,3 (indices).
+    keys = {k for k in os.environ.get("KEXIE_BENCH_FIX_PAGES", "").split(",") if k}
+    chosen = {int(i) for i in os.environ.get("KEXIE_BENCH_FIXES", "").split(",") if i}
+    pages = [p for p in _throughput_pages() if not keys or p.key in keys]
     try:
-        variants = [(label, env, None) for label, env in FIXES]
+        variants = [(label, env, None) for i, (label, env) in enumerate(FIXES) if not chosen or i in chosen]
         if BASELINE_TREE:
             variants.insert(0, (f"all fixes together — before: the checkout in {BASELINE_TREE}", {},
                                 Path(BASELINE_TREE)))
