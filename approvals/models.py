@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kexie.choices import ChoiceLabels
+
 
 # 申请编号 as typed into a search box: "SQ2026-000123", case and the dash optional.
 REFERENCE = re.compile(r"^SQ\d{4}-?0*(\d+)$", re.IGNORECASE)
@@ -30,7 +32,7 @@ class ApplicationQuerySet(models.QuerySet):
 RESUBMITTED = Q(status="submitted", decided_by__isnull=False)
 
 
-class Application(models.Model):
+class Application(ChoiceLabels, models.Model):
     """A person's request to become an individual member of one organisation.
 
     An application arrives either from the person (self-application) or from the organisation below

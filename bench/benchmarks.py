@@ -11,6 +11,8 @@ import io
 import os
 import statistics
 import time
+from dataclasses import dataclass
+from typing import Callable
 from urllib.parse import urlencode
 
 from django.db import connection
@@ -22,12 +24,14 @@ from bench.harness import (
     LoadResult,
     Request,
     Row,
+    Server,
     benchmark,
     count_queries,
     dotted,
     load_run,
     measure_url,
     session_cookie,
+    signed_in_client,
     unavailable,
 )
 
@@ -108,10 +112,7 @@ def _reverse_any(name: str, org):
 
 
 def _in_process_get(user, path: str):
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
+    client = signed_in_client(user)
     client.get(path)  # the first request pays for one-off work (session, content types)
     return count_queries(client.get, path)
 
@@ -120,10 +121,7 @@ def _in_process_get(user, path: str):
 
 @benchmark("submit", "提交入会申请：吞吐量对比空视图（同一 gunicorn 配置）")
 def submit_throughput(ctx: Context) -> list[Row]:
-    from bench.loadgen import PREFIX
     from approvals.models import Application
-    from members.models import Membership, Person
-    from orgs.models import Org
 
     name = "submit-application requests/s ÷ bare view requests/s"
     goal = "≥ 0.5×"
@@ -131,21 +129,10 @@ def submit_throughput(ctx: Context) -> list[Row]:
         reverse(SUBMIT_URL_NAME, args=[1])
     except NoReverseMatch:
         return unavailable(name, goal, f"URL {SUBMIT_URL_NAME} is not routed")
-    # Real submissions are spread over many organisations, as in production.
-    counties = list(Org.objects.filter(level="county", kind="kexie", is_active=True).order_by("code"))
-    people = list(
-        Person.objects.filter(user__username__startswith=PREFIX).select_related("user").order_by("id")[:SUBMIT_REQUESTS]
-    )
-    if len(people) < SUBMIT_REQUESTS:
+    plan = _submit_plan(SUBMIT_REQUESTS)
+    if plan is None:
         return unavailable(name, goal, "not enough generated applicants: run generate_load first")
-    taken = set(Application.objects.filter(person__in=people).values_list("person_id", "org_id"))
-    taken |= set(Membership.objects.filter(person__in=people).values_list("person_id", "org_id"))
-    targets = []
-    for i, person in enumerate(people):
-        org = next(counties[(i + k) % len(counties)] for k in range(len(counties))
-                   if (person.pk, counties[(i + k) % len(counties)].pk) not in taken)
-        targets.append(org)
-    cookies = [session_cookie(p.user) for p in people]
+    people, counties, taken, targets, cookies = plan
     port = ctx.server.port
     bare_path = reverse("bench_bare")
     load_run(port, [Request("POST", bare_path, c) for c in cookies[:8]], clients=SUBMIT_CLIENTS)
@@ -178,6 +165,31 @@ def submit_throughput(ctx: Context) -> list[Row]:
             "session, user, console check, organisation, person, consent, BEGIN, membership check, awards, "
             "insert, audit, notice, COMMIT, then BEGIN, progress dirty mark, COMMIT after commit"),
     ]
+
+
+def _submit_plan(count: int, offset: int = 0):
+    """`count` generated applicants (the `offset`-th on, by id), each with a county they may apply to and a
+    signed-in session: (people, counties, taken (person, org) pairs, target orgs, cookies), or None."""
+    from bench.loadgen import PREFIX
+    from approvals.models import Application
+    from members.models import Membership, Person
+    from orgs.models import Org
+
+    # Real submissions are spread over many organisations, as in production.
+    counties = list(Org.objects.filter(level="county", kind="kexie", is_active=True).order_by("code"))
+    people = list(
+        Person.objects.filter(user__username__startswith=PREFIX).select_related("user").order_by("id")[offset:offset + count]
+    )
+    if len(people) < count:
+        return None
+    taken = set(Application.objects.filter(person__in=people).values_list("person_id", "org_id"))
+    taken |= set(Membership.objects.filter(person__in=people).values_list("person_id", "org_id"))
+    targets = []
+    for i, person in enumerate(people):
+        org = next(counties[(i + k) % len(counties)] for k in range(len(counties))
+                   if (person.pk, counties[(i + k) % len(counties)].pk) not in taken)
+        targets.append(org)
+    return people, counties, taken, targets, [session_cookie(p.user) for p in people]
 
 
 def _submit_queries(person, counties, taken) -> int:
@@ -620,4 +632,207 @@ def query_plans(ctx: Context) -> list[Row]:
                 f"{a / b:.2f}× the time" if used else "not chosen by the planner",
                 "< 0.5× to be worth adding", used and a / b < 0.5, f"{b:.1f} ms → {a:.1f} ms; {plan}",
             ))
+    return rows
+
+
+# --- 7. console throughput against the bare view ----------------------------------------------------------
+
+THROUGHPUT_CLIENTS = LATENCY_CLIENTS
+THROUGHPUT_REQUESTS = int(os.environ.get("KEXIE_BENCH_THROUGHPUT_REQUESTS", "120"))  # per page and round
+THROUGHPUT_ROUNDS = int(os.environ.get("KEXIE_BENCH_THROUGHPUT_ROUNDS", "3"))
+FIX_ROUNDS = 2
+# An earlier checkout of the project (e.g. `git archive <commit> | tar -x -C DIR`), served on the same database
+# as "before all fixes" in the fixes table; unset, that row is left out.
+BASELINE_TREE = os.environ.get("KEXIE_BENCH_BASELINE_TREE", "")
+# Each fix that a setting switches off, and the environment that switches it off in a second server.
+FIXES = [
+    ("sessions read from the cache (cached_db) — before: database sessions",
+     {"KEXIE_SESSION_ENGINE": "django.contrib.sessions.backends.db"}),
+    ("persistent database connections (CONN_MAX_AGE 600, health checks) — before: one connection per request",
+     {"DATABASE_CONN_MAX_AGE": "0"}),
+    ("dashboard rendered once per snapshot version (fragment cache) — before: rendered on every request",
+     {"KEXIE_DASHBOARD_CACHE_SECONDS": "0"}),
+    ("queue count kept a minute for lists of 5,000 rows or more — before: counted on every request",
+     {"KEXIE_QUEUE_COUNT_EXACT_BELOW": str(10**12)}),
+]
+FIX_REQUESTS = int(os.environ.get("KEXIE_BENCH_FIX_REQUESTS", "60"))  # per page, server and round
+_submit_offset = SUBMIT_REQUESTS  # the submit benchmark's applicants come first; each plan takes new ones
+
+
+@dataclass
+class ThroughputPage:
+    """One page under load: `requests(n)` builds n requests for it, `bare(n)` n requests of the bare view with
+    the same session(s) and method; `done()` removes what the requests created."""
+    key: str
+    label: str
+    requests: Callable[[int], list[Request]]
+    bare: Callable[[int], list[Request]]
+    status: int = 200
+    done: Callable[[], None] = lambda: None
+
+
+def _get_page(key: str, label: str, path: str, user) -> ThroughputPage:
+    cookie = session_cookie(user)
+    bare_path = reverse("bench_bare")
+    return ThroughputPage(key, label, lambda n: [Request("GET", path, cookie)] * n,
+                          lambda n: [Request("GET", bare_path, cookie)] * n)
+
+
+def _submit_page() -> ThroughputPage | None:
+    """Submissions by generated applicants, each request a new (person, county) pair; the bare view gets a POST
+    with the same sessions. Applications made are removed by done()."""
+    from approvals.models import Application
+
+    top = Application.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    used: list = []
+    bare_path = reverse("bench_bare")
+
+    def plan(n):
+        global _submit_offset
+        made = _submit_plan(n, offset=_submit_offset)
+        if made is None:
+            raise RuntimeError("not enough generated applicants: run generate_load first")
+        _submit_offset += n
+        used.extend(made[0])
+        return made
+
+    def requests(n):
+        _people, _counties, _taken, targets, cookies = plan(n)
+        return [Request("POST", reverse(SUBMIT_URL_NAME, args=[org.pk]), c, submit_body(org))
+                for c, org in zip(cookies, targets)]
+
+    def bare(n):
+        return [Request("POST", bare_path, c) for c in plan(n)[4]]
+
+    return ThroughputPage("submit", "submit an application (POST, a new applicant each time)", requests, bare,
+                          status=302, done=lambda: _remove_bench_applications(top, used))
+
+
+def _throughput_pages() -> list[ThroughputPage]:
+    from approvals.models import Application
+    from bench.loadgen import PREFIX
+    from members.models import Person
+    from orgs.models import Org
+
+    sizes = _subtree_sizes()
+    city, city_n = _closest(sizes, 50_000, level="city")
+    province = Org.objects.filter(parent=None).order_by("tree_id").first()
+    province_n = dict((o.pk, n) for o, n in sizes)[province.pk]
+    city_admin, province_admin = _admin_of(city), _admin_of(province)
+    # An applicant whose home page has something to show: an application and a membership.
+    applicant = (
+        Person.objects.filter(user__username__startswith=PREFIX, memberships__isnull=False,
+                              applications__status=Application.Status.SUBMITTED)
+        .select_related("user").order_by("id").first()
+    )
+    return [
+        _get_page("queue", f"review queue, {city.name} and below, every status ({city_n:,} applications)",
+                  f"{reverse(QUEUE_URL_NAME)}?{urlencode(QUEUE_QUERY)}", city_admin),
+        _get_page("dashboard", f"progress dashboard, province admin ({province_n:,} applications)",
+                  reverse(DASHBOARD_URL_NAME), province_admin),
+        _get_page("workbench", f"workbench (工作台), {city.name} admin", reverse("approvals:workbench"), city_admin),
+        _get_page("directory", f"member directory, {city.name} and below",
+                  f"{reverse('console_members:member_list')}?subtree=on", city_admin),
+        _get_page("applicant", "applicant home (/me/)", reverse("members:me"), applicant.user),
+        _submit_page(),
+    ]
+
+
+def _warm(server: Server, page: ThroughputPage) -> None:
+    # Every worker loads its code, opens its connection and fills its caches before anything is timed.
+    for build in (page.requests, page.bare):
+        load_run(server.port, build(2 * server.workers), clients=server.workers)
+
+
+def _load(server: Server, requests: list[Request], status: int) -> LoadResult:
+    return load_run(server.port, requests, clients=THROUGHPUT_CLIENTS, ok=lambda s: s == status)
+
+
+def _page_and_bare(server: Server, page: ThroughputPage, rounds: int) -> tuple[LoadResult, LoadResult]:
+    """The page and the bare view under THROUGHPUT_CLIENTS clients, alternating rounds."""
+    _warm(server, page)
+    result, bare = LoadResult([], {}, 0.0), LoadResult([], {}, 0.0)
+    for _ in range(rounds):
+        result.add(_load(server, page.requests(THROUGHPUT_REQUESTS), page.status))
+        bare.add(_load(server, page.bare(THROUGHPUT_REQUESTS), page.status))
+    return result, bare
+
+
+@benchmark("throughput", "控制台页面吞吐量：对比同一中间件的空视图（同一 gunicorn 配置，10 并发，交替轮次）")
+def console_throughput(ctx: Context) -> list[Row]:
+    from orgs.models import ProgressSnapshot
+
+    if not ProgressSnapshot.objects.exists():
+        dotted(PROGRESS_RECOMPUTE_ALL)()  # the dashboard reads snapshots; a fresh load has none yet
+    rows = []
+    expected = THROUGHPUT_REQUESTS * THROUGHPUT_ROUNDS
+    pages = _throughput_pages()
+    try:
+        for page in pages:
+            result, bare = _page_and_bare(ctx.server, page, THROUGHPUT_ROUNDS)
+            ratio = result.per_second / bare.per_second if bare.per_second else 0.0
+            p95 = result.p(95) / bare.p(95) if bare.completed else float("inf")
+            complete = result.completed == expected and bare.completed == expected
+            rows.append(Row(
+                f"{page.label}: requests/s ÷ bare view requests/s", f"{ratio:.2f}×", "≥ 0.5×",
+                complete and ratio >= 0.5,
+                f"{result.per_second:.0f} vs {bare.per_second:.0f} req/s; statuses {result.statuses} vs "
+                f"{bare.statuses}; {THROUGHPUT_CLIENTS} clients, {ctx.server.workers} sync workers, "
+                f"{THROUGHPUT_ROUNDS} alternating rounds of {THROUGHPUT_REQUESTS}"))
+            rows.append(Row(
+                f"{page.label}: p95 ÷ bare view p95, {THROUGHPUT_CLIENTS} clients", f"{p95:.2f}×", "≤ 2×",
+                complete and p95 <= 2.0,
+                f"p95 {result.p(95):.0f} ms vs {bare.p(95):.0f} ms; p50 {result.p(50):.0f} ms vs {bare.p(50):.0f} ms"))
+    finally:
+        for page in pages:
+            page.done()
+    return rows
+
+
+def _fix_rows(ctx: Context, label: str, before: Server, pages: list[ThroughputPage]) -> Row:
+    """Each page's requests/s on the `before` server and on this build's, in alternating rounds."""
+    parts, ratios = [], []
+    for page in pages:
+        _warm(before, page)
+        _warm(ctx.server, page)
+        old, new = LoadResult([], {}, 0.0), LoadResult([], {}, 0.0)
+        old_bare, new_bare = LoadResult([], {}, 0.0), LoadResult([], {}, 0.0)
+        for _ in range(FIX_ROUNDS):
+            old.add(_load(before, page.requests(FIX_REQUESTS), page.status))
+            new.add(_load(ctx.server, page.requests(FIX_REQUESTS), page.status))
+            old_bare.add(_load(before, page.bare(FIX_REQUESTS), page.status))
+            new_bare.add(_load(ctx.server, page.bare(FIX_REQUESTS), page.status))
+        gain = new.per_second / old.per_second if old.per_second else float("inf")
+        ratios.append(gain)
+        share_old = old.per_second / old_bare.per_second if old_bare.per_second else 0.0
+        share_new = new.per_second / new_bare.per_second if new_bare.per_second else 0.0
+        parts.append(f"{page.key} {old.per_second:.0f} → {new.per_second:.0f} req/s "
+                     f"({share_old:.2f}× → {share_new:.2f}× bare; bare {old_bare.per_second:.0f} → "
+                     f"{new_bare.per_second:.0f}; statuses before {old.statuses})")
+    return Row(f"fix: {label}", " · ".join(f"{p.key} {g:.2f}×" for p, g in zip(pages, ratios)),
+               "after ÷ before requests/s per page", None, "; ".join(parts))
+
+
+@benchmark("fixes", "吞吐量改进逐项前后对比（同一数据库，两个 gunicorn 交替轮次）")
+def throughput_fixes(ctx: Context) -> list[Row]:
+    from pathlib import Path
+
+    from bench.harness import running_server
+
+    rows = []
+    # Optional narrowing for a short run: KEXIE_BENCH_FIX_PAGES=dashboard,queue and KEXIE_BENCH_FIXES=2,3 (indices).
+    keys = {k for k in os.environ.get("KEXIE_BENCH_FIX_PAGES", "").split(",") if k}
+    chosen = {int(i) for i in os.environ.get("KEXIE_BENCH_FIXES", "").split(",") if i}
+    pages = [p for p in _throughput_pages() if not keys or p.key in keys]
+    try:
+        variants = [(label, env, None) for i, (label, env) in enumerate(FIXES) if not chosen or i in chosen]
+        if BASELINE_TREE:
+            variants.insert(0, (f"all fixes together — before: the checkout in {BASELINE_TREE}", {},
+                                Path(BASELINE_TREE)))
+        for label, env, cwd in variants:
+            with running_server(env=env, cwd=cwd) as before:
+                rows.append(_fix_rows(ctx, label, before, pages))
+    finally:
+        for page in pages:
+            page.done()
     return rows

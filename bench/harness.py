@@ -94,17 +94,60 @@ def percentile(values: list[float], p: float) -> float:
 CSRF_TOKEN = "benchcsrftokenbenchcsrftoken0123"  # 32 characters: Django accepts an unmasked secret
 
 
+def console_ready(user) -> object | None:
+    """What a console user has after a real sign-in: a changed password (else every console page leads to
+    修改密码) and a confirmed authenticator (else to the second factor). Returns the authenticator, or None for
+    an applicant. Without this a benchmark of a console page would time the redirect, not the page."""
+    from django.utils import timezone
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from orgs.roles import works_with_people
+
+    class _Request:
+        pass
+
+    probe = _Request()
+    probe.user = user
+    if not works_with_people(probe):
+        return None
+    if user.password_changed_at is None:
+        user.password_changed_at = timezone.now()
+        user.save(update_fields=["password_changed_at"])
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+
+
 def session_cookie(user) -> str:
-    """A signed-in session for `user`, created directly: no login form, no password hashing."""
+    """A signed-in session for `user`, created directly: no login form, no password hashing. A console user's
+    session has passed the second factor, as after a real sign-in."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django_otp import DEVICE_ID_SESSION_KEY
 
+    device = console_ready(user)
     store = importlib.import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(user.pk)
     store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    if device is not None:
+        store[DEVICE_ID_SESSION_KEY] = device.persistent_id
     store.create()
     return f"{settings.SESSION_COOKIE_NAME}={store.session_key}; {settings.CSRF_COOKIE_NAME}={CSRF_TOKEN}"
+
+
+def signed_in_client(user):
+    """django.test.Client signed in as `user` the way session_cookie signs in (second factor passed)."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    client = Client()
+    device = console_ready(user)
+    client.force_login(user)
+    if device is not None:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
 
 
 # --- the server -----------------------------------------------------------------------------------------
@@ -118,8 +161,13 @@ def _free_port() -> int:
 class Server:
     """gunicorn serving kexie.wsgi with kexie.settings.bench on 127.0.0.1, as production would run it."""
 
-    def __init__(self, workers: int = GUNICORN_WORKERS):
+    def __init__(self, workers: int = GUNICORN_WORKERS, env: dict[str, str] | None = None, cwd: Path | None = None):
         self.workers = workers
+        # Extra environment for this server only: a benchmark starts a second server with one setting changed
+        # to measure a fix's "before" side by side with its "after".
+        self.env = env or {}
+        # Another checkout of the project (an earlier commit) to serve instead of this one, on the same database.
+        self.cwd = cwd or ROOT
         self.port = _free_port()
         self.process: subprocess.Popen | None = None
 
@@ -131,8 +179,8 @@ class Server:
         ]
 
     def start(self) -> "Server":
-        env = dict(os.environ, DJANGO_SETTINGS_MODULE="kexie.settings.bench")
-        self.process = subprocess.Popen(self.command, cwd=ROOT, env=env)
+        env = dict(os.environ, DJANGO_SETTINGS_MODULE="kexie.settings.bench", **self.env)
+        self.process = subprocess.Popen(self.command, cwd=self.cwd, env=env)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -157,8 +205,8 @@ class Server:
 
 
 @contextmanager
-def running_server():
-    server = Server().start()
+def running_server(env: dict[str, str] | None = None, cwd: Path | None = None):
+    server = Server(env=env, cwd=cwd).start()
     try:
         yield server
     finally:
@@ -267,9 +315,12 @@ def load_run(port: int, requests: list[Request], *, clients: int, time_limit: fl
 
 
 def measure_url(server: Server, path: str, cookie: str, *, clients: int = 10, requests: int = 300,
-                time_limit: float = 60.0) -> LoadResult:
-    """p50/p95 of GET `path` as the session in `cookie`, from `clients` concurrent keep-alive clients."""
+                time_limit: float = 60.0, ok: Callable[[int], bool] = lambda status: status == 200) -> LoadResult:
+    """p50/p95 of GET `path` as the session in `cookie`, from `clients` concurrent keep-alive clients.
+
+    Only answers `ok` accepts (by default 200) count: a redirect to the sign-in or the second factor is not the
+    page being measured."""
     # A short warm-up so each worker has loaded code and opened its database connection.
     load_run(server.port, [Request("GET", path, cookie)] * (2 * server.workers), clients=server.workers)
     return load_run(server.port, [Request("GET", path, cookie)] * requests, clients=clients,
-                    time_limit=time_limit)
+                    time_limit=time_limit, ok=ok)

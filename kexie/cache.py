@@ -32,15 +32,26 @@ _down_until: dict[str, float] = {}
 class ResilientRedisCache(RedisCache):
     """django.core.cache.backends.redis.RedisCache whose operations degrade to a miss when Redis is down.
 
-    OPTIONS may carry RETRY_AFTER (seconds, default 2): how long to skip Redis after a failed call. The other
-    OPTIONS go to redis-py's connection pool as usual (socket_connect_timeout, socket_timeout).
+    OPTIONS may carry RETRY_AFTER (seconds, default 2): how long to skip Redis after a failed call, and
+    MAX_TIMEOUT (seconds): no entry lives longer, whatever the caller asks. The other OPTIONS go to redis-py's
+    connection pool as usual (socket_connect_timeout, socket_timeout).
     """
 
     def __init__(self, server, params):
         options = dict(params.get("OPTIONS") or {})
         self.retry_after = float(options.pop("RETRY_AFTER", 2.0))
+        max_timeout = options.pop("MAX_TIMEOUT", None)
+        self.max_timeout = None if max_timeout is None else int(max_timeout)
         super().__init__(server, {**params, "OPTIONS": options})
         self._location = ",".join(self._servers)
+
+    def get_backend_timeout(self, timeout=DEFAULT_TIMEOUT):
+        # A delete that failed while Redis was down leaves the old entry behind; the cap bounds how long such an
+        # entry can be served once Redis is back (the session cache: a signed-out session stays signed out).
+        seconds = super().get_backend_timeout(timeout)
+        if self.max_timeout is not None and (seconds is None or seconds > self.max_timeout):
+            return self.max_timeout
+        return seconds
 
     def _call(self, operation: str, fallback, call):
         if _down_until.get(self._location, 0.0) > time.monotonic():

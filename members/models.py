@@ -5,6 +5,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kexie.choices import ChoiceLabels
+
 
 class User(AbstractUser):
     """An account. Applicants sign in with their mobile number as username; admins get a chosen username."""
@@ -209,7 +211,7 @@ class MembershipQuerySet(models.QuerySet):
         return self.filter(status=Membership.Status.ACTIVE)
 
 
-class Membership(models.Model):
+class Membership(ChoiceLabels, models.Model):
     """Individual membership of one organisation at its level; each level admits its own members."""
 
     class Status(models.TextChoices):

@@ -11,6 +11,8 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
 
+from kexie.choices import ChoiceLabels
+
 
 class OrgQuerySet(TreeQuerySet):
     def active(self) -> "OrgQuerySet":
@@ -21,7 +23,7 @@ class OrgQuerySet(TreeQuerySet):
         return self.filter(tree_id=org.tree_id, lft__gte=org.lft, rght__lte=org.rght)
 
 
-class Org(MPTTModel):
+class Org(ChoiceLabels, MPTTModel):
     class Kind(models.TextChoices):
         KEXIE = "kexie", _("科协")
         SOCIETY = "society", _("学会")

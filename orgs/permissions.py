@@ -5,14 +5,59 @@ subtree; `view_org` (provincial staff) lets them read it. Everything else is der
 """
 
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Exists, Q, QuerySet
+from django.db.models import Exists, QuerySet
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
-from kexie.db_routing import reading_replica
 from orgs.models import Org
 
 ADMINISTER = "orgs.administer_org"
 VIEW = "orgs.view_org"
+
+# Where a user object keeps its grants for the rest of its life: one request, since AuthenticationMiddleware
+# loads the user afresh for every request (and Celery tasks re-fetch by id).
+_GRANTS_ATTR = "_kexie_org_grants"
+
+
+def _grants(user) -> frozenset[tuple[str, int]]:
+    """Every (codename, org id) an active user holds on orgs, directly or through a group, read once.
+
+    A console request asks many times (the middleware, the menu, each scoped selector); reading the grant
+    rows once and handing the selectors literal org ids also lets PostgreSQL plan their queries on the
+    queue indexes: behind the permission joins it could not estimate the orgs and scanned whole tables.
+    The grant and revoke functions below forget the copy of the user they are given. They are read from the
+    primary even on a page that reads a streaming replica (kexie.db_routing), so a revoked grant is never
+    honoured while the replica catches up.
+    """
+    cached = getattr(user, _GRANTS_ATTR, None)
+    if cached is None:
+        from orgs.models import OrgGroupObjectPermission, OrgUserObjectPermission
+
+        wanted = {"permission__content_type__app_label": "orgs"}
+        cached = frozenset(
+            OrgUserObjectPermission.objects.using(DEFAULT_DB_ALIAS).filter(user=user, **wanted)
+            .values_list("permission__codename", "content_object_id")
+            .union(
+                OrgGroupObjectPermission.objects.using(DEFAULT_DB_ALIAS).filter(group__user=user, **wanted).values_list(
+                    "permission__codename", "content_object_id"
+                )
+            )
+        )
+        setattr(user, _GRANTS_ATTR, cached)
+    return cached
+
+
+def _forget_grants(user) -> None:
+    if getattr(user, _GRANTS_ATTR, None) is not None:
+        setattr(user, _GRANTS_ATTR, None)
+
+
+def _granted_ids(user, codenames) -> list[int]:
+    codenames = set(codenames)
+    return sorted({org_id for codename, org_id in _grants(user) if codename in codenames})
+
+
+def _codenames(*, manage: bool) -> list[str]:
+    return [p.split(".", 1)[1] for p in ([ADMINISTER] if manage else [ADMINISTER, VIEW])]
 
 
 def orgs_granted(user, *, manage: bool) -> QuerySet[Org]:
@@ -23,22 +68,9 @@ def orgs_granted(user, *, manage: bool) -> QuerySet[Org]:
     if token is not None:
         return _service_token_grant(user, token, manage=manage)
     # What guardian's get_objects_for_user(any_perm=True, accept_global_perms=False, with_superuser=False)
-    # returns, straight from the direct-foreign-key tables: guardian would first look up the permission and
-    # content type rows on every call, and this runs several times per console request.
-    return _orgs_of_grants(*_grant_rows(user, manage=manage))
-
-
-def _orgs_of_grants(direct, via_group) -> QuerySet[Org]:
-    if reading_replica():
-        # The page reads a streaming replica (kexie.db_routing), but who may see what is decided on the primary:
-        # the grants are read there first, so a revoked grant is not honoured while the replica catches up.
-        granted = direct.values_list("content_object_id", flat=True).union(
-            via_group.values_list("content_object_id", flat=True)
-        )
-        return Org.objects.filter(pk__in=list(granted.using(DEFAULT_DB_ALIAS)))
-    return Org.objects.filter(
-        Q(pk__in=direct.values("content_object_id")) | Q(pk__in=via_group.values("content_object_id"))
-    )
+    # returns, straight from the direct-foreign-key tables (guardian would look up the permission and content
+    # type rows on every call), as a list of ids read once per request.
+    return Org.objects.filter(pk__in=_granted_ids(user, _codenames(manage=manage)))
 
 
 def _service_token_grant(user, token, *, manage: bool) -> QuerySet[Org]:
@@ -47,7 +79,7 @@ def _service_token_grant(user, token, *, manage: bool) -> QuerySet[Org]:
     longer administers an organisation containing the token's."""
     if manage and "decide" not in token.scopes:
         return Org.objects.none()
-    roots = _orgs_of_grants(*_grant_rows(user, manage=True))
+    roots = Org.objects.filter(pk__in=_granted_ids(user, _codenames(manage=True)))
     org = token.org
     covered = roots.filter(tree_id=org.tree_id, lft__lte=org.lft, rght__gte=org.rght)
     return Org.objects.filter(pk=org.pk).filter(Exists(covered))
@@ -61,41 +93,30 @@ def as_service_token(user, token):
     return user
 
 
-def _grant_rows(user, *, manage: bool):
-    from orgs.models import OrgGroupObjectPermission, OrgUserObjectPermission
-
-    codenames = [p.split(".", 1)[1] for p in ([ADMINISTER] if manage else [ADMINISTER, VIEW])]
-    wanted = {"permission__content_type__app_label": "orgs", "permission__codename__in": codenames}
-    return (
-        OrgUserObjectPermission.objects.filter(user=user, **wanted),
-        OrgGroupObjectPermission.objects.filter(group__user=user, **wanted),
-    )
-
-
 def holds_any_grant(user, *, manage: bool) -> bool:
-    """Whether the user holds a grant on any org, directly or through a group, in one query.
+    """Whether the user holds a grant on any org, directly or through a group (the request's one read).
 
-    Asked on every request (the idle-timeout middleware, the console menu); guardian's queryset would also
-    look up the permission and content type rows each time.
-    """
+    Asked on every request (the idle-timeout middleware, the console menu)."""
     if not user.is_authenticated or not user.is_active:
         return False
     if getattr(user, "service_token", None) is not None:
         return orgs_granted(user, manage=manage).exists()
-    direct, via_group = _grant_rows(user, manage=manage)
-    return direct.values("pk").union(via_group.values("pk")).exists()
+    return bool(_granted_ids(user, _codenames(manage=manage)))
 
 
 def grant_administer(user, org: Org) -> None:
     assign_perm(ADMINISTER, user, org)
+    _forget_grants(user)
 
 
 def revoke_administer(user, org: Org) -> None:
     remove_perm(ADMINISTER, user, org)
+    _forget_grants(user)
 
 
 def grant_view(user, org: Org) -> None:
     assign_perm(VIEW, user, org)
+    _forget_grants(user)
 
 
 def orgs_administered_by_account(account) -> QuerySet[Org]:
@@ -140,46 +161,30 @@ def account_ids_administering(org_ids: QuerySet) -> QuerySet:
 # --- 三员: the separated system, security and audit administrators -----------------------------------------
 
 
-def _officer_rows(user, roles):
-    from orgs.models import OrgGroupObjectPermission, OrgUserObjectPermission
-
-    wanted = {"permission__content_type__app_label": "orgs", "permission__codename__in": list(roles)}
-    return (
-        OrgUserObjectPermission.objects.filter(user=user, **wanted),
-        OrgGroupObjectPermission.objects.filter(group__user=user, **wanted),
-    )
-
-
 def grant_officer_role(user, org: Org, role: str) -> None:
     assign_perm(f"orgs.{role}", user, org)
+    _forget_grants(user)
 
 
 def revoke_officer_role(user, org: Org, role: str) -> None:
     remove_perm(f"orgs.{role}", user, org)
+    _forget_grants(user)
 
 
 def orgs_with_officer_role(user, role: str) -> QuerySet[Org]:
     """Orgs on which an active user holds the role directly or through a group (not their descendants)."""
     if not user.is_authenticated or not user.is_active:
         return Org.objects.none()
-    direct, via_group = _officer_rows(user, [role])
-    return Org.objects.filter(
-        Q(pk__in=direct.values("content_object_id")) | Q(pk__in=via_group.values("content_object_id"))
-    )
+    return Org.objects.filter(pk__in=_granted_ids(user, [role]))
 
 
 def officer_roles_held(user) -> set[str]:
-    """The 三员 roles an active user holds anywhere, in one query (asked per request for the menu)."""
+    """The 三员 roles an active user holds anywhere (the request's one read; asked per request for the menu)."""
     from orgs.models import OfficerRole
 
     if not user.is_authenticated or not user.is_active:
         return set()
-    direct, via_group = _officer_rows(user, OfficerRole.values)
-    return set(
-        direct.values_list("permission__codename", flat=True).union(
-            via_group.values_list("permission__codename", flat=True)
-        )
-    )
+    return {codename for codename, _org_id in _grants(user)} & set(OfficerRole.values)
 
 
 def account_grants(account) -> list[tuple[str, int]]:
@@ -212,20 +217,17 @@ def account_ids_with_officer_roles(org_ids: QuerySet) -> QuerySet:
     ).values("user_id")
 
 
-def grant_codenames(user) -> set[str]:
-    """Every permission an active user holds on any org, directly or through a group, in one query: the menu and
-    the idle timeout ask on every request whether the user administers, reads or holds a 三员 role."""
-    from orgs.models import OrgGroupObjectPermission, OrgUserObjectPermission
+def grants_held(user) -> frozenset[tuple[str, int]]:
+    """Every (codename, org id) an active user holds (the request's one read): what a cached page that depends
+    only on the user's scope is keyed on."""
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    return _grants(user)
 
+
+def grant_codenames(user) -> set[str]:
+    """Every permission an active user holds on any org, directly or through a group (the request's one read):
+    the menu and the idle timeout ask on every request whether the user administers, reads or holds a 三员 role."""
     if not user.is_authenticated or not user.is_active:
         return set()
-    wanted = {"permission__content_type__app_label": "orgs"}
-    return set(
-        OrgUserObjectPermission.objects.filter(user=user, **wanted)
-        .values_list("permission__codename", flat=True)
-        .union(
-            OrgGroupObjectPermission.objects.filter(group__user=user, **wanted).values_list(
-                "permission__codename", flat=True
-            )
-        )
-    )
+    return {codename for codename, _org_id in _grants(user)}

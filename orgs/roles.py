@@ -1,5 +1,5 @@
 from orgs import permissions
-from orgs.selectors.scope import orgs_below_managed
+from orgs.selectors.scope import orgs_administered_have_children
 
 
 def _grants(request) -> set[str]:
@@ -39,6 +39,6 @@ def manages_orgs_below(request) -> bool:
     cached = getattr(request, "_kexie_manages_orgs_below", None)
     if cached is None:
         user = request.user
-        cached = user.is_authenticated and (user.is_superuser or orgs_below_managed(user).exists())
+        cached = user.is_authenticated and (user.is_superuser or orgs_administered_have_children(user))
         request._kexie_manages_orgs_below = cached
     return cached

@@ -35,7 +35,8 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def fresh_rate_limits():
-    """Rate limits and failed-login counters live in the cache, which outlives a test: each test starts at zero."""
+    """Rate limits, failed-login counters and copies of pages live in the cache, which outlives a test: each test
+    starts without them."""
     from django.core.cache import cache
 
     redis = getattr(getattr(cache, "_cache", None), "get_client", None)
@@ -44,10 +45,15 @@ def fresh_rate_limits():
     else:
         from redis.exceptions import RedisError
 
-        # Only the counters: on Redis the cache database may also hold the Celery broker's queues.
+        # Only the counters and the copies of pages: on Redis the cache database may also hold the Celery
+        # broker's queues.
         try:
             client = redis(write=True)
-            keys = list(client.scan_iter(match=cache.make_key("ratelimit:*")))
+            keys = [
+                key
+                for pattern in ("ratelimit:*", "approvals:queue:count:*", "orgs:dashboard:*")
+                for key in client.scan_iter(match=cache.make_key(pattern))
+            ]
             if keys:
                 client.delete(*keys)
         except RedisError:

@@ -1,8 +1,11 @@
 """Scoped reads for the review console: the queue, one application, memberships, history."""
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import BigIntegerField, Func, OuterRef, Q, QuerySet
 from django.http import Http404
@@ -95,6 +98,7 @@ class ReviewQueue:
     The rows are exactly those of `applications_for_review` in the same order.
     """
     ordered = True
+    count_approximate = False
 
     def __init__(
         self, user, *, org: Org | None = None, include_subtree: bool = False, oldest_first: bool = False, **filters
@@ -109,7 +113,24 @@ class ReviewQueue:
         )
 
     def count(self) -> int:
-        return self.queryset.count()
+        """The exact count, except for a list of at least QUEUE_COUNT_EXACT_BELOW rows: that count is kept for
+        QUEUE_COUNT_CACHE_SECONDS and marked approximate (`count_approximate`), so the page says "约".
+
+        Counting a city's 57,000 applications cost PostgreSQL more than the rest of the page together; a
+        reviewer works from the rows, which are always read fresh, and a short list is always counted."""
+        key = self.count_key()
+        cached = cache.get(key)
+        if cached is not None:
+            self.count_approximate = True
+            return cached
+        n = self.queryset.count()
+        if n >= settings.QUEUE_COUNT_EXACT_BELOW:
+            cache.set(key, n, settings.QUEUE_COUNT_CACHE_SECONDS)
+        return n
+
+    def count_key(self) -> str:
+        """The cache key of this list's count: its query, so every reviewer of the same scope and filters shares it."""
+        return "approvals:queue:count:" + hashlib.sha256(repr(self.queryset.query.sql_with_params()).encode()).hexdigest()
 
     def __iter__(self):
         return iter(self.queryset)

@@ -248,10 +248,29 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             # Short socket timeouts: a hung Redis may cost a request half a second, never a worker's timeout.
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5, "RETRY_AFTER": 2},
-        }
+        },
+        # The sessions' copy in Redis (SESSION_ENGINE below). An entry lives at most SESSION_CACHE_SECONDS: a
+        # sign-out while Redis was down deletes the database row but cannot delete the cached copy, which must
+        # not keep the session alive for its whole 8 hours once Redis is back.
+        "sessions": {
+            "BACKEND": "kexie.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "session",
+            "OPTIONS": {
+                "socket_connect_timeout": 0.5, "socket_timeout": 0.5, "RETRY_AFTER": 2,
+                "MAX_TIMEOUT": env.int("SESSION_CACHE_SECONDS", default=300),
+            },
+        },
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kexie"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kexie"},
+        "sessions": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kexie-sessions"},
+    }
+# Sessions are read from the cache and written through to the database: a console request reads its session
+# without a query, and a cache miss, an eviction or Redis being down reads the database row instead.
+SESSION_ENGINE = env("KEXIE_SESSION_ENGINE", default="django.contrib.sessions.backends.cached_db")
+SESSION_CACHE_ALIAS = "sessions"
 
 # --- Celery ---------------------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -326,6 +345,15 @@ KEXIE_INPROCESS_SCHEDULER = env("KEXIE_INPROCESS_SCHEDULER", default="auto")
 KEXIE_PROGRESS_DEBOUNCE_SECONDS = env.int("KEXIE_PROGRESS_DEBOUNCE_SECONDS", default=30)
 # In-process (no broker), the recount runs this many seconds after a change, off the request that made it.
 KEXIE_PROGRESS_INPROCESS_DELAY_SECONDS = env.float("KEXIE_PROGRESS_INPROCESS_DELAY_SECONDS", default=2.0)
+
+# A rendered progress dashboard is kept this many seconds, keyed on the snapshots, targets and pending recounts
+# it shows (orgs.selectors.progress.dashboard_cache_key): any of them changing renders it again at once. 0: off.
+DASHBOARD_CACHE_SECONDS = env.int("KEXIE_DASHBOARD_CACHE_SECONDS", default=300)
+
+# The review queue counts a list exactly below this many rows; a longer list's count is kept this many seconds
+# and shown as approximate (约), while its rows are always read fresh (approvals.selectors.review.ReviewQueue).
+QUEUE_COUNT_EXACT_BELOW = env.int("KEXIE_QUEUE_COUNT_EXACT_BELOW", default=5000)
+QUEUE_COUNT_CACHE_SECONDS = env.int("KEXIE_QUEUE_COUNT_CACHE_SECONDS", default=60)
 
 # --- Census jobs and uploads -------------------------------------------------------------------------------
 # A census validation or commit with no sign of life for this long counts as stuck: the page offers 重新处理

@@ -1,9 +1,13 @@
 """Production: PostgreSQL, Redis, workers and beat; every secret from the environment."""
 
 from .base import *  # noqa: F401,F403
-from .base import env
+from .base import DATABASES, env
 
 DEBUG = False
+# Each gunicorn worker keeps its PostgreSQL connection between requests instead of opening one per request
+# (a new backend process and authentication cost more than most pages' queries). CONN_HEALTH_CHECKS (base.py)
+# tests a reused connection first, so a restarted PostgreSQL costs no failed request. 0 opens one per request.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=600)
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ID_NUMBER_ENCRYPTION_KEYS = env.list("ID_NUMBER_ENCRYPTION_KEYS")
 ID_NUMBER_INDEX_KEY = env("ID_NUMBER_INDEX_KEY")

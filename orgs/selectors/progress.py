@@ -1,20 +1,22 @@
 """Progress dashboards, the public page and targets, read from the stored snapshots through orgs.figures (no
 personal data)."""
 
+import hashlib
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connections, router
 from django.db.models import Max, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kexie import scheduler
 from orgs import permissions
 from orgs.figures import Figures, competition_ranks, elapsed_months, lag_badge, overall_completion
-from orgs.models import Org, ProgressDirtyMark, ProgressSnapshot, Target
+from orgs.models import Org, ProgressDelta, ProgressDirtyMark, ProgressSnapshot, Target
 from orgs.selectors.scope import org_visible_or_404, orgs_below_managed, orgs_visible_to
 
 # A safety net only: new snapshots drop the cached copy at once (orgs.services.progress.progress_public_invalidate).
@@ -152,9 +154,11 @@ def progress_dashboard(user, *, year: int, org_id=None, kind: str = "", order: s
     marks = ProgressDirtyMark.objects.filter(org__in=Org.objects.in_subtree(root))
     if newest is not None:
         marks = marks.filter(marked_at__gte=newest)
+    # Decisions and membership changes wait as counted deltas until the next recompute applies them.
+    deltas = ProgressDelta.objects.filter(org__in=Org.objects.in_subtree(root), year=year)
     return Dashboard(
         root=root, year=year, kind=kind, order=order, trail=trail, summary=summary, rows=rows, months=months,
-        monthly=monthly, funnel=funnel, computed_at=newest, recount_pending=marks.exists(),
+        monthly=monthly, funnel=funnel, computed_at=newest, recount_pending=marks.exists() or deltas.exists(),
         has_targets=Target.objects.filter(year=year, org__in=[root, *children]).exists(), level_totals=level_totals,
     )
 
@@ -197,6 +201,48 @@ def targets_of(org_ids, year: int) -> dict[int, dict[str, int]]:
     ):
         result.setdefault(org_id, {})[metric] = value
     return result
+
+
+# The cache entry a tree write replaces (orgs.services.tree.org_tree_lock), so cached dashboards show new or
+# renamed organisations at once; the entries' lifetime (settings.DASHBOARD_CACHE_SECONDS) is the safety net.
+TREE_VERSION_KEY = "orgs:tree:version"
+
+
+def _figures_version() -> tuple:
+    """What the dashboard's numbers are made of, in one query: the snapshots (a recount or applied deltas
+    rewrite computed_at; a target change is recounted into them), the changes waiting for a recount (marks and
+    deltas: applied deltas are deleted, so their newest id and count change both ways), and the targets."""
+    snapshot, mark, delta, target = (
+        m._meta.db_table for m in (ProgressSnapshot, ProgressDirtyMark, ProgressDelta, Target)
+    )
+    # From the database the page's figures come from (a streaming replica on a replica page), so an entry is
+    # never filed under a version newer than what it shows.
+    with connections[router.db_for_read(ProgressSnapshot)].cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT max(computed_at) FROM {snapshot}), (SELECT count(*) FROM {snapshot}),"
+            f" (SELECT max(marked_at) FROM {mark}), (SELECT count(*) FROM {mark}),"
+            f" (SELECT max(id) FROM {delta}), (SELECT count(*) FROM {delta}),"
+            f" (SELECT max(updated_at) FROM {target}), (SELECT count(*) FROM {target})"
+        )
+        return tuple(str(v) for v in cursor.fetchone())
+
+
+def dashboard_cache_key(user, *, year: int, org_id, kind: str, order: str) -> str | None:
+    """The cache key of a rendered dashboard: everything its content depends on, or None when it must not be
+    cached (the fragment cache is switched off).
+
+    The content depends on the user only through their grants (which organisations they see and may set
+    targets for), so two administrators of the same organisation share one entry and nobody can reach an
+    entry rendered for another scope. The date is part of the key: the lag badges compare with today."""
+    seconds = settings.DASHBOARD_CACHE_SECONDS
+    if not seconds:
+        return None
+    parts = (
+        sorted(permissions.grants_held(user)), user.is_superuser, bool(getattr(user, "department", "")),
+        year, org_id, kind, order, timezone.localdate().isoformat(), translation.get_language(), refresh_note(),
+        cache.get(TREE_VERSION_KEY, "0"), _figures_version(),
+    )
+    return "orgs:dashboard:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 def public_cache_key(year: int) -> str:

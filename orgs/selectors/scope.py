@@ -26,12 +26,12 @@ def orgs_visible_to(user) -> QuerySet[Org]:
 
 def orgs_granted_directly(user) -> QuerySet[Org]:
     """Orgs the user holds a grant on, without their descendants: a list's scope before "include the subtree"."""
-    return Org.objects.filter(pk__in=permissions.orgs_granted(user, manage=False).values("pk"))
+    return permissions.orgs_granted(user, manage=False)
 
 
 def orgs_administered_directly(user) -> QuerySet[Org]:
     """Orgs the user administers by a grant of their own, without descendants: whose work waits for them."""
-    return Org.objects.filter(pk__in=permissions.orgs_granted(user, manage=True).values("pk"))
+    return permissions.orgs_granted(user, manage=True)
 
 
 def orgs_managed_by(user) -> QuerySet[Org]:
@@ -47,6 +47,12 @@ def orgs_below_managed(user) -> QuerySet[Org]:
     return Org.objects.filter(
         reduce(or_, (Q(tree_id=r.tree_id, lft__gt=r.lft, rght__lt=r.rght) for r in roots))
     )
+
+
+def orgs_administered_have_children(user) -> bool:
+    """Whether an org the user administers has orgs below it: orgs_below_managed(user).exists() in one query
+    (asked on every console page, for the menu); in the nested-set tree a node has children when rght > lft + 1."""
+    return any(r.rght > r.lft + 1 for r in permissions.orgs_granted(user, manage=True).only("lft", "rght"))
 
 
 def org_visible_or_404(user, org_id) -> Org:

@@ -1,16 +1,19 @@
 """Writes on the organisation tree: creating organisations and loading the tree from a file."""
 
 import csv
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kexie.errors import DomainError
 from kexie.locks import transaction_lock
 from orgs.models import Org
+from orgs.selectors.progress import TREE_VERSION_KEY
 
 
 # Arbitrary constant naming "the org tree" among PostgreSQL advisory locks.
@@ -22,6 +25,8 @@ def org_tree_lock():
     """Serialise tree writes: django-mptt rewrites lft/rght of many rows and does not lock them itself."""
     with transaction.atomic():
         transaction_lock(ORG_TREE_LOCK_KEY)
+        # Cached dashboards name and nest organisations: a committed tree write makes them render again.
+        transaction.on_commit(lambda: cache.set(TREE_VERSION_KEY, uuid.uuid4().hex, None))
         yield
 
 

@@ -1,13 +1,17 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
@@ -239,6 +243,20 @@ def _dashboard_filters(request) -> tuple[ProgressFilterForm, int, str, int | Non
 @replica_reads
 def progress_dashboard(request):
     form, year, kind, org_id, order = _dashboard_filters(request)
+    key = None
+    if not form.errors:
+        key = progress_selectors.dashboard_cache_key(request.user, year=year, org_id=org_id, kind=kind, order=order)
+    # The page reads only snapshots, which change with a recount: the rendered figures are kept until then.
+    content = cache.get(key) if key else None
+    if content is None:
+        content = _dashboard_content(request, form, year, kind, org_id, order)
+        if key:
+            cache.set(key, content, settings.DASHBOARD_CACHE_SECONDS)
+    # The content was rendered by this view's own template (autoescaped there), now or on an earlier request.
+    return render(request, "orgs/dashboard.html", {"content": mark_safe(content)})
+
+
+def _dashboard_content(request, form, year, kind, org_id, order) -> str:
     dashboard = progress_selectors.progress_dashboard(request.user, year=year, org_id=org_id, kind=kind, order=order)
     series = ("received", "approved", "new_members", "existing_registered")
     chart = {
@@ -254,7 +272,7 @@ def progress_dashboard(request):
         "refresh": progress_selectors.refresh_note(),
         "can_set_targets": progress_selectors.targets_settable_by(request.user).exists(),
     }
-    return render(request, "orgs/dashboard.html", context)
+    return render_to_string("orgs/_dashboard_content.html", context, request=request)
 
 
 @console_required

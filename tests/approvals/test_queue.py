@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -167,3 +168,32 @@ def test_the_newest_per_org_page_holds_exactly_the_rows_of_the_plain_query(
     assert queue.count() == len(plain) and len(plain) >= 60
     for start in (0, 25, 50):
         assert [a.pk for a in queue[start : start + 25]] == [a.pk for a in plain[start : start + 25]]
+
+
+@pytest.mark.django_db
+def test_a_long_queues_count_is_kept_briefly_and_shown_as_approximate(client, city_admin, county_a, submit, settings):
+    """Rows are read fresh on every request; only the total of a long list comes from a count made moments ago,
+    and the page says so (约). A short list is counted every time."""
+    from approvals.selectors import review as selectors
+
+    settings.QUEUE_COUNT_EXACT_BELOW = 27
+    _fill(county_a, 27, submit)
+    first = selectors.ReviewQueue(city_admin, include_subtree=True, status="submitted")
+    assert first.count() == 27 and not first.count_approximate
+    submit(county_a, "稍后提交")
+    again = selectors.ReviewQueue(city_admin, include_subtree=True, status="submitted")
+    assert again.count() == 27 and again.count_approximate
+    assert len(again[0:30]) == 28, "the rows are read fresh"
+    client.force_login(city_admin)
+    body = client.get(QUEUE, {"status": "submitted", "subtree": "on"}).content.decode()
+    assert "约 27 条" in body and "共 27 条" not in body
+
+    settings.QUEUE_COUNT_EXACT_BELOW = 1000
+    short = selectors.ReviewQueue(city_admin, include_subtree=True, status="returned")
+    short.count()
+    assert short.count() == 0 and not short.count_approximate
+    body = client.get(QUEUE, {"status": "submitted", "subtree": "on", "page": 2}).content.decode()
+    assert "约 27 条" in body, "the kept count is still used within its lifetime, and still marked"
+    cache.delete(again.count_key())
+    body = client.get(QUEUE, {"status": "submitted", "subtree": "on", "page": 2}).content.decode()
+    assert "共 28 条" in body and "约" not in body.split('class="pagination"')[1]

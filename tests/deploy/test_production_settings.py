@@ -46,6 +46,17 @@ def view(request):
     return HttpResponse()
 
 record("session", SessionMiddleware(view)(RequestFactory().get("/", secure=True)))
+
+from django.conf import settings
+from django.template import engines
+
+out["settings"] = {
+    "conn_max_age": settings.DATABASES["default"]["CONN_MAX_AGE"],
+    "health_checks": settings.DATABASES["default"]["CONN_HEALTH_CHECKS"],
+    "session_engine": settings.SESSION_ENGINE,
+    "session_cache": settings.SESSION_CACHE_ALIAS,
+    "loaders": [f"{type(l).__module__}.{type(l).__name__}" for l in engines["django"].engine.template_loaders],
+}
 print(json.dumps(out))
 """
 
@@ -127,3 +138,13 @@ def test_healthz_fails_under_production_settings_before_collectstatic(tmp_path):
     )
     status, body = json.loads(_run(["-c", script], env).splitlines()[-1])
     assert status == 503 and body["pages"].startswith("fail")
+
+
+def test_requests_reuse_connections_sessions_and_compiled_templates(production):
+    """Per-request set-up a page would otherwise pay for: a database connection (kept, checked before reuse),
+    a session query (read from the cache, written through to the database) and template parsing (cached)."""
+    chosen = production["settings"]
+    assert chosen["conn_max_age"] > 0 and chosen["health_checks"] is True
+    assert chosen["session_engine"] == "django.contrib.sessions.backends.cached_db"
+    assert chosen["session_cache"] == "sessions"
+    assert chosen["loaders"] == ["django.template.loaders.cached.Loader"]

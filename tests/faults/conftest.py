@@ -4,8 +4,11 @@ import shutil
 
 import pytest
 
+from kexie import cache as resilient_cache
 from kexie.celery import app
 from tests.faults.throwaway import ThrowawayRedis
+
+SESSION_CACHE_SECONDS = 3
 
 
 def reset_broker_connections() -> None:
@@ -32,8 +35,19 @@ def redis_everywhere(redis_server, settings):
             "BACKEND": "kexie.cache.ResilientRedisCache",
             "LOCATION": redis_server.url(0),
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5, "RETRY_AFTER": 0},
-        }
+        },
+        # As in kexie/settings/base.py (RETRY_AFTER as in production), with a lifetime short enough to wait for.
+        "sessions": {
+            "BACKEND": "kexie.cache.ResilientRedisCache",
+            "LOCATION": redis_server.url(0),
+            "KEY_PREFIX": "session",
+            "OPTIONS": {
+                "socket_connect_timeout": 0.5, "socket_timeout": 0.5, "RETRY_AFTER": 2, "MAX_TIMEOUT": SESSION_CACHE_SECONDS,
+            },
+        },
     }
+    # A Redis stopped by the previous test on the same port must not count as down for this one.
+    resilient_cache._down_until.clear()
     saved = app.conf.task_always_eager, app.conf.broker_url
     app.conf.task_always_eager = False
     # One database for both, as a worker started with REDIS_URL has it (kombu and cache keys do not overlap).
@@ -42,3 +56,4 @@ def redis_everywhere(redis_server, settings):
     yield redis_server
     app.conf.task_always_eager, app.conf.broker_url = saved
     reset_broker_connections()
+    resilient_cache._down_until.clear()

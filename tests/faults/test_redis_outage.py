@@ -54,6 +54,48 @@ def test_login_and_registration_work_while_redis_is_down(redis_everywhere, make_
     assert registered["Location"] == reverse("members:consent")
 
 
+def test_a_signed_in_session_is_read_from_the_database_while_redis_is_down(redis_everywhere, make_user):
+    user = make_user("13800138112", mobile="13800138112")
+    client = Client(raise_request_exception=False)
+    assert client.post(reverse("login"), {"username": user.username, "password": PASSWORD}).status_code == 302
+    assert client.get(reverse("members:me")).status_code == 200
+    redis_everywhere.stop()
+    assert client.get(reverse("members:me")).status_code == 200, "the session row is in the database"
+
+
+def test_signing_out_while_redis_hangs_stays_signed_out_once_it_answers_again(redis_everywhere, make_user):
+    """A hung Redis keeps the session's cached copy that the sign-out could not delete; the copy lives at most
+    the sessions cache's MAX_TIMEOUT, so the old cookie does not sign the person in again for hours."""
+    import os
+    import signal
+
+    from django.core.cache import caches
+
+    from tests.faults.conftest import SESSION_CACHE_SECONDS
+
+    user = make_user("13800138113", mobile="13800138113")
+    client = Client(raise_request_exception=False)
+    assert client.post(reverse("login"), {"username": user.username, "password": PASSWORD}).status_code == 302
+    assert client.get(reverse("members:me")).status_code == 200
+    signed_in_at = time.monotonic()
+    key = client.cookies["sessionid"].value
+    sessions = caches["sessions"]
+    stored = sessions.make_and_validate_key(f"django.contrib.sessions.cached_db{key}")
+    ttl = sessions._cache.get_client(stored).ttl(stored)
+    assert 0 < ttl <= SESSION_CACHE_SECONDS, "the cached copy is capped, not kept for the session's 8 hours"
+
+    os.kill(redis_everywhere.process.pid, signal.SIGSTOP)
+    try:
+        assert client.post(reverse("logout")).status_code == 302
+    finally:
+        os.kill(redis_everywhere.process.pid, signal.SIGCONT)
+    time.sleep(max(0.0, SESSION_CACHE_SECONDS + 0.5 - (time.monotonic() - signed_in_at)))
+    old = Client(raise_request_exception=False)
+    old.cookies["sessionid"] = key
+    response = old.get(reverse("members:me"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
 def test_submit_answers_while_redis_is_down_and_the_notice_is_sent_once_it_is_back(
     redis_everywhere, make_applicant, county_a, django_capture_on_commit_callbacks
 ):

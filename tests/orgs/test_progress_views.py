@@ -1,5 +1,6 @@
 """Dashboards, the Excel export and the public progress page: scope, content and absence of personal data."""
 
+import re
 from io import BytesIO
 
 import pytest
@@ -31,6 +32,10 @@ def progress_data(hebei, county_a, county_b, other_county, city, make_applicant,
     progress_recompute_all(years=[2026])
     cache.delete("progress:public:2026")
     return people
+
+
+def _without_csrf(response) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())
 
 
 def _sheet_text(content: bytes) -> str:
@@ -164,3 +169,56 @@ def test_the_public_page_shows_city_and_county_aggregates_without_personal_data(
     assert provincial.name not in body, "only cities and counties are published"
     city_row = next(c for c in response.context["data"]["cities"] if c["name"] == city.name)
     assert city_row["received"] == 5 and city_row["approved"] == 4
+
+
+@pytest.mark.django_db
+def test_the_dashboard_is_rendered_once_per_snapshot_version_and_again_after_a_recount(
+    client, staff, progress_data, county_a, make_applicant, django_assert_max_num_queries,
+    django_capture_on_commit_callbacks,
+):
+    from orgs.services.progress import progress_mark_dirty
+
+    client.force_login(staff)
+    url = reverse("orgs:dashboard") + f"?org={county_a.pk}&year=2026"
+    first = client.get(url)
+    assert first.context["dashboard"].summary.figures["received"] == 3
+    with django_assert_max_num_queries(8):
+        again = client.get(url)
+    # The same page but for the header's per-request CSRF token (the sign-out form).
+    assert _without_csrf(again) == _without_csrf(first)
+    assert "dashboard" not in again.context, "served from the cache: nothing was computed"
+
+    progress_mark_dirty(org_ids=[county_a.pk])
+    assert "有新的变动正在计入" in client.get(url).content.decode(), "a change waiting for its recount shows at once"
+    with django_capture_on_commit_callbacks(execute=True):
+        approvals.application_submit(person=make_applicant("郑庚"), org=county_a, declaration_accepted=True)
+    progress_recompute_all(years=[2026])
+    after = client.get(url)
+    assert after.context["dashboard"].summary.figures["received"] == 4, "the recount's figures, not the cached ones"
+    assert "有新的变动正在计入" not in after.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_cached_dashboard_is_never_shown_to_another_scope(client, staff, admin_a, progress_data, county_a, county_b,
+                                                           city):
+    url = reverse("orgs:dashboard") + "?year=2026"
+    client.force_login(staff)
+    assert city.name in client.get(url).content.decode()
+    client.force_login(admin_a)
+    body = client.get(url).content.decode()
+    assert county_a.name in body
+    assert city.name not in body and county_b.name not in body
+
+
+@pytest.mark.django_db
+def test_a_new_organisation_appears_on_a_cached_dashboard_at_once(
+    client, city_admin, progress_data, city, django_capture_on_commit_callbacks
+):
+    from orgs.services.tree import org_create
+
+    client.force_login(city_admin)
+    url = reverse("orgs:dashboard") + "?year=2026"
+    assert "测试甲科学技术协会" not in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        org_create(parent=city, name="测试甲科学技术协会", code="HB999", kind=Org.Kind.KEXIE, level=Org.Level.COUNTY)
+    assert "测试甲科学技术协会" in client.get(url).content.decode()
