@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from orgs.models import ProgressDirtyMark
-from orgs.selectors.progress import public_cache_key
+from orgs.selectors.progress import public_cache_keys
 from orgs.services.audit import audit_record
 from orgs.signals import progress_dirty
 
@@ -35,7 +35,7 @@ def progress_schedule(*, org_ids: Iterable[int]) -> None:
 
 def progress_public_invalidate(*, year: int) -> None:
     """New snapshots of `year` were committed: the public page's cached copy is dropped so that it shows them."""
-    cache.delete(public_cache_key(year))
+    cache.delete_many(public_cache_keys(year))
 
 
 def dashboard_export(*, actor, dashboard, year: int, kind: str) -> bytes:
