@@ -130,6 +130,7 @@ def main(argv=None) -> int:
 
     django.setup()
     from bench import benchmarks  # noqa: F401 - registers the benchmarks
+    from bench import national  # noqa: F401 - registers the national-shape benchmark
     from bench.harness import REGISTRY, Context, running_server
 
     machine = _machine()
