@@ -341,8 +341,10 @@ def _sequences_advance(models) -> None:
 # --- the story of each applicant ------------------------------------------------------------------------
 
 class _Builder:
-    def __init__(self, *, seed: int, orgs: list[Org], admins: dict[int, int]):
-        self.rng = random.Random(seed)
+    def __init__(self, *, seed: int, orgs: list[Org], admins: dict[int, int], first_person: int = 0):
+        # Appending to earlier load: a stream of its own, while identities continue the same bijections from
+        # `first_person` on, so no ID number or mobile repeats one already generated.
+        self.rng = random.Random(seed) if first_person == 0 else random.Random(f"{seed}:{first_person}")
         self.seed = seed
         self.orgs = {o.pk: o for o in orgs}
         self.admins = admins
@@ -556,6 +558,10 @@ def generated_users():
     return User.objects.filter(username__startswith=PREFIX)
 
 
+def generated_people():
+    return Person.objects.filter(user__username__startswith=PREFIX)
+
+
 def load_exists() -> bool:
     return generated_users().exists()
 
@@ -604,9 +610,14 @@ BATCH_APPLICATIONS = 1_000_000
 BATCH_MODELS = [m for m in INSERT_ORDER if m is not Membership]
 
 
-def load_generate(*, applications: int, seed: int, national: bool = False, log=lambda message: None,
-                  batch: int = BATCH_APPLICATIONS) -> LoadResult:
-    """Create `applications` applications (exactly) with their people, awards, decisions and memberships."""
+def load_generate(*, applications: int, seed: int, national: bool = False, append: bool = False,
+                  log=lambda message: None, batch: int = BATCH_APPLICATIONS) -> LoadResult:
+    """Create `applications` applications (exactly) with their people, awards, decisions and memberships.
+
+    With `append`, they are added to load generated before (with the same seed): new people, member numbers
+    continuing each counter. A copy of a 1M database grows to a larger one this way while keeping the first
+    million rows, and with them every subtree's earlier data, identical.
+    """
     if applications < 1:
         raise ValueError("applications must be positive")
     started = time.perf_counter()
@@ -615,7 +626,8 @@ def load_generate(*, applications: int, seed: int, national: bool = False, log=l
     with transaction.atomic():
         admins = _admins_ensure(orgs)
     counters = {(c.org_id, c.year): c.last_value for c in MemberNumberCounter.objects.filter(org__in=orgs)}
-    builder = _Builder(seed=seed, orgs=orgs, admins=admins)
+    first_person = generated_people().count() if append else 0
+    builder = _Builder(seed=seed, orgs=orgs, admins=admins, first_person=first_person)
     pool = _protect_pool(min(applications, batch))
     counts = dict.fromkeys((m._meta.label_lower for m in INSERT_ORDER), 0)
 
@@ -631,7 +643,7 @@ def load_generate(*, applications: int, seed: int, national: bool = False, log=l
     try:
         # One transaction: foreign keys are checked at commit and a failure leaves nothing behind.
         with transaction.atomic(), _bulk_indexes_deferred(INSERT_ORDER):
-            i = 0
+            i = first_person
             while builder.applications < applications:
                 step = time.perf_counter()
                 first_person = i

@@ -33,6 +33,18 @@ def _shape() -> dict:
     }
 
 
+def _assert_numbers_gapless() -> None:
+    sequences: dict[tuple[int, int], list[int]] = {}
+    for org_id, level, code, number in Membership.objects.values_list("org_id", "org__level", "org__code", "number"):
+        assert number[0] == {"national": "N", "province": "P", "city": "C", "county": "X"}[level]
+        assert number.split("-")[1] == code
+        sequences.setdefault((org_id, int(number[1:5])), []).append(int(number.rsplit("-", 1)[1]))
+    counters = {(c.org_id, c.year): c.last_value for c in MemberNumberCounter.objects.all()}
+    assert set(counters) == set(sequences)
+    for key, values in sequences.items():
+        assert sorted(values) == list(range(1, len(values) + 1)) and counters[key] == len(values)
+
+
 @pytest.fixture(scope="module")
 def national(django_db_setup, django_db_blocker):
     """A national tree with N applications written in batches of 700, committed for the module."""
@@ -103,15 +115,7 @@ def test_batched_load_keeps_the_invariants(national):
     assert not Application.objects.open().values("person_id", "org_id").annotate(n=Count("id")).filter(n__gt=1)
     approved = Application.objects.filter(status=Application.Status.APPROVED)
     assert Membership.objects.count() == approved.count() > 0
-    sequences: dict[tuple[int, int], list[int]] = {}
-    for org_id, level, code, number in Membership.objects.values_list("org_id", "org__level", "org__code", "number"):
-        assert number[0] == {"national": "N", "province": "P", "city": "C", "county": "X"}[level]
-        assert number.split("-")[1] == code
-        sequences.setdefault((org_id, int(number[1:5])), []).append(int(number.rsplit("-", 1)[1]))
-    counters = {(c.org_id, c.year): c.last_value for c in MemberNumberCounter.objects.all()}
-    assert set(counters) == set(sequences)
-    for key, values in sequences.items():
-        assert sorted(values) == list(range(1, len(values) + 1)) and counters[key] == len(values)
+    _assert_numbers_gapless()
     for recommendation in Recommendation.objects.select_related("from_org", "application"):
         assert recommendation.to_org_id == recommendation.from_org.parent_id
         assert recommendation.application.org_id == recommendation.to_org_id
@@ -128,3 +132,16 @@ def test_batches_give_the_same_data_as_one_pass(national):
     assert _shape() == batched
     with pytest.raises(CommandError):
         call_command("generate_load", applications=10, national=True, seed=3, stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_append_adds_new_people_and_continues_the_numbers(national):
+    before = _shape()
+    first_ids = set(Application.objects.values_list("pk", flat=True))
+    call_command("generate_load", applications=500, national=True, append=True, seed=3, stdout=io.StringIO())
+    assert Application.objects.count() == N + 500
+    assert first_ids < set(Application.objects.values_list("pk", flat=True)), "earlier rows are kept"
+    assert Person.objects.count() > before["persons"]
+    assert Person.objects.values("id_number_index").distinct().count() == Person.objects.count()
+    assert before["numbers"] < set(Membership.objects.values_list("number", flat=True))
+    _assert_numbers_gapless()
