@@ -32,7 +32,7 @@ SMALL_URL_ENV = "KEXIE_BENCH_NATIONAL_SMALL_URL"
 CITY_ENV = "KEXIE_BENCH_NATIONAL_CITY"  # an org code; default: the city 科协 with the most applications
 RATIO_GOAL = 1.2
 RECOMPUTE_GOAL = 1.5
-ROUNDS = 3
+ROUNDS = int(os.environ.get("KEXIE_BENCH_NATIONAL_ROUNDS", "3"))
 REQUESTS = int(os.environ.get("KEXIE_BENCH_NATIONAL_REQUESTS", "8"))  # timed requests per page and round
 RECOMPUTE_ROUNDS = int(os.environ.get("KEXIE_BENCH_NATIONAL_RECOMPUTE_ROUNDS", "2"))
 
