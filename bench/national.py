@@ -159,7 +159,7 @@ def _largest_city() -> str:
 
 # --- the registered benchmark -------------------------------------------------------------------------------
 
-@benchmark("national", "全国形态：同一管理范围在 100 万与 500 万申请下的查询次数与服务时间；全量重算对比手写聚合")
+@benchmark("national", "全国形态：同一管理范围在 100 万与更多申请下的查询次数与服务时间；全量重算对比手写聚合")
 def national_shape(ctx: Context) -> list[Row]:
     from orgs.models import Org
 

@@ -145,3 +145,18 @@ def test_append_adds_new_people_and_continues_the_numbers(national):
     assert Person.objects.values("id_number_index").distinct().count() == Person.objects.count()
     assert before["numbers"] < set(Membership.objects.values_list("number", flat=True))
     _assert_numbers_gapless()
+
+
+@pytest.mark.django_db
+def test_the_national_benchmark_counts_each_subtree_like_the_tree_query(national):
+    """bench.national picks its subtrees with prefix sums over MPTT order; they match counting each subtree."""
+    from bench.national import subtree_counts
+
+    counts = subtree_counts()
+    root = Org.objects.get(parent=None)
+    province = Org.objects.filter(level=L.PROVINCE, kind=K.KEXIE).order_by("code")[2]
+    city = Org.objects.filter(parent=province, level=L.CITY, kind=K.KEXIE).order_by("code")[0]
+    county = Org.objects.filter(parent=city).order_by("code")[0]
+    for org in (root, province, city, county):
+        assert counts[org.pk] == Application.objects.filter(org__in=Org.objects.in_subtree(org)).count(), org.name
+    assert counts[root.pk] == Application.objects.count() > counts[province.pk] > counts[city.pk] > 0
