@@ -1,14 +1,23 @@
-"""National shape: the same administrator subtree on a national tree with 1,000,000 and with 5,000,000 applications.
+"""National shape: the same administrator subtree on a national tree at two table sizes.
 
-Two databases generated with the same seed (`generate_load --national --seed 1`) hold the same tree with the same
-organisation codes, so one city 科协 and one province exist in both. The current database (DATABASE_URL, the
-large one) is compared with the one named by KEXIE_BENCH_NATIONAL_SMALL_URL. Each side is measured in its own
-process (`python -m bench.national measure`), in alternating rounds so outside load hits both alike; figures are
-in-process service times (Django's test client, no HTTP server) and query counts.
+The small database holds `generate_load --national --applications 1000000 --seed 1`; the large one is a copy of
+it (`createdb -T`) grown with `generate_load --national --append --applications N --seed 1`, so its first million
+applications, its tree and its organisation codes are the small one's. The current database (DATABASE_URL, the
+large one) is compared with the one named by KEXIE_BENCH_NATIONAL_SMALL_URL:
 
-Because the data are spread the same way, the same city holds about five times as many applications at 5M as at
-1M. So the benchmark also measures, on the large database, the organisation whose subtree holds about as many
-applications as the city does on the small one: the same subtree size in a table five times larger.
+    createdb -h 127.0.0.1 -U postgres kexie_national_1m
+    DATABASE_URL=.../kexie_national_1m manage.py migrate
+    DATABASE_URL=.../kexie_national_1m manage.py generate_load --national --applications 1000000 --seed 1
+    createdb -h 127.0.0.1 -U postgres -T kexie_national_1m kexie_national
+    DATABASE_URL=.../kexie_national manage.py generate_load --national --append --applications 4000000 --seed 1
+    DATABASE_URL=.../kexie_national KEXIE_BENCH_NATIONAL_SMALL_URL=.../kexie_national_1m \
+        python bench/run.py --only national --output /tmp/perf_national.md
+
+Each side is measured in its own process (`python -m bench.national measure`), in alternating rounds so outside
+load hits both alike; figures are in-process service times (Django's test client, no HTTP server) and query
+counts. The data are spread the same way at both sizes, so the same city holds proportionally more applications
+in the large table; the benchmark therefore also measures, on the large database, the organisation whose subtree
+holds about as many applications as the city does on the small one: the same subtree size in a larger table.
 """
 
 from __future__ import annotations
