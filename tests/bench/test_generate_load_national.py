@@ -13,6 +13,8 @@ from bench.loadgen import load_generate, load_reset
 from bench.national_tree import PROVINCES
 from members.models import MemberNumberCounter, Membership, Person
 from orgs.models import Org
+from orgs.services.tree import orgs_load_csv
+from tests.conftest import HEBEI_CSV
 
 N = 3000
 L, K = Org.Level, Org.Kind
@@ -58,6 +60,8 @@ def national(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         load_reset()
         _orgs_clear()
+        # Leave the session's Hebei tree as tests/conftest.py's django_db_setup made it.
+        orgs_load_csv(HEBEI_CSV)
 
 
 @pytest.mark.django_db
