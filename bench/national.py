@@ -44,6 +44,8 @@ RECOMPUTE_GOAL = 1.5
 ROUNDS = int(os.environ.get("KEXIE_BENCH_NATIONAL_ROUNDS", "3"))
 REQUESTS = int(os.environ.get("KEXIE_BENCH_NATIONAL_REQUESTS", "8"))  # timed requests per page and round
 RECOMPUTE_ROUNDS = int(os.environ.get("KEXIE_BENCH_NATIONAL_RECOMPUTE_ROUNDS", "2"))
+# Which databases the full-recompute ratio is measured on: "both" or "large" (it takes minutes per round).
+RECOMPUTE_ON = os.environ.get("KEXIE_BENCH_NATIONAL_RECOMPUTE_ON", "both")
 
 
 # --- measuring one database (runs in a child process with that database's DATABASE_URL) ---------------------
@@ -229,7 +231,8 @@ def national_shape(ctx: Context) -> list[Row]:
             f"subtree; queries {large[key][0]} vs {small[f'city_{page}'][0]}",
         ))
 
-    for label, url in ((f"{large['total']:,}", large_url), (f"{small['total']:,}", small_url)):
+    recompute_on = [(f"{large['total']:,}", large_url), (f"{small['total']:,}", small_url)]
+    for label, url in recompute_on[: 1 if RECOMPUTE_ON == "large" else 2]:
         r = _child(url, ["recompute", str(RECOMPUTE_ROUNDS)])
         ratio = r["full_s"] / r["reference_s"]
         rows.append(Row(
