@@ -194,7 +194,7 @@ def national_shape(ctx: Context) -> list[Row]:
     small, large = small_runs[0], large_runs[0]
     sizes = f"{large['total'] / 1e6:g}M ÷ {small['total'] / 1e6:g}M"
     ctx.notes.append(
-        f"national: 1M database {small['total']:,} applications, 5M database {large['total']:,}; "
+        f"national: small database {small['total']:,} applications, large database {large['total']:,}; "
         f"{small['city']} holds {small['city_n']:,} vs {large['city_n']:,}, {small['province']} "
         f"{small['province_n']:,} vs {large['province_n']:,}"
     )
