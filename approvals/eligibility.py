@@ -27,6 +27,9 @@ RULES = {
     Org.Level.COUNTY: (Person.Education.SECONDARY_VOCATIONAL, Person.Title.JUNIOR, AwardLevel.COUNTY, True),
     Org.Level.CITY: (Person.Education.JUNIOR_COLLEGE, Person.Title.INTERMEDIATE, AwardLevel.CITY, False),
     Org.Level.PROVINCE: (Person.Education.BACHELOR, Person.Title.INTERMEDIATE, AwardLevel.PROVINCIAL, False),
+    # The sources set no conditions of their own for a national organisation: the provincial ones, the
+    # strictest they name, apply.
+    Org.Level.NATIONAL: (Person.Education.BACHELOR, Person.Title.INTERMEDIATE, AwardLevel.PROVINCIAL, False),
 }
 
 

@@ -162,20 +162,27 @@ def _protect_chunk(id_numbers: list[str]) -> list[tuple[str, str, str]]:
                     map(mask_id_number, id_numbers)))
 
 
-def _protect_all(id_numbers: list[str]) -> list[tuple[str, str, str]]:
-    if len(id_numbers) < POOL_THRESHOLD:
-        return _protect_chunk(id_numbers)
+def _protect_pool(people: int):
+    """A process pool for the Fernet work when there are enough people to repay it, else None.
+
+    Forked before the write transaction opens, with the parent's connection closed first: no worker ever holds
+    (and later closes) the socket the parent goes on writing through. Workers never touch the database.
+    """
+    if people < POOL_THRESHOLD:
+        return None
     import multiprocessing
     import os
 
-    # Forked workers inherit the configured settings and keys; they never touch the database, and the
-    # parent's connection is closed first so no child can share (and later close) its socket.
     connection.close()
+    return multiprocessing.get_context("fork").Pool(os.cpu_count() or 1)
+
+
+def _protect_all(id_numbers: list[str], pool=None) -> list[tuple[str, str, str]]:
+    if pool is None or len(id_numbers) < POOL_THRESHOLD:
+        return _protect_chunk(id_numbers)
     size = 10_000
     chunks = [id_numbers[i : i + size] for i in range(0, len(id_numbers), size)]
-    with multiprocessing.get_context("fork").Pool(os.cpu_count() or 1) as pool:
-        results = pool.map(_protect_chunk, chunks)
-    return [item for chunk in results for item in chunk]
+    return [item for chunk in pool.map(_protect_chunk, chunks) for item in chunk]
 
 
 # --- writing --------------------------------------------------------------------------------------------
@@ -334,8 +341,10 @@ def _sequences_advance(models) -> None:
 # --- the story of each applicant ------------------------------------------------------------------------
 
 class _Builder:
-    def __init__(self, *, seed: int, orgs: list[Org], admins: dict[int, int]):
-        self.rng = random.Random(seed)
+    def __init__(self, *, seed: int, orgs: list[Org], admins: dict[int, int], first_person: int = 0):
+        # Appending to earlier load: a stream of its own, while identities continue the same bijections from
+        # `first_person` on, so no ID number or mobile repeats one already generated.
+        self.rng = random.Random(seed) if first_person == 0 else random.Random(f"{seed}:{first_person}")
         self.seed = seed
         self.orgs = {o.pk: o for o in orgs}
         self.admins = admins
@@ -549,81 +558,127 @@ def generated_users():
     return User.objects.filter(username__startswith=PREFIX)
 
 
+def generated_people():
+    return Person.objects.filter(user__username__startswith=PREFIX)
+
+
 def load_exists() -> bool:
     return generated_users().exists()
 
 
-def _orgs_ensure() -> list[Org]:
+def _orgs_ensure(*, national: bool = False, seed: int = 1, log=lambda message: None) -> list[Org]:
+    """The organisations to generate over: the existing tree, else the Hebei tree, or with `national` the
+    national-shaped tree (bench.national_tree) built into an empty table."""
     if not Org.objects.exists():
-        from orgs.services.tree import orgs_load_csv
+        if national:
+            from bench.national_tree import orgs_build_national
 
-        orgs_load_csv(Path(settings.BASE_DIR) / "orgs" / "data" / "hebei_orgs.csv")
+            step = time.perf_counter()
+            count = orgs_build_national(seed=seed)
+            log(f"生成全国组织树：{count} 个组织（{time.perf_counter() - step:.1f} 秒）")
+        else:
+            from orgs.services.tree import orgs_load_csv
+
+            orgs_load_csv(Path(settings.BASE_DIR) / "orgs" / "data" / "hebei_orgs.csv")
+    elif national and not Org.objects.filter(parent=None, level=Org.Level.NATIONAL).exists():
+        raise ValueError("the organisation table holds a tree without a national root; --national needs an empty one")
     return list(Org.objects.filter(is_active=True).order_by("code"))
 
 
 def _admins_ensure(orgs: list[Org]) -> dict[int, int]:
-    """One generated administrator per organisation, granted through the permission policy."""
+    """One generated administrator per organisation, granted through the permission policy (in bulk: a
+    national tree has about 10,000 organisations)."""
     from orgs import permissions
 
-    admins = {}
+    usernames = {org.pk: f"{ADMIN_PREFIX}{org.code.lower()}" for org in orgs}
+    existing = dict(User.objects.filter(username__in=usernames.values()).values_list("username", "pk"))
     password = make_password(None)
-    for org in orgs:
-        username = f"{ADMIN_PREFIX}{org.code.lower()}"
-        user, created = User.objects.get_or_create(
-            username=username, defaults={"password": password, "full_name": f"{org.name}管理员"}
-        )
-        if created:
-            permissions.grant_administer(user, org)
-        admins[org.pk] = user.pk
-    return admins
+    missing = [org for org in orgs if usernames[org.pk] not in existing]
+    User.objects.bulk_create(
+        [User(username=usernames[org.pk], password=password, full_name=f"{org.name}管理员") for org in missing],
+        batch_size=2_000,
+    )
+    created = dict(User.objects.filter(username__in=[usernames[o.pk] for o in missing]).values_list("username", "pk"))
+    permissions.grant_administer_each([(created[usernames[org.pk]], org.pk) for org in missing])
+    existing.update(created)
+    return {org.pk: existing[usernames[org.pk]] for org in orgs}
 
 
-def load_generate(*, applications: int, seed: int, log=lambda message: None) -> LoadResult:
-    """Create `applications` applications (exactly) with their people, awards, decisions and memberships."""
+# People are built, encrypted and written this many applications at a time, so memory stays at what one batch
+# needs (about 3 GB per million) whatever the total; only the approvals wait for numbering at the end.
+BATCH_APPLICATIONS = 1_000_000
+BATCH_MODELS = [m for m in INSERT_ORDER if m is not Membership]
+
+
+def load_generate(*, applications: int, seed: int, national: bool = False, append: bool = False,
+                  log=lambda message: None, batch: int = BATCH_APPLICATIONS) -> LoadResult:
+    """Create `applications` applications (exactly) with their people, awards, decisions and memberships.
+
+    With `append`, they are added to load generated before (with the same seed): new people, member numbers
+    continuing each counter. A copy of a 1M database grows to a larger one this way while keeping the first
+    million rows, and with them every subtree's earlier data, identical.
+    """
     if applications < 1:
         raise ValueError("applications must be positive")
     started = time.perf_counter()
-    timings = {}
-    orgs = _orgs_ensure()
+    timings: dict[str, float] = {}
+    orgs = _orgs_ensure(national=national, seed=seed, log=log)
     with transaction.atomic():
         admins = _admins_ensure(orgs)
-        builder = _Builder(seed=seed, orgs=orgs, admins=admins)
-        i = 0
-        while builder.applications < applications:
-            builder.person_add(i, applications)
-            i += 1
-        counters = {
-            (c.org_id, c.year): c.last_value for c in MemberNumberCounter.objects.filter(org__in=orgs)
-        }
-        final = builder.memberships_number(counters)
-        timings["build"] = time.perf_counter() - started
-        log(f"生成内存数据：{i} 人，{builder.applications} 份申请（{timings['build']:.1f} 秒）")
+    counters = {(c.org_id, c.year): c.last_value for c in MemberNumberCounter.objects.filter(org__in=orgs)}
+    first_person = generated_people().count() if append else 0
+    builder = _Builder(seed=seed, orgs=orgs, admins=admins, first_person=first_person)
+    pool = _protect_pool(min(applications, batch))
+    counts = dict.fromkeys((m._meta.label_lower for m in INSERT_ORDER), 0)
 
-    # Outside the transaction: the pool may close the connection before forking.
-    step = time.perf_counter()
-    protected = _protect_all(builder.id_numbers)
-    for row, (encrypted, index, masked) in zip(builder.rows[Person], protected):
-        row[5], row[6], row[7] = encrypted, index, masked
-    builder.rows[Person] = [tuple(r) for r in builder.rows[Person]]
-    timings["encrypt"] = time.perf_counter() - step
-    log(f"身份证号加密与索引：{len(protected)} 个（{timings['encrypt']:.1f} 秒）")
+    def write(model) -> None:
+        step = time.perf_counter()
+        label = model._meta.label_lower
+        written = rows_write(model, builder.rows[model])
+        builder.rows[model] = []
+        counts[label] += written
+        timings[label] = timings.get(label, 0) + time.perf_counter() - step
+        log(f"写入 {label}：{written} 行（{time.perf_counter() - step:.1f} 秒）")
 
-    counts = {}
-    # One transaction: foreign keys are checked at commit and a failure leaves nothing behind.
-    with transaction.atomic(), _bulk_indexes_deferred(INSERT_ORDER):
-        for model in INSERT_ORDER:
+    try:
+        # One transaction: foreign keys are checked at commit and a failure leaves nothing behind.
+        with transaction.atomic(), _bulk_indexes_deferred(INSERT_ORDER):
+            i = first_person
+            while builder.applications < applications:
+                step = time.perf_counter()
+                first_person = i
+                goal = min(applications, builder.applications + batch)
+                while builder.applications < goal:
+                    builder.person_add(i, applications)
+                    i += 1
+                timings["build"] = timings.get("build", 0) + time.perf_counter() - step
+                log(f"生成内存数据：{i - first_person} 人，累计 {builder.applications} 份申请"
+                    f"（{time.perf_counter() - step:.1f} 秒）")
+                step = time.perf_counter()
+                protected = _protect_all(builder.id_numbers, pool)
+                for row, (encrypted, index, masked) in zip(builder.rows[Person], protected):
+                    row[5], row[6], row[7] = encrypted, index, masked
+                builder.rows[Person] = [tuple(r) for r in builder.rows[Person]]
+                builder.id_numbers = []
+                timings["encrypt"] = timings.get("encrypt", 0) + time.perf_counter() - step
+                log(f"身份证号加密与索引：{len(protected)} 个（{time.perf_counter() - step:.1f} 秒）")
+                for model in BATCH_MODELS:
+                    write(model)
+            final = builder.memberships_number(counters)
+            write(Membership)
+            write(AuditEvent)
+            for (org_id, year), last_value in final.items():
+                if counters.get((org_id, year)) != last_value:
+                    MemberNumberCounter.objects.update_or_create(
+                        org_id=org_id, year=year, defaults={"last_value": last_value}
+                    )
+            _sequences_advance(INSERT_ORDER)
             step = time.perf_counter()
-            counts[model._meta.label_lower] = rows_write(model, builder.rows[model])
-            builder.rows[model] = []
-            timings[model._meta.label_lower] = time.perf_counter() - step
-            log(f"写入 {model._meta.label_lower}：{counts[model._meta.label_lower]} 行"
-                f"（{timings[model._meta.label_lower]:.1f} 秒）")
-        for (org_id, year), last_value in final.items():
-            if counters.get((org_id, year)) != last_value:
-                MemberNumberCounter.objects.update_or_create(
-                    org_id=org_id, year=year, defaults={"last_value": last_value}
-                )
-        _sequences_advance(INSERT_ORDER)
+        timings["indexes"] = time.perf_counter() - step
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
     step = time.perf_counter()
     statistics_refresh()
     timings["analyze"] = time.perf_counter() - step

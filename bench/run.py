@@ -206,7 +206,7 @@ def main(argv=None) -> int:
     import django
 
     django.setup()
-    from bench import benchmarks, memory, replica  # noqa: F401 - registers the benchmarks
+    from bench import benchmarks, memory, national, replica  # noqa: F401 - registers the benchmarks
     from bench.harness import REGISTRY, Context, running_server
 
     output = Path(args.output)

@@ -88,6 +88,8 @@ FIGURES: tuple[Figure, ...] = (
     Figure("new_members", _("新增个人会员"),
            _("本年度经申请（含下级推荐）批准入会的个人会员人数，按入会月份计；存量会员登记和转入会员不计入，不论现在是否仍有效。"),
            RULE_DEVELOPMENT, "members", monthly=True),
+    Figure("new_members_national_level", _("全国级新增会员"), _("新增个人会员中由全国性组织（中国科协等）批准的人数。"),
+           RULE_DEVELOPMENT, "members", monthly=True),
     Figure("new_members_province_level", _("省级新增会员"), _("新增个人会员中由省级组织（省科协、省级学会等）批准的人数。"),
            RULE_DEVELOPMENT, "members", monthly=True),
     Figure("new_members_city_level", _("市级新增会员"), _("新增个人会员中由市级组织（市科协、市级学会等）批准的人数。"),
@@ -232,7 +234,8 @@ class Figures:
 
     def new_members_at(self, level: str) -> int:
         """New members admitted at one level: what the target of an org of that level is measured against."""
-        return self._counts[LEVEL_KEYS[level]]
+        # Snapshots computed before the national level existed lack its key: nobody was admitted there then.
+        return self._counts.get(LEVEL_KEYS[level], 0)
 
     def monthly(self, key: str) -> list[int]:
         return list(self._monthly[key])

@@ -32,6 +32,8 @@ class Org(ChoiceLabels, MPTTModel):
         PARK = "park", _("园区科协")
 
     class Level(models.TextChoices):
+        # 中国科协 above the provinces: a national tree has one national root and the provinces below it.
+        NATIONAL = "national", _("全国")
         PROVINCE = "province", _("省级")
         CITY = "city", _("市级")
         COUNTY = "county", _("县级")
@@ -281,8 +283,9 @@ class Target(models.Model):
 
     @classmethod
     def metrics_for(cls, org: Org) -> list[str]:
-        """Metrics that make sense for an org: level totals on the root, area metrics below it."""
-        if org.parent_id is None:
+        """Metrics that make sense for an org: level totals on the root and on every provincial 科协 (several
+        provinces may sit under a national root), area metrics below them."""
+        if org.parent_id is None or (org.level == Org.Level.PROVINCE and org.kind == Org.Kind.KEXIE):
             return list(cls.LEVEL_TOTALS)
         metrics = [cls.Metric.NEW_MEMBERS, cls.Metric.RECOMMENDATIONS, cls.Metric.UNIT_MEMBERS]
         if org.kind == Org.Kind.SOCIETY:

@@ -105,6 +105,59 @@ def other_county(other_city) -> Org:
     return Org.objects.filter(parent=other_city, kind=Org.Kind.KEXIE, level=Org.Level.COUNTY).order_by("code")[0]
 
 
+# A second province beside Hebei under a national root (external id, parent, level, kind, name, code).
+NATIONAL_ROWS = [
+    ("9000", "", "national", "kexie", "中国科学技术协会", "CAST"),
+    ("9001", "9000", "province", "kexie", "山西省科学技术协会", "SX"),
+    ("9002", "9001", "city", "kexie", "太原市科学技术协会", "SX01"),
+    ("9003", "9002", "county", "kexie", "太原市小店区科学技术协会", "SX0101"),
+    ("9004", "9001", "province", "society", "山西省物理学会", "SXS001"),
+]
+
+
+@pytest.fixture
+def national(hebei, tmp_path) -> Org:
+    """The national shape: Hebei moved under 中国科协 beside Shanxi, through the org loader (as a deployment
+    going national would do it). Returns the national root; `hebei` is refreshed in place."""
+    import csv
+
+    with open(HEBEI_CSV, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        row["code"] = ""
+        if row["id"] == "1":
+            row["parent_id"] = "9000"
+    rows += [dict(zip(["id", "parent_id", "level", "kind", "name", "code"], r)) for r in NATIONAL_ROWS]
+    path = tmp_path / "national_orgs.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["id", "parent_id", "level", "kind", "name", "code"])
+        writer.writeheader()
+        writer.writerows(rows)
+    orgs_load_csv(path)
+    hebei.refresh_from_db()
+    return Org.objects.get(external_id="9000")
+
+
+@pytest.fixture
+def shanxi(national) -> Org:
+    return Org.objects.get(external_id="9001")
+
+
+@pytest.fixture
+def shanxi_county(national) -> Org:
+    return Org.objects.get(external_id="9003")
+
+
+@pytest.fixture
+def national_admin(make_admin, national):
+    return make_admin(national, "national_admin")
+
+
+@pytest.fixture
+def shanxi_admin(make_admin, shanxi):
+    return make_admin(shanxi, "shanxi_admin")
+
+
 @pytest.fixture
 def make_user(db, django_user_model):
     def make(username: str | None = None, **fields):

@@ -4,7 +4,7 @@ from members.models import MemberNumberCounter
 from orgs.models import Org
 
 
-LEVEL_LETTER = {Org.Level.PROVINCE: "P", Org.Level.CITY: "C", Org.Level.COUNTY: "X"}
+LEVEL_LETTER = {Org.Level.NATIONAL: "N", Org.Level.PROVINCE: "P", Org.Level.CITY: "C", Org.Level.COUNTY: "X"}
 
 
 def member_number_format(*, org: Org, year: int, sequence: int) -> str:

@@ -245,89 +245,149 @@ def dashboard_cache_key(user, *, year: int, org_id, kind: str, order: str) -> st
     return "orgs:dashboard:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def public_cache_key(year: int) -> str:
-    return f"progress:public:{year}"
+def public_cache_key(year: int, province_id: int | None = None) -> str:
+    return f"progress:public:{year}" if province_id is None else f"progress:public:{year}:{province_id}"
 
 
-def public_version_key(year: int) -> str:
-    return f"progress:public:{year}:version"
+def public_version_key(year: int, province_id: int | None = None) -> str:
+    return public_cache_key(year, province_id) + ":version"
 
 
-def progress_public(year: int) -> dict:
-    """Aggregates by city and county for the public page: org names and numbers only. Cached until the next
-    recount of the year drops it (orgs.services.progress.progress_public_invalidate).
-
-    A copy is kept only when it is at least as new as the last recount announced: the page may read a streaming
-    replica (kexie.db_routing) that has not replayed that recount yet, and its older figures must not stay
-    cached for minutes; the next visitor reads again instead."""
-    data = cache.get(public_cache_key(year))
-    if data is None:
-        data = _progress_public(year)
-        announced = cache.get(public_version_key(year))
-        if announced is None or (data["computed_at"] is not None and data["computed_at"] >= announced):
-            cache.set(public_cache_key(year), data, PUBLIC_CACHE_SECONDS)
-    return data
+def public_pages() -> list[Org | None]:
+    """Every public page: the whole tree's (None) and, under a national root, each province's."""
+    return [None, *public_provinces()]
 
 
-def public_snapshot_version(year: int):
-    """The newest snapshot time the public page of `year` shows (None without snapshots)."""
-    return ProgressSnapshot.objects.filter(
-        year=year, scope="subtree", org__in=[a.pk for a in _public_areas()]
-    ).aggregate(newest=Max("computed_at"))["newest"]
-
-
-def _public_areas() -> list[Org]:
+def public_provinces() -> list[Org]:
+    """The provincial 科协 under a national root, each with a public page of its own; none when a province
+    is itself the root."""
     return list(
         Org.objects.filter(
-            Q(parent__isnull=True)
-            | Q(level=Org.Level.CITY, kind=Org.Kind.KEXIE)
-            | Q(level=Org.Level.COUNTY, kind__in=[Org.Kind.KEXIE, Org.Kind.PARK], parent__level=Org.Level.CITY,
-                parent__kind=Org.Kind.KEXIE)
+            level=Org.Level.PROVINCE, kind=Org.Kind.KEXIE, parent__level=Org.Level.NATIONAL, parent__parent__isnull=True
         ).order_by("tree_id", "lft")
     )
 
 
-def _progress_public(year: int) -> dict:
-    areas = _public_areas()
+def public_province_or_404(province_id: int) -> Org:
+    """A province of the national tree by id; anything else is not a public page."""
+    province = next((p for p in public_provinces() if p.pk == province_id), None)
+    if province is None:
+        raise Http404
+    return province
+
+
+def progress_public(year: int, province: Org | None = None) -> dict:
+    """Aggregates for the public page: org names and numbers only. Under a national root the page without a
+    province shows the national total and one row per province, and each province's page its cities and
+    counties; a provincial tree shows its cities and counties. Cached until the next recount of the year drops
+    it (orgs.services.progress.progress_public_invalidate).
+
+    A copy is kept only when it is at least as new as the last recount announced: the page may read a streaming
+    replica (kexie.db_routing) that has not replayed that recount yet, and its older figures must not stay
+    cached for minutes; the next visitor reads again instead."""
+    province_id = province.pk if province else None
+    data = cache.get(public_cache_key(year, province_id))
+    if data is None:
+        data = _progress_public(year, province)
+        announced = cache.get(public_version_key(year, province_id))
+        if announced is None or (data["computed_at"] is not None and data["computed_at"] >= announced):
+            cache.set(public_cache_key(year, province_id), data, PUBLIC_CACHE_SECONDS)
+    return data
+
+
+def public_snapshot_version(year: int, province: Org | None = None):
+    """The newest snapshot time the public page of `year` (and `province`) shows (None without snapshots)."""
+    provinces = public_provinces()
+    if provinces and province is None:
+        areas = [provinces[0].parent_id, *(p.pk for p in provinces)]
+    else:
+        areas = [a.pk for a in _public_areas(province)]
+    return ProgressSnapshot.objects.filter(year=year, scope="subtree", org__in=areas).aggregate(
+        newest=Max("computed_at")
+    )["newest"]
+
+
+def _public_areas(province: Org | None) -> list[Org]:
+    areas = Org.objects.filter(
+        Q(level=Org.Level.CITY, kind=Org.Kind.KEXIE)
+        | Q(level=Org.Level.COUNTY, kind__in=[Org.Kind.KEXIE, Org.Kind.PARK], parent__level=Org.Level.CITY,
+            parent__kind=Org.Kind.KEXIE)
+        | (Q(pk=province.pk) if province else Q(parent__isnull=True))
+    )
+    if province is not None:
+        areas = areas.filter(tree_id=province.tree_id, lft__gte=province.lft, rght__lte=province.rght)
+    return list(areas.order_by("tree_id", "lft"))
+
+
+def _public_entry(org: Org, snap, year: int) -> dict:
+    figures = Figures.from_snapshot(snap)
+    target = (snap.completion if snap else {}).get("new_members") or {}
+    return {
+        "id": org.pk,
+        "name": org.name,
+        "received": figures["received"],
+        "approved": figures["approved"],
+        "new_members": figures.new_members_at(org.level),
+        "existing_registered": figures["existing_registered"],
+        "recommendations": figures["recommendations_made"],
+        "target": target.get("target"),
+        "percent": round(target["ratio"] * 100, 1) if target.get("ratio") is not None else None,
+        "badge": lag_badge(target.get("ratio"), year),
+    }
+
+
+PUBLIC_TOTALS = ["received", "approved", "new_members", "existing_registered", "recommendations_made"]
+
+
+def _progress_public(year: int, province: Org | None) -> dict:
+    provinces = public_provinces()
+    if provinces and province is None:
+        return _progress_public_national(year, provinces)
+    areas = _public_areas(province)
     snapshots = {
         s.org_id: s for s in ProgressSnapshot.objects.filter(year=year, scope="subtree", org__in=[a.pk for a in areas])
     }
-
-    def entry(org: Org) -> dict:
-        snap = snapshots.get(org.pk)
-        figures = Figures.from_snapshot(snap)
-        target = (snap.completion if snap else {}).get("new_members") or {}
-        return {
-            "name": org.name,
-            "received": figures["received"],
-            "approved": figures["approved"],
-            "new_members": figures.new_members_at(org.level),
-            "existing_registered": figures["existing_registered"],
-            "recommendations": figures["recommendations_made"],
-            "target": target.get("target"),
-            "percent": round(target["ratio"] * 100, 1) if target.get("ratio") is not None else None,
-            "badge": lag_badge(target.get("ratio"), year),
-        }
-
-    root = next((a for a in areas if a.parent_id is None), None)
+    root = province or next((a for a in areas if a.parent_id is None), None)
     cities = []
     by_pk = {}
     for org in areas:
         if org.level == Org.Level.CITY:
-            by_pk[org.pk] = {**entry(org), "counties": []}
+            by_pk[org.pk] = {**_public_entry(org, snapshots.get(org.pk), year), "counties": []}
             cities.append(by_pk[org.pk])
         elif org.parent_id in by_pk:
-            by_pk[org.parent_id]["counties"].append(entry(org))
-    province = None
+            by_pk[org.parent_id]["counties"].append(_public_entry(org, snapshots.get(org.pk), year))
+    totals = None
     if root is not None:
-        province = Figures.from_snapshot(snapshots.get(root.pk)).as_dict(
-            ["received", "approved", "new_members", "existing_registered", "recommendations_made"]
-        )
+        totals = Figures.from_snapshot(snapshots.get(root.pk)).as_dict(PUBLIC_TOTALS)
     computed = [s.computed_at for s in snapshots.values()]
     return {
         "year": year,
-        "province": province,
+        "province": totals,
+        "province_id": province.pk if province else None,
+        "province_name": province.name if province else "",
+        "provinces": [{"id": p.pk, "name": p.name} for p in provinces],
         "cities": cities,
+        "computed_at": max(computed) if computed else None,
+        "has_targets": Target.objects.filter(year=year, org__in=[a.pk for a in areas]).exists(),
+    }
+
+
+def _progress_public_national(year: int, provinces: list[Org]) -> dict:
+    """The national page: the national total and one row per province (its cities are on its own page)."""
+    national = Org.objects.get(pk=provinces[0].parent_id)
+    areas = [national, *provinces]
+    snapshots = {
+        s.org_id: s for s in ProgressSnapshot.objects.filter(year=year, scope="subtree", org__in=[a.pk for a in areas])
+    }
+    computed = [s.computed_at for s in snapshots.values()]
+    return {
+        "year": year,
+        "national": Figures.from_snapshot(snapshots.get(national.pk)).as_dict(PUBLIC_TOTALS),
+        "province": None,
+        "province_id": None,
+        "provinces": [{"id": p.pk, "name": p.name} for p in provinces],
+        "province_rows": [_public_entry(p, snapshots.get(p.pk), year) for p in provinces],
+        "cities": [],
         "computed_at": max(computed) if computed else None,
         "has_targets": Target.objects.filter(year=year, org__in=[a.pk for a in areas]).exists(),
     }

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from orgs.models import ProgressDelta, ProgressDirtyMark
-from orgs.selectors.progress import public_cache_key, public_snapshot_version, public_version_key
+from orgs.selectors.progress import public_cache_key, public_pages, public_snapshot_version, public_version_key
 from orgs.services.audit import audit_record
 from orgs.signals import progress_dirty
 
@@ -54,10 +54,13 @@ def progress_schedule(*, org_ids: Iterable[int]) -> None:
 
 
 def progress_public_invalidate(*, year: int) -> None:
-    """New snapshots of `year` were committed: the public page's cached copy is dropped so that it shows them,
-    and their time is announced, so a copy read from a replica that lags behind them is not cached."""
-    cache.set(public_version_key(year), public_snapshot_version(year), None)
-    cache.delete(public_cache_key(year))
+    """New snapshots of `year` were committed: every cached copy of the public page is dropped so that it shows
+    them, and each page's snapshot time is announced, so a copy read from a replica that lags behind them is not
+    cached."""
+    for province in public_pages():
+        province_id = province.pk if province else None
+        cache.set(public_version_key(year, province_id), public_snapshot_version(year, province), None)
+        cache.delete(public_cache_key(year, province_id))
 
 
 def dashboard_export(*, actor, dashboard, year: int, kind: str) -> bytes:

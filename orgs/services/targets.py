@@ -60,7 +60,9 @@ def target_set(*, actor, org: Org, year: int, metric: str, value: int) -> Target
 def seed_target_rules(org: Org) -> dict[str, int]:
     """Default yearly targets of 冀科协〔2017〕90号 and the 2017 society reform points, by org kind and level."""
     M = Target.Metric
-    if org.parent_id is None:
+    # The province's totals belong to the provincial 科协, whether it is the root or one of several provinces
+    # under a national root.
+    if org.kind == Org.Kind.KEXIE and org.level == Org.Level.PROVINCE:
         return {M.NEW_MEMBERS_PROVINCE_LEVEL: 3340, M.NEW_MEMBERS_CITY_LEVEL: 6670, M.NEW_MEMBERS_COUNTY_LEVEL: 10000}
     if org.kind == Org.Kind.KEXIE and org.level == Org.Level.CITY:
         return {M.NEW_MEMBERS: 610, M.RECOMMENDATIONS: 50}

@@ -330,12 +330,15 @@ def target_edit(request, org_id: int, year: int):
 @require_safe
 @replica_reads
 def progress_public(request):
-    """动态公布申报情况: no login; aggregates by city and county only."""
+    """动态公布申报情况: no login; aggregates by city and county only (under a national root: by province, and
+    each province's page, chosen by `org`, by city and county)."""
     form = ProgressFilterForm(request.GET or None)
     form.is_valid()
-    year = getattr(form, "cleaned_data", {}).get("year") or timezone.localdate().year
+    cleaned = getattr(form, "cleaned_data", {})
+    year = cleaned.get("year") or timezone.localdate().year
+    province = progress_selectors.public_province_or_404(cleaned["org"]) if cleaned.get("org") else None
     context = {
-        "data": progress_selectors.progress_public(year),
+        "data": progress_selectors.progress_public(year, province),
         "form": form,
         "year": year,
         "years": progress_selectors.progress_years(year),
