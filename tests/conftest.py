@@ -51,7 +51,9 @@ def fresh_rate_limits():
             client = redis(write=True)
             keys = [
                 key
-                for pattern in ("ratelimit:*", "approvals:queue:count:*", "orgs:dashboard:*")
+                for pattern in (
+                    "ratelimit:*", "approvals:queue:count:*", "orgs:dashboard:*", "progress:public:*",
+                )
                 for key in client.scan_iter(match=cache.make_key(pattern))
             ]
             if keys:
