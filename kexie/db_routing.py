@@ -154,7 +154,13 @@ def replica_reads(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not replica_configured() or pinned_to_primary(request) or not replica_usable():
+        # Inside a transaction every read stays on the primary (the router), so the replica is not even asked.
+        if (
+            not replica_configured()
+            or connections[DEFAULT_DB_ALIAS].in_atomic_block
+            or pinned_to_primary(request)
+            or not replica_usable()
+        ):
             return view(request, *args, **kwargs)
         with replica_allowed():
             return view(request, *args, **kwargs)

@@ -109,6 +109,15 @@ def test_a_declared_page_reads_the_primary_while_the_replica_is_unusable(with_re
     assert _routed_in(replica_reads, _get()) is None
 
 
+def test_inside_a_transaction_a_declared_page_does_not_even_ask_the_replica(with_replica, monkeypatch):
+    """Reads in a transaction stay on the primary, so the health check (a query on the replica) is skipped."""
+    asked = []
+    monkeypatch.setattr(db_routing, "replica_usable", lambda: asked.append(1) or True)
+    monkeypatch.setattr(db_routing.connections["default"], "in_atomic_block", True)
+    assert _routed_in(replica_reads, _get()) is None, "the page reads the primary"
+    assert asked == [], "the replica was asked while every read stays on the primary"
+
+
 def test_without_a_replica_the_router_names_no_database(settings):
     """No DATABASE_REPLICA_URL: even a page that allows the replica reads from "default"."""
     assert REPLICA not in settings.DATABASES
