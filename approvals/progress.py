@@ -437,6 +437,16 @@ def _targets_by_org(year: int, org_ids: set[int] | None = None) -> dict[int, dic
     return result
 
 
+def _stored_snapshots(year: int, org_ids: set[int] | None = None) -> dict[tuple[int, str], ProgressSnapshot]:
+    qs = ProgressSnapshot.objects.filter(year=year)
+    if org_ids is not None:
+        qs = qs.filter(org_id__in=org_ids)
+    return {(s.org_id, s.scope): s for s in qs}
+
+
+_STAMP_BATCH = 900  # ids per statement: within SQLite's limit on parameters
+
+
 def _snapshots_write(
     *,
     year: int,
@@ -445,45 +455,67 @@ def _snapshots_write(
     subtree: dict[int, Tally],
     as_of: dt.datetime,
     own_known: dict[int, Tally] | None = None,
+    stored: dict[tuple[int, str], ProgressSnapshot] | None = None,
 ) -> None:
     """Upsert own rows for `own` and subtree rows (with target completion) for `subtree`, stamped `as_of`
     (the moment the counts refer to), and drop the public page's cached copy once they are committed.
 
-    `own_known` supplies own tallies of subtree orgs that are not rewritten (incremental runs).
+    Only snapshots whose counts, months or completion changed are rewritten; the others (most of them in a
+    nightly recount) only get the new time, in a few short statements: far less to send, parse and log (WAL,
+    which a replica replays) than rewriting every row's JSON. `stored` holds the current rows when the caller
+    has read them already. `own_known` supplies own tallies of subtree orgs that are not rewritten (incremental
+    runs).
     """
-    targets = _targets_by_org(year, set(subtree) if len(subtree) < len(orgs) else None)
+    partial = len(subtree) < len(orgs)
+    targets = _targets_by_org(year, set(subtree) if partial else None)
+    if stored is None:
+        stored = _stored_snapshots(year, set(own) | set(subtree) if partial else None)
     own_known = own_known or own
-    rows = [
-        ProgressSnapshot(org_id=org_id, year=year, scope=ProgressSnapshot.Scope.OWN, counts=t.counts,
-                         monthly=t.monthly, completion={}, computed_at=as_of)
-        for org_id, t in own.items()
-    ]
+    changed: list[ProgressSnapshot] = []
+    unchanged: list[int] = []
+
+    def keep(org_id: int, scope: str, tally: Tally, completed: dict) -> None:
+        old = stored.get((org_id, scope))
+        if old is not None and old.counts == tally.counts and old.monthly == tally.monthly \
+                and old.completion == completed:
+            unchanged.append(old.pk)
+            return
+        changed.append(ProgressSnapshot(org_id=org_id, year=year, scope=scope, counts=tally.counts,
+                                        monthly=tally.monthly, completion=completed, computed_at=as_of))
+
+    for org_id, t in own.items():
+        keep(org_id, ProgressSnapshot.Scope.OWN, t, {})
     for org_id, t in subtree.items():
-        rows.append(
-            ProgressSnapshot(
-                org_id=org_id, year=year, scope=ProgressSnapshot.Scope.SUBTREE, counts=t.counts, monthly=t.monthly,
-                completion=completion(
-                    orgs[org_id], targets.get(org_id, {}), Figures.from_tally(own_known[org_id]), Figures.from_tally(t)
-                ),
-                computed_at=as_of,
-            )
+        org_targets = targets.get(org_id)
+        completed = (
+            completion(orgs[org_id], org_targets, Figures.from_tally(own_known[org_id]), Figures.from_tally(t))
+            if org_targets else {}
         )
+        keep(org_id, ProgressSnapshot.Scope.SUBTREE, t, completed)
     with transaction.atomic():
         ProgressSnapshot.objects.bulk_create(
-            rows,
+            changed,
             batch_size=500,
             update_conflicts=True,
             unique_fields=["org", "year", "scope"],
             update_fields=["counts", "monthly", "completion", "computed_at"],
         )
+        if not partial:
+            # Every snapshot of the year is current now: one statement stamps the ones not just rewritten.
+            ProgressSnapshot.objects.filter(year=year).exclude(computed_at=as_of).update(computed_at=as_of)
+        for i in range(0, len(unchanged) if partial else 0, _STAMP_BATCH):
+            ProgressSnapshot.objects.filter(pk__in=unchanged[i:i + _STAMP_BATCH]).update(computed_at=as_of)
         transaction.on_commit(lambda: progress_public_invalidate(year=year))
 
 
-def _recompute_full(year: int, orgs: dict[int, Org], as_of: dt.datetime) -> dict[tuple[int, str], Tally]:
-    """Recount every org of `year` and write the snapshots; returns the tallies written by (org, scope)."""
+def _recompute_full(
+    year: int, orgs: dict[int, Org], as_of: dt.datetime, stored: dict[tuple[int, str], ProgressSnapshot] | None = None
+) -> dict[tuple[int, str], Tally]:
+    """Recount every org of `year` and write the snapshots; returns the tallies written by (org, scope).
+    `stored`: the year's snapshots as they are now, when the caller has read them."""
     own = own_tallies(year, orgs, as_of=as_of)
     subtree = roll_up(orgs, own)
-    _snapshots_write(year=year, orgs=orgs, own=own, subtree=subtree, as_of=as_of)
+    _snapshots_write(year=year, orgs=orgs, own=own, subtree=subtree, as_of=as_of, stored=stored)
     return {**{(i, "own"): t for i, t in own.items()}, **{(i, "subtree"): t for i, t in subtree.items()}}
 
 
@@ -518,7 +550,7 @@ def _apply_changes(
         while org_id is not None and org_id not in affected:
             affected.add(org_id)
             org_id = orgs[org_id].parent_id
-    stored = {(s.org_id, s.scope): s for s in ProgressSnapshot.objects.filter(year=year, org_id__in=affected)}
+    stored = _stored_snapshots(year, affected)
     if len(stored) < 2 * len(affected) or not all(map(snapshot_is_current, stored.values())):
         _recompute_full(year, orgs, as_of)  # never computed, a new org, or written before a figure existed
         return
@@ -542,7 +574,8 @@ def _apply_changes(
             subtree[ancestor].add(change[org_id])
             ancestor = orgs[ancestor].parent_id
     _snapshots_write(
-        year=year, orgs=orgs, own={i: own[i] for i in touched}, subtree=subtree, as_of=as_of, own_known=own
+        year=year, orgs=orgs, own={i: own[i] for i in touched}, subtree=subtree, as_of=as_of, own_known=own,
+        stored=stored,
     )
 
 
@@ -641,8 +674,8 @@ def progress_recompute_all(*, years: Iterable[int] | None = None, verify: bool =
             for year in years:
                 if verify:
                     _apply_changes(year, orgs, marked, by_year.get(year, []), as_of)
-                    stored = {(s.org_id, s.scope): s for s in ProgressSnapshot.objects.filter(year=year)}
-                counted = _recompute_full(year, orgs, as_of)
+                    stored = _stored_snapshots(year)
+                counted = _recompute_full(year, orgs, as_of, stored if verify else None)
                 if verify:
                     repaired[year] = _mismatches(counted, stored)
             _deltas_delete(ids)

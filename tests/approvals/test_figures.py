@@ -11,7 +11,7 @@ from approvals.models import Application
 from approvals.progress import progress_recompute_all, progress_recompute_dirty
 from approvals.selectors.reports import annual_report
 from members.models import Membership, UnitMember
-from orgs.figures import BY_KEY, COUNT_KEYS, DERIVED, FIGURES, MONTHLY_KEYS, TARGET_DEFINITIONS, Figures
+from orgs.figures import BY_KEY, COUNT_KEYS, DERIVED, FIGURES, MONTHLY_KEYS, TARGET_DEFINITIONS, Figures, Tally
 from orgs.models import Org, ProgressDirtyMark, ProgressSnapshot, Target
 from orgs.services.progress import progress_mark_dirty
 from orgs.services.targets import targets_seed
@@ -37,6 +37,20 @@ def test_derived_figures_follow_their_definitions():
     empty = Figures()
     assert empty["avg_handling_days"] is None and empty["member_growth_pct"] is None
     assert empty["fee_collection_rate"] is None, "nobody owes a fee: no rate, not 0%"
+
+
+def test_figures_from_a_tally_equal_figures_from_its_counts_and_do_not_follow_later_changes():
+    tally = Tally.empty()
+    tally.counts.update(approved=3, rejected=1, members_year_end=46, members_prev_year_end=40)
+    tally.monthly["approved"][2] = 3
+    fast = Figures.from_tally(tally)
+    built = Figures(tally.counts, tally.monthly)
+    assert fast.as_dict() == built.as_dict() and fast.monthly("approved") == built.monthly("approved")
+    tally.counts["approved"] += 10
+    tally.monthly["approved"][2] += 10
+    assert fast["approved"] == 3 and fast.monthly("approved")[2] == 3, "a tally still being summed"
+    partial = Figures.from_tally(Tally(counts={"approved": 2}, monthly={}))
+    assert partial["approved"] == 2 and partial["rejected"] == 0 and partial.monthly("received") == [0] * 12
 
 
 @pytest.fixture

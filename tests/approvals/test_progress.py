@@ -236,6 +236,34 @@ def test_a_snapshot_without_a_newer_figure_is_not_built_on(hebei, county_a, monk
 
 
 @pytest.mark.django_db
+def test_a_recount_rewrites_only_the_snapshots_that_changed_and_stamps_the_rest(hebei, county_a, monkeypatch):
+    """A nightly recount mostly confirms what is stored: unchanged snapshots only get the new time (their JSON is
+    not sent or logged again); one that differs from the recount is rewritten."""
+    progress_recompute_all(years=[2026])
+    wrong = ProgressSnapshot.objects.get(org=county_a, year=2026, scope="own")
+    right = dict(wrong.counts)
+    wrong.counts["received"] += 5
+    wrong.save(update_fields=["counts"])
+    written = []
+    bulk_create = ProgressSnapshot.objects.bulk_create
+
+    def spy(rows, **kwargs):
+        written.extend((row.org_id, row.scope) for row in rows)
+        return bulk_create(rows, **kwargs)
+
+    monkeypatch.setattr(ProgressSnapshot.objects, "bulk_create", spy)
+    later = timezone.now() + dt.timedelta(hours=1)
+    for verify in (False, True):
+        written.clear()
+        with time_machine.travel(later, tick=False):
+            assert progress_recompute_all(years=[2026], verify=verify)
+        assert written == ([(county_a.pk, "own")] if not verify else []), "only the wrong snapshot is rewritten"
+        assert ProgressSnapshot.objects.get(pk=wrong.pk).counts == right
+        assert set(ProgressSnapshot.objects.filter(year=2026).values_list("computed_at", flat=True)) == {later}
+        later += dt.timedelta(hours=1)
+
+
+@pytest.mark.django_db
 def test_a_recompute_is_skipped_while_another_holds_the_lock(hebei):
     with progress_lock() as held:
         assert held
