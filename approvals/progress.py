@@ -456,11 +456,14 @@ def _targets_by_org(year: int, org_ids: set[int] | None = None) -> dict[int, dic
     return result
 
 
-def _stored_snapshots(year: int, org_ids: set[int] | None = None) -> dict[tuple[int, str], ProgressSnapshot]:
+def _stored_snapshots(year: int, org_ids: set[int] | None = None) -> dict[tuple[int, str], tuple]:
+    """The year's snapshots by (org, scope) as rows with `id`, `counts`, `monthly` and `completion` (what a
+    recount compares and builds on; ~20,000 of them on a national tree, so no model instances)."""
     qs = ProgressSnapshot.objects.filter(year=year)
     if org_ids is not None:
         qs = qs.filter(org_id__in=org_ids)
-    return {(s.org_id, s.scope): s for s in qs}
+    rows = qs.values_list("id", "org_id", "scope", "counts", "monthly", "completion", named=True)
+    return {(s.org_id, s.scope): s for s in rows}
 
 
 _STAMP_BATCH = 900  # ids per statement: within SQLite's limit on parameters
@@ -474,7 +477,7 @@ def _snapshots_write(
     subtree: dict[int, Tally],
     as_of: dt.datetime,
     own_known: dict[int, Tally] | None = None,
-    stored: dict[tuple[int, str], ProgressSnapshot] | None = None,
+    stored: dict[tuple[int, str], tuple] | None = None,
 ) -> None:
     """Upsert own rows for `own` and subtree rows (with target completion) for `subtree`, stamped `as_of`
     (the moment the counts refer to), and drop the public page's cached copy once they are committed.
@@ -497,7 +500,7 @@ def _snapshots_write(
         old = stored.get((org_id, scope))
         if old is not None and old.counts == tally.counts and old.monthly == tally.monthly \
                 and old.completion == completed:
-            unchanged.append(old.pk)
+            unchanged.append(old.id)
             return
         changed.append(ProgressSnapshot(org_id=org_id, year=year, scope=scope, counts=tally.counts,
                                         monthly=tally.monthly, completion=completed, computed_at=as_of))
@@ -528,7 +531,7 @@ def _snapshots_write(
 
 
 def _recompute_full(
-    year: int, orgs: dict[int, Org], as_of: dt.datetime, stored: dict[tuple[int, str], ProgressSnapshot] | None = None
+    year: int, orgs: dict[int, Org], as_of: dt.datetime, stored: dict[tuple[int, str], tuple] | None = None
 ) -> dict[tuple[int, str], Tally]:
     """Recount every org of `year` and write the snapshots; returns the tallies written by (org, scope).
     `stored`: the year's snapshots as they are now, when the caller has read them."""
@@ -633,9 +636,11 @@ def _deltas_delete(ids: list[int]) -> None:
 AS_OF_KEYS = frozenset({"overdue"})
 
 
-def _differences(stored: ProgressSnapshot | None, counted: Tally) -> dict[str, list]:
+def _differences(stored: tuple | None, counted: Tally) -> dict[str, list]:
     if stored is None:
         return {"snapshot": [None, "missing"]}
+    if stored.counts == counted.counts and stored.monthly == counted.monthly:
+        return {}  # the usual case, without building a tally
     kept = Tally.from_snapshot(stored)
     differences = {
         key: [kept.counts[key], counted.counts[key]]
@@ -652,7 +657,7 @@ def _differences(stored: ProgressSnapshot | None, counted: Tally) -> dict[str, l
 REPAIR_AUDIT_LIMIT = 50
 
 
-def _mismatches(counted: dict[tuple[int, str], Tally], stored: dict[tuple[int, str], ProgressSnapshot]) -> list:
+def _mismatches(counted: dict[tuple[int, str], Tally], stored: dict[tuple[int, str], tuple]) -> list:
     """(org_id, scope, differences) of every stored snapshot that differs from the full recount."""
     mismatches = []
     for (org_id, scope), tally in sorted(counted.items()):

@@ -14,6 +14,7 @@ organisation with everything below it (subtree).
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -180,11 +181,16 @@ class Tally:
 
     def add(self, other: Tally, sign: int = 1) -> None:
         """Add `other` (or, with sign=-1, take it away: the change between two tallies of one org)."""
+        if sign not in (1, -1):
+            raise ValueError(sign)
+        op = operator.add if sign == 1 else operator.sub  # map() with an operator: a roll-up does ~10,000 of these
+        counts, other_counts, monthly, other_monthly = self.counts, other.counts, self.monthly, other.monthly
         for key in COUNT_KEYS:
-            self.counts[key] += sign * other.counts.get(key, 0)
+            counts[key] = op(counts[key], other_counts.get(key, 0))
         for key in MONTHLY_KEYS:
-            months = other.monthly.get(key) or [0] * 12
-            self.monthly[key] = [a + sign * b for a, b in zip(self.monthly[key], months)]
+            months = other_monthly.get(key)
+            if months:
+                monthly[key] = list(map(op, monthly[key], months))
 
     def copy(self) -> Tally:
         return Tally(counts=dict(self.counts), monthly={k: list(v) for k, v in self.monthly.items()})
