@@ -696,10 +696,11 @@ def progress_recompute_all(*, years: Iterable[int] | None = None, verify: bool =
             ids, by_year = _pending_deltas(years)
             marked = set(ProgressDirtyMark.objects.values_list("org_id", flat=True)) if verify else set()
             for year in years:
+                stored = None
                 if verify:
                     _apply_changes(year, orgs, marked, by_year.get(year, []), as_of)
                     stored = _stored_snapshots(year)
-                counted = _recompute_full(year, orgs, as_of, stored if verify else None)
+                counted = _recompute_full(year, orgs, as_of, stored)
                 if verify:
                     repaired[year] = _mismatches(counted, stored)
             _deltas_delete(ids)

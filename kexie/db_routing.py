@@ -58,9 +58,14 @@ def replica_allowed():
         _replica_allowed.reset(token)
 
 
+def _in_transaction() -> bool:
+    """Reads inside a transaction on the primary stay there (see the module docstring)."""
+    return connections[DEFAULT_DB_ALIAS].in_atomic_block
+
+
 def reading_replica() -> bool:
     """Whether reads here go to the replica (a declared page, a replica configured, no open transaction)."""
-    return _replica_allowed.get() and replica_configured() and not connections[DEFAULT_DB_ALIAS].in_atomic_block
+    return _replica_allowed.get() and replica_configured() and not _in_transaction()
 
 
 @contextmanager
@@ -155,12 +160,7 @@ def replica_reads(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         # Inside a transaction every read stays on the primary (the router), so the replica is not even asked.
-        if (
-            not replica_configured()
-            or connections[DEFAULT_DB_ALIAS].in_atomic_block
-            or pinned_to_primary(request)
-            or not replica_usable()
-        ):
+        if not replica_configured() or _in_transaction() or pinned_to_primary(request) or not replica_usable():
             return view(request, *args, **kwargs)
         with replica_allowed():
             return view(request, *args, **kwargs)
@@ -202,7 +202,7 @@ class ReplicaRouter:
     def db_for_read(self, model, **hints):
         if not _replica_allowed.get() or not replica_configured():
             return None
-        if connections[DEFAULT_DB_ALIAS].in_atomic_block or self._primary_only(model):
+        if _in_transaction() or self._primary_only(model):
             return DEFAULT_DB_ALIAS
         return REPLICA
 
