@@ -288,7 +288,11 @@ class Membership(ChoiceLabels, models.Model):
                 name="one_live_membership_per_person_org",
             )
         ]
-        indexes = [models.Index(fields=["org", "status"], name="membership_org_status_idx")]
+        indexes = [
+            models.Index(fields=["org", "status"], name="membership_org_status_idx"),
+            # The member directory reads a page from each organisation in number order (directory_pages).
+            models.Index(fields=["org", "number", "id"], name="membership_org_number_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.person} @ {self.org}"

@@ -5,10 +5,17 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
+from kexie.pagination import PagesByGroup
 from members.models import Membership
 from members.services.memberships import LIVE_STATUSES, fellow_cap
 from orgs.models import Org
 from orgs.selectors.scope import orgs_granted_directly, orgs_managed_by, orgs_visible_to
+
+
+# The directory's order: organisations in tree order, then member number (NULL last, as PostgreSQL sorts).
+DIRECTORY_ORG_ORDER_ON_ORG = ("tree_id", "lft")
+DIRECTORY_ORG_ORDER = tuple(f"org__{name}" for name in DIRECTORY_ORG_ORDER_ON_ORG)
+DIRECTORY_WITHIN_ORG = ("number", "id")
 
 
 def memberships_visible_to(user) -> QuerySet[Membership]:
@@ -53,7 +60,17 @@ def member_directory(
         qs = qs.filter(
             Q(person__name__icontains=search) | Q(person__mobile__contains=search) | Q(number__icontains=search)
         )
-    return qs.select_related("person", "org", "unit").order_by("org__tree_id", "org__lft", "number", "id")
+    return qs.select_related("person", "org", "unit").order_by(*DIRECTORY_ORG_ORDER, *DIRECTORY_WITHIN_ORG)
+
+
+def directory_pages(members: QuerySet[Membership]) -> PagesByGroup:
+    """`member_directory` as the page reads it: each page from the organisations it overlaps, by index
+    (membership_org_number_idx), instead of sorting every member of the subtree."""
+    return PagesByGroup(members, group="org_id", order_groups=_in_tree_order, within=DIRECTORY_WITHIN_ORG)
+
+
+def _in_tree_order(org_ids: list[int]) -> list[int]:
+    return list(Org.objects.filter(pk__in=org_ids).order_by(*DIRECTORY_ORG_ORDER_ON_ORG).values_list("pk", flat=True))
 
 
 # --- fellows ------------------------------------------------------------------------------------------------

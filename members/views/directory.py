@@ -12,7 +12,6 @@ from django.views.decorators.http import require_GET, require_POST
 from kexie.db_routing import replica_reads
 from kexie.errors import DomainError, OutOfScope
 from kexie.excel import filters_for_audit, xlsx_response
-from kexie.pagination import IdsFirst
 from members.forms.memberships import (
     FeePaymentForm,
     GradeForm,
@@ -24,6 +23,7 @@ from members.forms.memberships import (
 from members.models import Membership, PersonAccess
 from members.services.access import person_access_record
 from members.selectors.directory import (
+    directory_pages,
     fellow_places,
     member_directory,
     membership_managed_or_404,
@@ -76,7 +76,7 @@ def member_list(request):
         org = form.cleaned_data["org"]
     else:
         members, org = Membership.objects.none(), None
-    page = Paginator(IdsFirst(members), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(directory_pages(members), PAGE_SIZE).get_page(request.GET.get("page"))
     if org is None and not form.data.get("subtree"):
         own = list(orgs_granted_directly(request.user)[:2])
         org = own[0] if len(own) == 1 else None
