@@ -5,9 +5,9 @@ reviews its own applications, and a county's work belongs to the county's admini
 "含下级组织" reaches the rest.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from approvals.models import Application
+from approvals.models import RESUBMITTED, Application
 from approvals.selectors.review import OLDEST_FIRST
 from orgs.selectors.scope import orgs_administered_directly
 
@@ -49,3 +49,18 @@ def recommendations_received(user) -> QuerySet[Application]:
 def applications_resubmitted(user) -> QuerySet[Application]:
     """Applications returned for correction and submitted again, waiting for a new decision."""
     return _awaiting_review(user).resubmitted().select_related("person", "org").only(*CARD_FIELDS)
+
+
+def awaiting_review_counts(user) -> dict[str, int]:
+    """How long each of the three lists above is, from one pass over the applications waiting in the user's
+    organisations: `applications`, `recommendations` and `resubmitted`.
+
+    Counted one by one, PostgreSQL answered the recommendations' count by intersecting the queue index with the
+    whole table's recommendation index (11 ms for a city's 669 rows); one conditional count reads each
+    waiting application once from the queue index."""
+    first = ~RESUBMITTED
+    return _awaiting_review(user).order_by().aggregate(
+        applications=Count("pk", filter=first & Q(recommendation__isnull=True)),
+        recommendations=Count("pk", filter=first & Q(recommendation__isnull=False)),
+        resubmitted=Count("pk", filter=RESUBMITTED),
+    )

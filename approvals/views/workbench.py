@@ -34,23 +34,48 @@ class WorkList:
     links: dict = field(default_factory=dict)
 
 
-def _work_list(key: str, title, empty, url: str, queryset, *, count_queryset=None) -> WorkList:
+def _work_list(key: str, title, empty, url: str, queryset, *, count_queryset=None, count_full=True) -> WorkList:
     items = list(queryset[:SHOWN])
     today = timezone.localdate()
     for item in items:
         submitted = getattr(item, "submitted_at", None)
         if submitted:
             item.waiting_days = (today - timezone.localdate(submitted)).days
-    # A short list counts itself; only a full one asks the database how long it really is.
+    # A short list counts itself; only a full one asks the database how long it really is (or leaves that to
+    # its caller: count_full=False).
     if count_queryset is not None:
         count = count_queryset.count() if items else 0
     else:
-        count = queryset.count() if len(items) == SHOWN else len(items)
+        count = queryset.count() if count_full and len(items) == SHOWN else len(items)
     return WorkList(key=key, title=title, empty=empty, url=url, items=items, count=count)
 
 
 def _queue_url(source: str) -> str:
     return reverse("approvals:queue") + "?" + urlencode({"status": "submitted", "source": source, "order": "oldest"})
+
+
+def _application_lists(user) -> list[WorkList]:
+    """The three cards of applications waiting for a decision. When one is full, all three lengths come from
+    one conditional count (awaiting_review_counts), not a count for each full card."""
+    lists = [
+        _work_list(
+            "applications", _("待审核的入会申请"), _("没有待审核的入会申请"), _queue_url("self"),
+            selectors.applications_to_review(user), count_full=False,
+        ),
+        _work_list(
+            "recommendations", _("收到的下级推荐"), _("没有待审核的推荐"), _queue_url("recommended"),
+            selectors.recommendations_received(user), count_full=False,
+        ),
+        _work_list(
+            "resubmitted", _("退回后重新提交"), _("没有重新提交的申请"), _queue_url("resubmitted"),
+            selectors.applications_resubmitted(user), count_full=False,
+        ),
+    ]
+    if any(len(work.items) == SHOWN for work in lists):
+        waiting = selectors.awaiting_review_counts(user)
+        for work in lists:
+            work.count = waiting[work.key]
+    return lists
 
 
 def _admin_lists(user, own_org) -> list[WorkList]:
@@ -59,19 +84,7 @@ def _admin_lists(user, own_org) -> list[WorkList]:
         reverse("console_members:census_people", args=[own_org.pk]) + "?state=pending" if own_org else ""
     )
     dues_url = reverse("console_members:dues", args=[own_org.pk]) if own_org else ""
-    return [
-        _work_list(
-            "applications", _("待审核的入会申请"), _("没有待审核的入会申请"), _queue_url("self"),
-            selectors.applications_to_review(user),
-        ),
-        _work_list(
-            "recommendations", _("收到的下级推荐"), _("没有待审核的推荐"), _queue_url("recommended"),
-            selectors.recommendations_received(user),
-        ),
-        _work_list(
-            "resubmitted", _("退回后重新提交"), _("没有重新提交的申请"), _queue_url("resubmitted"),
-            selectors.applications_resubmitted(user),
-        ),
+    return _application_lists(user) + [
         _work_list(
             "census", _("待确认导入的普查名单"), _("没有待导入的名单"), census_url,
             census_imports_to_commit(user),

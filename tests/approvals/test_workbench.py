@@ -67,6 +67,20 @@ def test_the_city_receives_the_recommendation_and_not_the_county_applications(co
 
 
 @pytest.mark.django_db
+def test_the_counts_read_together_equal_each_lists_length(county_work, admin_a, admin_b, city_admin, submit, county_a):
+    for i in range(6):  # more than a card shows
+        submit(county_a, f"排队者{i}")
+    for user in (admin_a, admin_b, city_admin):
+        assert selectors.awaiting_review_counts(user) == {
+            "applications": selectors.applications_to_review(user).count(),
+            "recommendations": selectors.recommendations_received(user).count(),
+            "resubmitted": selectors.applications_resubmitted(user).count(),
+        }
+    assert selectors.awaiting_review_counts(admin_a) == {"applications": 8, "recommendations": 0, "resubmitted": 1}
+    assert selectors.awaiting_review_counts(city_admin) == {"applications": 0, "recommendations": 1, "resubmitted": 0}
+
+
+@pytest.mark.django_db
 def test_a_resubmitted_application_leaves_the_list_once_decided(county_work, admin_a):
     services.application_approve(application=county_work["returned"], reviewer=admin_a)
     assert list(selectors.applications_resubmitted(admin_a)) == []
@@ -141,9 +155,16 @@ def test_workbench_query_count_does_not_grow_with_the_work(
         assert client.get(reverse("approvals:workbench")).status_code == 200
     for i in range(12):
         submit(county_a, f"更多申请人{i}")
-    with django_assert_max_num_queries(len(few.captured_queries)):
+    for application in list(Application.objects.filter(org=county_a).order_by("id"))[:6]:
+        services.application_return(application=application, reviewer=admin_a, comment="请补充证明材料")
+        services.application_resubmit(application=application, person=application.person, explanation="已补充")
+    with django_assert_max_num_queries(len(few.captured_queries)) as full:
         response = client.get(reverse("approvals:workbench"))
-    assert "处理全部 15 项" in response.content.decode()
+    page = response.content.decode()
+    assert "处理全部 9 项" in page and "处理全部 6 项" in page
+    # Two full cards of applications: their lengths come from one conditional count, not a count each.
+    counts = [q["sql"] for q in full.captured_queries if "COUNT(" in q["sql"] and "approvals_application" in q["sql"]]
+    assert len(counts) == 1, counts
 
 
 @pytest.mark.django_db
