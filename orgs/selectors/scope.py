@@ -55,6 +55,13 @@ def orgs_administered_have_children(user) -> bool:
     return any(r.rght > r.lft + 1 for r in permissions.orgs_granted(user, manage=True).only("lft", "rght"))
 
 
+def scope_identity(user) -> tuple:
+    """What every scope above is made of, as a value: the user's grants and a service token's narrowing. Users
+    with the same identity see and manage the same orgs, so a figure cached for one scope is keyed on it."""
+    token = getattr(user, "service_token", None)
+    return tuple(sorted(permissions.grants_held(user))), token.pk if token is not None else None
+
+
 def org_visible_or_404(user, org_id) -> Org:
     """Out of scope and nonexistent look the same."""
     try:

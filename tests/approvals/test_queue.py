@@ -197,3 +197,41 @@ def test_a_long_queues_count_is_kept_briefly_and_shown_as_approximate(client, ci
     cache.delete(again.count_key())
     body = client.get(QUEUE, {"status": "submitted", "subtree": "on", "page": 2}).content.decode()
     assert "共 28 条" in body and "约" not in body.split('class="pagination"')[1]
+
+
+@pytest.mark.django_db
+def test_the_kept_count_is_shared_by_the_same_scope_and_filters_only(city, county_a, city_admin, admin_a, make_admin):
+    """The count's key is made of the list's inputs, not its SQL: reviewers with the same grants share it; a
+    different scope, subtree choice, filter or a service token's narrowing never does."""
+    from approvals.selectors.review import ReviewQueue
+    from orgs.models import ServiceToken
+    from orgs.permissions import as_service_token
+
+    def key(user, **kwargs):
+        return ReviewQueue(user, **kwargs).count_key()
+
+    second_city_admin = make_admin(city, "second_city_admin")
+    assert key(city_admin, include_subtree=True) == key(second_city_admin, include_subtree=True)
+    assert key(city_admin, org=county_a, status="submitted") == key(admin_a, org=county_a, status="submitted")
+    assert key(city_admin, include_subtree=True, oldest_first=True) == key(city_admin, include_subtree=True)
+    # The page's form sends every field: one left at its default filters nothing and keys nothing.
+    assert key(city_admin, include_subtree=True, status="", search="  ", overdue=False, eligible=None) == key(
+        city_admin, include_subtree=True
+    )
+    different = [
+        key(city_admin, include_subtree=True),
+        key(city_admin),
+        key(admin_a, include_subtree=True),
+        key(city_admin, include_subtree=True, status="submitted"),
+        key(city_admin, include_subtree=True, status="submitted", source="self"),
+        key(city_admin, include_subtree=True, eligible=False),
+        key(city_admin, include_subtree=True, eligible=True),
+        key(city_admin, org=county_a),
+        key(city_admin, org=county_a, include_subtree=True),
+        key(city_admin, org=city, include_subtree=True),
+    ]
+    token = ServiceToken.objects.create(org=county_a, name="统计", scopes=["read"], prefix="t", secret_hash="x" * 64,
+                                        created_by=city_admin, expires_at=timezone.now() + timedelta(days=30))
+    narrowed = as_service_token(type(city_admin).objects.get(pk=city_admin.pk), token)
+    different.append(key(narrowed, include_subtree=True))
+    assert len(set(different)) == len(different)
