@@ -836,3 +836,25 @@ def throughput_fixes(ctx: Context) -> list[Row]:
         for page in pages:
             page.done()
     return rows
+
+
+@benchmark("baseline", "控制台页面：本次构建对比较早的提交（同一数据库，两个 gunicorn 交替轮次）")
+def against_baseline(ctx: Context) -> list[Row]:
+    """Every throughput page on this build and on an earlier checkout (KEXIE_BENCH_BASELINE_TREE) served side by
+    side on the same database: what the changes since that checkout bought, page by page."""
+    from pathlib import Path
+
+    from bench.harness import running_server
+
+    if not BASELINE_TREE:
+        return unavailable("this build ÷ an earlier checkout", "after ÷ before requests/s per page",
+                           "set KEXIE_BENCH_BASELINE_TREE to an earlier checkout (git archive <commit> | tar -x -C DIR)")
+    keys = {k for k in os.environ.get("KEXIE_BENCH_FIX_PAGES", "").split(",") if k}
+    pages = [p for p in _throughput_pages() if not keys or p.key in keys]
+    try:
+        with running_server(cwd=Path(BASELINE_TREE)) as before:
+            return [_fix_rows(ctx, f"{page.label} — before: the checkout in {BASELINE_TREE}", before, [page])
+                    for page in pages]
+    finally:
+        for page in pages:
+            page.done()
