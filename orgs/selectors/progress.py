@@ -17,7 +17,7 @@ from kexie import scheduler
 from orgs import permissions
 from orgs.figures import Figures, competition_ranks, elapsed_months, lag_badge, overall_completion
 from orgs.models import Org, ProgressDelta, ProgressDirtyMark, ProgressSnapshot, Target
-from orgs.selectors.scope import org_visible_or_404, orgs_below_managed, orgs_visible_to
+from orgs.selectors.scope import org_visible_or_404, orgs_below_managed, orgs_visible_to, scope_identity
 
 # A safety net only: new snapshots drop the cached copy at once (orgs.services.progress.progress_public_invalidate).
 PUBLIC_CACHE_SECONDS = 300
@@ -231,14 +231,14 @@ def dashboard_cache_key(user, *, year: int, org_id, kind: str, order: str) -> st
     """The cache key of a rendered dashboard: everything its content depends on, or None when it must not be
     cached (the fragment cache is switched off).
 
-    The content depends on the user only through their grants (which organisations they see and may set
-    targets for), so two administrators of the same organisation share one entry and nobody can reach an
-    entry rendered for another scope. The date is part of the key: the lag badges compare with today."""
+    The content depends on the user only through their scope (`scope_identity`: which organisations they see
+    and may set targets for), so two administrators of the same organisation share one entry and nobody can
+    reach an entry rendered for another scope. The date is part of the key: the lag badges compare with today."""
     seconds = settings.DASHBOARD_CACHE_SECONDS
     if not seconds:
         return None
     parts = (
-        sorted(permissions.grants_held(user)), user.is_superuser, bool(getattr(user, "department", "")),
+        scope_identity(user), user.is_superuser, bool(getattr(user, "department", "")),
         year, org_id, kind, order, timezone.localdate().isoformat(), translation.get_language(), refresh_note(),
         cache.get(TREE_VERSION_KEY, "0"), _figures_version(),
     )
