@@ -1,7 +1,9 @@
 """The workbench (工作台): every administrator's landing page, listing what waits for them with a count and a
 link each, oldest first. Provincial staff, who review nothing, get the progress summary instead."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.views.decorators.http import require_GET
 from django.shortcuts import render
@@ -34,20 +36,22 @@ class WorkList:
     links: dict = field(default_factory=dict)
 
 
-def _work_list(key: str, title, empty, url: str, queryset, *, count_queryset=None, count_full=True) -> WorkList:
+def _length_counted(queryset) -> Callable[[list], int]:
+    """A card's length when the database must be asked only if the card is full (a short list counts itself)."""
+    return lambda items: queryset.count() if len(items) == SHOWN else len(items)
+
+
+def _work_list(key: str, title, empty, url: str, queryset, *, length: Callable[[list], int] | None = None) -> WorkList:
+    """A card: the first SHOWN items of `queryset` and the list's whole length, `length(items)` (by default
+    counted by the database only when the card is full)."""
     items = list(queryset[:SHOWN])
     today = timezone.localdate()
     for item in items:
         submitted = getattr(item, "submitted_at", None)
         if submitted:
             item.waiting_days = (today - timezone.localdate(submitted)).days
-    # A short list counts itself; only a full one asks the database how long it really is (or leaves that to
-    # its caller: count_full=False).
-    if count_queryset is not None:
-        count = count_queryset.count() if items else 0
-    else:
-        count = queryset.count() if count_full and len(items) == SHOWN else len(items)
-    return WorkList(key=key, title=title, empty=empty, url=url, items=items, count=count)
+    length = length or _length_counted(queryset)
+    return WorkList(key=key, title=title, empty=empty, url=url, items=items, count=length(items))
 
 
 def _queue_url(source: str) -> str:
@@ -55,27 +59,27 @@ def _queue_url(source: str) -> str:
 
 
 def _application_lists(user) -> list[WorkList]:
-    """The three cards of applications waiting for a decision. When one is full, all three lengths come from
-    one conditional count (awaiting_review_counts), not a count for each full card."""
-    lists = [
+    """The three cards of applications waiting for a decision. A full card's length comes from one conditional
+    count shared by the three (awaiting_review_counts, asked at most once), not from a count of its own."""
+    waiting = cache(lambda: selectors.awaiting_review_counts(user))
+
+    def length(key: str) -> Callable[[list], int]:
+        return lambda items: waiting()[key] if len(items) == SHOWN else len(items)
+
+    return [
         _work_list(
             "applications", _("待审核的入会申请"), _("没有待审核的入会申请"), _queue_url("self"),
-            selectors.applications_to_review(user), count_full=False,
+            selectors.applications_to_review(user), length=length("applications"),
         ),
         _work_list(
             "recommendations", _("收到的下级推荐"), _("没有待审核的推荐"), _queue_url("recommended"),
-            selectors.recommendations_received(user), count_full=False,
+            selectors.recommendations_received(user), length=length("recommendations"),
         ),
         _work_list(
             "resubmitted", _("退回后重新提交"), _("没有重新提交的申请"), _queue_url("resubmitted"),
-            selectors.applications_resubmitted(user), count_full=False,
+            selectors.applications_resubmitted(user), length=length("resubmitted"),
         ),
     ]
-    if any(len(work.items) == SHOWN for work in lists):
-        waiting = selectors.awaiting_review_counts(user)
-        for work in lists:
-            work.count = waiting[work.key]
-    return lists
 
 
 def _admin_lists(user, own_org) -> list[WorkList]:
@@ -91,7 +95,8 @@ def _admin_lists(user, own_org) -> list[WorkList]:
         ),
         _work_list(
             "invitations", _("尚未重新登记的人员"), _("导入的人员都已完成重新登记"), people_url,
-            census_imports_with_unanswered(user), count_queryset=invitations_unanswered(user),
+            census_imports_with_unanswered(user),
+            length=lambda items: invitations_unanswered(user).count() if items else 0,
         ),
         _work_list(
             "dues", _("待确认的会费缴纳"), _("没有待确认的会费缴纳"), dues_url, dues_reported_to(user),
