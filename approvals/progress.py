@@ -49,7 +49,7 @@ from contextlib import contextmanager
 
 from django.db import connection, connections, transaction
 from django.db.models import Case, Count, DurationField, ExpressionWrapper, IntegerField, Q, Sum, When
-from django.db.models.functions import ExtractMonth, TruncSecond
+from django.db.models.functions import Cast, ExtractMonth, TruncSecond
 from django.utils import timezone
 
 from approvals.models import Application, Recommendation
@@ -57,7 +57,7 @@ from kexie.locks import advisory_lock
 from members.models import Fee, FeePayment, Membership, UnitMember
 from members.selectors.fees import fee_counts
 from members.services.memberships import LIVE_STATUSES
-from orgs.figures import Figures, Tally, completion, snapshot_is_current, year_bounds
+from orgs.figures import Figures, Tally, completion, snapshot_digest, snapshot_is_current, year_bounds
 from orgs.models import Org, ProgressDelta, ProgressDirtyMark, ProgressSnapshot, Target
 from orgs.services.audit import audit_record
 from orgs.services.progress import progress_deltas_record, progress_public_invalidate
@@ -69,10 +69,16 @@ logger = logging.getLogger(__name__)
 Row = tuple[int, str, int | None, int]
 
 
+def _month(field: str) -> Cast:
+    """The (local) month of `field` as an integer: PostgreSQL's EXTRACT gives a numeric, slower to group by and
+    read back as a Decimal."""
+    return Cast(ExtractMonth(field), IntegerField())
+
+
 def _month_in(field: str, start, end) -> Case:
     """The month of `field` when it falls in [start, end), else NULL: one GROUP BY serves two date ranges."""
     return Case(
-        When(**{f"{field}__gte": start, f"{field}__lt": end}, then=ExtractMonth(field)),
+        When(**{f"{field}__gte": start, f"{field}__lt": end}, then=_month(field)),
         default=None,
         output_field=IntegerField(),
     )
@@ -93,8 +99,8 @@ _DECIDED = (Application.Status.APPROVED, Application.Status.REJECTED)
 
 def _driver_rows(queryset) -> Iterator[tuple]:
     """A grouped `values_list` query's rows as the database driver returns them, without Django's converter call
-    per value: a national recount reads over a million such rows. The caller converts what needs it (PostgreSQL
-    gives EXTRACT as a decimal, SQLite a duration as microseconds)."""
+    per value: a national recount reads over a million such rows. The caller converts what needs it (SQLite
+    gives a summed duration as microseconds)."""
     sql, params = queryset.query.sql_with_params()
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
@@ -104,8 +110,8 @@ def _driver_rows(queryset) -> Iterator[tuple]:
 
 def _seconds(duration) -> int:
     """A summed duration as whole seconds: a timedelta (PostgreSQL) or microseconds (SQLite)."""
-    if isinstance(duration, dt.timedelta):
-        return int(duration.total_seconds())
+    if type(duration) is dt.timedelta:
+        return duration.days * 86400 + duration.seconds  # whole seconds: the sum is of whole seconds
     return int(duration) // 1_000_000
 
 
@@ -126,23 +132,25 @@ def _applications(year: int, org_ids: set[int] | None, as_of: dt.datetime) -> It
         .values_list("org_id", "status", "cm", "dm", "late")
         .annotate(
             n=Count("id"),
-            # Whole seconds on both sides, so that the deltas of single applications add up to this sum exactly.
-            handling=Sum(ExpressionWrapper(TruncSecond("decided_at") - TruncSecond("submitted_at"),
-                                           output_field=DurationField())),
+            # Whole seconds on both sides, so that the deltas of single applications add up to this sum exactly;
+            # truncated in UTC, which gives the same seconds as local time without converting every row.
+            handling=Sum(ExpressionWrapper(
+                TruncSecond("decided_at", tzinfo=dt.timezone.utc) - TruncSecond("submitted_at", tzinfo=dt.timezone.utc),
+                output_field=DurationField(),
+            )),
         )
         .order_by()
     )
     final, decided, open_statuses = _FINAL_KEYS, _DECIDED, Application.OPEN_STATUSES
     for org_id, status, cm, dm, late, n, handling in _driver_rows(rows):
         if cm is not None:
-            cm = int(cm)
             yield org_id, "received", cm, n
             if status in open_statuses:
                 yield org_id, "pending", cm, n
                 if late:
                     yield org_id, "overdue", None, n
         if dm is not None and status in final:
-            yield org_id, final[status], int(dm), n
+            yield org_id, final[status], dm, n
             if status in decided and handling is not None:
                 yield org_id, "handling_seconds", None, _seconds(handling)
 
@@ -160,7 +168,7 @@ def _recommendations(year: int, org_ids: set[int] | None, as_of: dt.datetime) ->
         )
         .annotate(
             cm=_month_in("created_at", start, end),
-            am=Case(When(approved_in_year, then=ExtractMonth("application__decided_at")), default=None,
+            am=Case(When(approved_in_year, then=_month("application__decided_at")), default=None,
                     output_field=IntegerField()),
         )
         .values_list("from_org_id", "cm", "am")
@@ -239,15 +247,24 @@ _SOURCES: tuple[Callable[[int, set[int] | None, dt.datetime], Iterable[Row]], ..
 )
 
 
-def _fold(tally: Tally, org: Org, key: str, month: int | None, n: int) -> None:
-    """Add n to one figure of an org's tally; new members also count at the level of the org admitting them."""
-    tally.counts[key] += n
-    if month is not None and key in tally.monthly:
-        tally.monthly[key][month - 1] += n
-    if key == "new_members":
-        level_key = f"new_members_{org.level}_level"
-        tally.counts[level_key] += n
-        tally.monthly[level_key][month - 1] += n
+def _fold(tallies: dict[int, Tally], orgs: dict[int, Org], rows: Iterable[Row]) -> None:
+    """Add each row's n to one figure of its org's tally (made on first use); new members also count at the
+    level of the org admitting them. The loop body is kept inline: a national recount folds over a million
+    rows."""
+    empty = Tally.empty
+    for org_id, key, month, n in rows:
+        tally = tallies.get(org_id)
+        if tally is None:
+            tally = tallies[org_id] = empty()
+        tally.counts[key] += n
+        if month is not None:
+            months = tally.monthly.get(key)
+            if months is not None:
+                months[month - 1] += n
+        if key == "new_members":
+            level_key = f"new_members_{orgs[org_id].level}_level"
+            tally.counts[level_key] += n
+            tally.monthly[level_key][month - 1] += n
 
 
 def own_tallies(
@@ -255,10 +272,9 @@ def own_tallies(
 ) -> dict[int, Tally]:
     """Own counts of `org_ids` (every org when None): one aggregate query per source, whatever the tree size."""
     as_of = as_of or timezone.now()
-    tallies: dict[int, Tally] = defaultdict(Tally.empty)
+    tallies: dict[int, Tally] = {}
     for source in _SOURCES:
-        for org_id, key, month, n in source(year, org_ids, as_of):
-            _fold(tallies[org_id], orgs[org_id], key, month, n)
+        _fold(tallies, orgs, source(year, org_ids, as_of))
     wanted = org_ids if org_ids is not None else set(orgs)
     return {org_id: tallies[org_id] if org_id in tallies else Tally.empty() for org_id in wanted}
 
@@ -456,17 +472,71 @@ def _targets_by_org(year: int, org_ids: set[int] | None = None) -> dict[int, dic
     return result
 
 
-def _stored_snapshots(year: int, org_ids: set[int] | None = None) -> dict[tuple[int, str], tuple]:
-    """The year's snapshots by (org, scope) as rows with `id`, `counts`, `monthly` and `completion` (what a
-    recount compares and builds on; ~20,000 of them on a national tree, so no model instances)."""
+def _stored_snapshots(
+    year: int, org_ids: set[int] | None = None, *, figures: bool = True
+) -> dict[tuple[int, str], tuple]:
+    """The year's snapshots by (org, scope) as rows with `id` and `digest`, and with `figures` also `counts`,
+    `monthly` and `completion` (what an incremental run builds on). ~20,000 of them on a national tree, so no
+    model instances; a recount compares digests and reads no JSON."""
     qs = ProgressSnapshot.objects.filter(year=year)
     if org_ids is not None:
         qs = qs.filter(org_id__in=org_ids)
-    rows = qs.values_list("id", "org_id", "scope", "counts", "monthly", "completion", named=True)
+    fields = ("counts", "monthly", "completion") if figures else ()
+    rows = qs.values_list("id", "org_id", "scope", "digest", *fields, named=True)
     return {(s.org_id, s.scope): s for s in rows}
 
 
 _STAMP_BATCH = 900  # ids per statement: within SQLite's limit on parameters
+
+
+class _Changes:
+    """What a write of snapshots changes: the rows to rewrite (their figures differ from the stored digest, or
+    there is no stored row) and the ids of the stored rows that only get the new time."""
+
+    def __init__(self) -> None:
+        self.changed: list[ProgressSnapshot] = []
+        self.unchanged: list[int] = []
+
+
+def _snapshot_changes(
+    *,
+    year: int,
+    orgs: dict[int, Org],
+    own: dict[int, Tally],
+    subtree: dict[int, Tally],
+    as_of: dt.datetime,
+    stored: dict[tuple[int, str], tuple],
+    own_known: dict[int, Tally] | None = None,
+) -> _Changes:
+    """Own rows for `own` and subtree rows (with target completion) for `subtree`, stamped `as_of`, split by
+    whether their digest matches the stored row's. `own_known` supplies own tallies of subtree orgs that are
+    not rewritten (incremental runs)."""
+    partial = len(subtree) < len(orgs)
+    targets = _targets_by_org(year, set(subtree) if partial else None)
+    own_known = own_known or own
+    changes = _Changes()
+
+    def keep(org_id: int, scope: str, tally: Tally, completed: dict) -> None:
+        digest = snapshot_digest(tally.counts, tally.monthly, completed)
+        old = stored.get((org_id, scope))
+        if old is not None and old.digest == digest:
+            changes.unchanged.append(old.id)
+            return
+        changes.changed.append(ProgressSnapshot(
+            org_id=org_id, year=year, scope=scope, counts=tally.counts, monthly=tally.monthly,
+            completion=completed, digest=digest, computed_at=as_of,
+        ))
+
+    for org_id, t in own.items():
+        keep(org_id, ProgressSnapshot.Scope.OWN, t, {})
+    for org_id, t in subtree.items():
+        org_targets = targets.get(org_id)
+        completed = (
+            completion(orgs[org_id], org_targets, Figures.from_tally(own_known[org_id]), Figures.from_tally(t))
+            if org_targets else {}
+        )
+        keep(org_id, ProgressSnapshot.Scope.SUBTREE, t, completed)
+    return changes
 
 
 def _snapshots_write(
@@ -479,66 +549,60 @@ def _snapshots_write(
     own_known: dict[int, Tally] | None = None,
     stored: dict[tuple[int, str], tuple] | None = None,
 ) -> None:
-    """Upsert own rows for `own` and subtree rows (with target completion) for `subtree`, stamped `as_of`
-    (the moment the counts refer to), and drop the public page's cached copy once they are committed.
-
-    Only snapshots whose counts, months or completion changed are rewritten; the others (most of them in a
-    nightly recount) only get the new time, in a few short statements: far less to send, parse and log (WAL,
-    which a replica replays) than rewriting every row's JSON. `stored` holds the current rows when the caller
-    has read them already. `own_known` supplies own tallies of subtree orgs that are not rewritten (incremental
-    runs).
-    """
+    """Upsert own rows for `own` and subtree rows for `subtree` (`_snapshot_changes`), stamped `as_of` (the
+    moment the counts refer to), and drop the public page's cached copy once they are committed. `stored`
+    holds the current rows (their digests at least) when the caller has read them already."""
     partial = len(subtree) < len(orgs)
-    targets = _targets_by_org(year, set(subtree) if partial else None)
     if stored is None:
-        stored = _stored_snapshots(year, set(own) | set(subtree) if partial else None)
-    own_known = own_known or own
-    changed: list[ProgressSnapshot] = []
-    unchanged: list[int] = []
+        stored = _stored_snapshots(year, set(own) | set(subtree) if partial else None, figures=False)
+    changes = _snapshot_changes(year=year, orgs=orgs, own=own, subtree=subtree, as_of=as_of, stored=stored,
+                                own_known=own_known)
+    _snapshots_save(year=year, changes=changes, partial=partial, as_of=as_of)
 
-    def keep(org_id: int, scope: str, tally: Tally, completed: dict) -> None:
-        old = stored.get((org_id, scope))
-        if old is not None and old.counts == tally.counts and old.monthly == tally.monthly \
-                and old.completion == completed:
-            unchanged.append(old.id)
-            return
-        changed.append(ProgressSnapshot(org_id=org_id, year=year, scope=scope, counts=tally.counts,
-                                        monthly=tally.monthly, completion=completed, computed_at=as_of))
 
-    for org_id, t in own.items():
-        keep(org_id, ProgressSnapshot.Scope.OWN, t, {})
-    for org_id, t in subtree.items():
-        org_targets = targets.get(org_id)
-        completed = (
-            completion(orgs[org_id], org_targets, Figures.from_tally(own_known[org_id]), Figures.from_tally(t))
-            if org_targets else {}
-        )
-        keep(org_id, ProgressSnapshot.Scope.SUBTREE, t, completed)
+def _snapshots_save(*, year: int, changes: _Changes, partial: bool, as_of: dt.datetime) -> None:
+    """Rewrite the changed snapshots; the others (most of them in a nightly recount) only get the new time, in a
+    few short statements: far less to send, parse and log (WAL, which a replica replays) than rewriting every
+    row's JSON. `partial`: not every snapshot of the year was recounted."""
+    changed, unchanged = changes.changed, changes.unchanged
     with transaction.atomic():
         ProgressSnapshot.objects.bulk_create(
             changed,
             batch_size=500,
             update_conflicts=True,
             unique_fields=["org", "year", "scope"],
-            update_fields=["counts", "monthly", "completion", "computed_at"],
+            update_fields=["counts", "monthly", "completion", "digest", "computed_at"],
         )
         if not partial:
             # Every snapshot of the year is current now: one statement stamps the ones not just rewritten.
             ProgressSnapshot.objects.filter(year=year).exclude(computed_at=as_of).update(computed_at=as_of)
         for i in range(0, len(unchanged) if partial else 0, _STAMP_BATCH):
             ProgressSnapshot.objects.filter(pk__in=unchanged[i:i + _STAMP_BATCH]).update(computed_at=as_of)
-        transaction.on_commit(lambda: progress_public_invalidate(year=year))
+        # After a whole recount every snapshot carries `as_of`: the public pages' version needs no query.
+        version = None if partial else as_of
+        transaction.on_commit(lambda: progress_public_invalidate(year=year, version=version))
 
 
-def _recompute_full(
-    year: int, orgs: dict[int, Org], as_of: dt.datetime, stored: dict[tuple[int, str], tuple] | None = None
-) -> dict[tuple[int, str], Tally]:
-    """Recount every org of `year` and write the snapshots; returns the tallies written by (org, scope).
-    `stored`: the year's snapshots as they are now, when the caller has read them."""
+def _recompute_full(year: int, orgs: dict[int, Org], as_of: dt.datetime, *, verify: bool = False) -> list:
+    """Recount every org of `year` and write the snapshots. With `verify`, returns the (org_id, scope,
+    differences) of every stored snapshot the recount found different (`_mismatches`), read before it is
+    overwritten; only the rows whose digest changed are read back."""
     own = own_tallies(year, orgs, as_of=as_of)
     subtree = roll_up(orgs, own)
-    _snapshots_write(year=year, orgs=orgs, own=own, subtree=subtree, as_of=as_of, stored=stored)
-    return {**{(i, "own"): t for i, t in own.items()}, **{(i, "subtree"): t for i, t in subtree.items()}}
+    stored = _stored_snapshots(year, figures=False)
+    changes = _snapshot_changes(year=year, orgs=orgs, own=own, subtree=subtree, as_of=as_of, stored=stored)
+    mismatches = []
+    if verify:
+        counted = {
+            (s.org_id, s.scope): (own if s.scope == ProgressSnapshot.Scope.OWN else subtree)[s.org_id]
+            for s in changes.changed
+        }
+        org_ids = {org_id for org_id, _scope in counted}
+        # Many changed rows (the first run after the digest existed): read the year rather than a long IN list.
+        before = _stored_snapshots(year, org_ids if len(org_ids) <= _STAMP_BATCH else None) if counted else {}
+        mismatches = _mismatches(counted, before)
+    _snapshots_save(year=year, changes=changes, partial=False, as_of=as_of)
+    return mismatches
 
 
 def _overdue(year: int, org_ids: set[int], as_of: dt.datetime) -> dict[int, int]:
@@ -581,9 +645,7 @@ def _apply_changes(
     own = {org_id: Tally.from_snapshot(stored[(org_id, "own")]) for org_id in affected}
     subtree = {org_id: Tally.from_snapshot(stored[(org_id, "subtree")]) for org_id in affected}
     change = {org_id: Tally.empty() for org_id in touched}
-    for org_id, key, month, n in deltas:
-        if org_id in change and org_id not in recounted:
-            _fold(change[org_id], orgs[org_id], key, month, n)
+    _fold(change, orgs, (delta for delta in deltas if delta[0] in change and delta[0] not in recounted))
     for org_id in touched:
         if org_id in recounted:
             change[org_id] = recounted[org_id].copy()
@@ -696,13 +758,9 @@ def progress_recompute_all(*, years: Iterable[int] | None = None, verify: bool =
             ids, by_year = _pending_deltas(years)
             marked = set(ProgressDirtyMark.objects.values_list("org_id", flat=True)) if verify else set()
             for year in years:
-                stored = None
                 if verify:
                     _apply_changes(year, orgs, marked, by_year.get(year, []), as_of)
-                    stored = _stored_snapshots(year)
-                counted = _recompute_full(year, orgs, as_of, stored)
-                if verify:
-                    repaired[year] = _mismatches(counted, stored)
+                repaired[year] = _recompute_full(year, orgs, as_of, verify=verify)
             _deltas_delete(ids)
         for year, mismatches in repaired.items():
             if mismatches:

@@ -14,6 +14,8 @@ organisation with everything below it (subtree).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -194,6 +196,13 @@ class Tally:
 
     def copy(self) -> Tally:
         return Tally(counts=dict(self.counts), monthly={k: list(v) for k, v in self.monthly.items()})
+
+
+def snapshot_digest(counts: dict, monthly: dict, completion: dict) -> str:
+    """A snapshot's fingerprint: equal figures give equal digests whatever the order of their keys, so a
+    recount tells an unchanged snapshot from its stored digest alone (32 hex digits)."""
+    text = json.dumps([counts, monthly, completion], sort_keys=True, separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def snapshot_is_current(snapshot) -> bool:

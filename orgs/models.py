@@ -297,7 +297,8 @@ class ProgressSnapshot(models.Model):
     """Counts of one org and year, either its own or rolled up over its subtree, as of `computed_at`.
 
     `counts` maps a count key (orgs.figures.COUNTS) to a number, `monthly` maps the dated ones to twelve
-    monthly numbers, `completion` (subtree rows only) maps each target metric to target, actual and ratio.
+    monthly numbers, `completion` (subtree rows only) maps each target metric to target, actual and ratio;
+    `digest` fingerprints the three.
     Keys live in data rather than columns, so a new count is one entry in orgs.figures and one source in
     approvals.progress.
     """
@@ -312,6 +313,9 @@ class ProgressSnapshot(models.Model):
     counts = models.JSONField(_("计数"), default=dict)
     monthly = models.JSONField(_("月度计数"), default=dict)
     completion = models.JSONField(_("目标完成情况"), default=dict, blank=True)
+    # A fingerprint of counts, monthly and completion (orgs.figures.snapshot_digest): a recount compares it
+    # instead of reading back every row's JSON. Empty on rows written before it existed (rewritten once).
+    digest = models.CharField(_("摘要"), max_length=32, blank=True, default="")
     computed_at = models.DateTimeField(_("计算时间"))
 
     class Meta:

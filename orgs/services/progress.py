@@ -5,6 +5,7 @@ The counting itself reads applications and memberships, so it lives in approvals
 orgs only stores deltas and marks and announces them with the `progress_dirty` signal.
 """
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 
 from django.core.cache import cache
@@ -53,13 +54,15 @@ def progress_schedule(*, org_ids: Iterable[int]) -> None:
     progress_dirty.send(sender=ProgressDirtyMark, org_ids=org_ids)
 
 
-def progress_public_invalidate(*, year: int) -> None:
+def progress_public_invalidate(*, year: int, version: dt.datetime | None = None) -> None:
     """New snapshots of `year` were committed: every cached copy of the public page is dropped so that it shows
     them, and each page's snapshot time is announced, so a copy read from a replica that lags behind them is not
-    cached."""
+    cached. `version`: that time when the caller knows it is every page's (a whole recount stamps every
+    snapshot), instead of a query per page."""
     for province in public_pages():
         province_id = province.pk if province else None
-        cache.set(public_version_key(year, province_id), public_snapshot_version(year, province), None)
+        page_version = version if version is not None else public_snapshot_version(year, province)
+        cache.set(public_version_key(year, province_id), page_version, None)
         cache.delete(public_cache_key(year, province_id))
 
 

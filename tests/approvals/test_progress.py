@@ -18,7 +18,7 @@ from approvals.progress import (
 )
 from members.models import Fee, FeePayment, Membership, UnitMember
 from members.services.units import unit_member_create
-from orgs.figures import COUNT_KEYS, MONTHLY_KEYS, lag_badge, year_bounds
+from orgs.figures import COUNT_KEYS, MONTHLY_KEYS, lag_badge, snapshot_digest, year_bounds
 from orgs.models import Org, ProgressDelta, ProgressDirtyMark, ProgressSnapshot, Target
 from orgs.services.progress import progress_mark_dirty
 from orgs.services.targets import targets_seed
@@ -223,13 +223,20 @@ def test_incremental_recompute_touches_only_changed_orgs_and_their_ancestors(
     assert after[other.pk].computed_at == before[other.pk], "an unrelated city is not rewritten"
 
 
+def _stored_as_written(snapshot: ProgressSnapshot) -> None:
+    """Save a snapshot's figures with their digest, as the writer of such figures (an earlier build, a faulty
+    delta) stored them."""
+    snapshot.digest = snapshot_digest(snapshot.counts, snapshot.monthly, snapshot.completion)
+    snapshot.save(update_fields=["counts", "digest"])
+
+
 @pytest.mark.django_db
 def test_a_snapshot_without_a_newer_figure_is_not_built_on(hebei, county_a, monkeypatch):
     """Snapshots written before a figure existed lack its key: an incremental run recounts everything."""
     progress_recompute_all(years=[2026])
     for snapshot in ProgressSnapshot.objects.filter(year=2026):
         snapshot.counts.pop("existing_registered")
-        snapshot.save(update_fields=["counts"])
+        _stored_as_written(snapshot)
     progress_mark_dirty(org_ids=[county_a.pk])
     assert progress_recompute_dirty()
     assert all("existing_registered" in s.counts for s in ProgressSnapshot.objects.filter(year=2026))
@@ -243,7 +250,7 @@ def test_a_recount_rewrites_only_the_snapshots_that_changed_and_stamps_the_rest(
     wrong = ProgressSnapshot.objects.get(org=county_a, year=2026, scope="own")
     right = dict(wrong.counts)
     wrong.counts["received"] += 5
-    wrong.save(update_fields=["counts"])
+    _stored_as_written(wrong)
     written = []
     bulk_create = ProgressSnapshot.objects.bulk_create
 
@@ -261,6 +268,43 @@ def test_a_recount_rewrites_only_the_snapshots_that_changed_and_stamps_the_rest(
         assert ProgressSnapshot.objects.get(pk=wrong.pk).counts == right
         assert set(ProgressSnapshot.objects.filter(year=2026).values_list("computed_at", flat=True)) == {later}
         later += dt.timedelta(hours=1)
+
+
+@pytest.mark.django_db
+def test_a_recount_compares_digests_and_reads_back_only_the_rows_that_changed(
+    hebei, county_a, django_assert_max_num_queries
+):
+    """The stored JSON of ~20,000 snapshots is not read to find the few a recount changes: their digests are.
+    Only rows whose digest differs are read whole, for the verifying run's report."""
+    progress_recompute_all(years=[2026])
+    wrong = ProgressSnapshot.objects.get(org=county_a, year=2026, scope="own")
+    wrong.counts["received"] += 5
+    _stored_as_written(wrong)
+
+    def figures_read(queries) -> list[str]:
+        return [q["sql"] for q in queries if q["sql"].startswith("SELECT") and "orgs_progresssnapshot" in q["sql"]
+                and '"counts"' in q["sql"]]
+
+    with django_assert_max_num_queries(60) as plain:
+        assert progress_recompute_all(years=[2026])
+    assert figures_read(plain.captured_queries) == [], "a plain recount reads digests only"
+    wrong.counts["received"] += 5
+    _stored_as_written(wrong)
+    with django_assert_max_num_queries(60) as verified:
+        assert progress_recompute_all(years=[2026], verify=True)
+    read = figures_read(verified.captured_queries)
+    assert len(read) == 1 and "IN" in read[0], "the verifying run reads back the changed rows only"
+    assert ProgressSnapshot.objects.get(pk=wrong.pk).counts["received"] == wrong.counts["received"] - 10
+
+
+@pytest.mark.django_db
+def test_a_snapshot_digest_ignores_key_order_and_sees_every_figure():
+    counts, monthly = {"received": 3, "approved": 1}, {"received": [1] * 12}
+    digest = snapshot_digest(counts, monthly, {})
+    assert snapshot_digest({"approved": 1, "received": 3}, monthly, {}) == digest
+    assert snapshot_digest({**counts, "approved": 2}, monthly, {}) != digest
+    assert snapshot_digest(counts, {"received": [1] * 11 + [2]}, {}) != digest
+    assert snapshot_digest(counts, monthly, {"members": {"target": 5}}) != digest
 
 
 @pytest.mark.django_db

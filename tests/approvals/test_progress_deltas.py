@@ -255,13 +255,21 @@ def test_the_nightly_run_verifies_the_snapshots_and_repairs_and_audits_a_differe
         assert not AuditEvent.objects.filter(action="progress.repair").exists(), "deltas kept the snapshots exact"
         assert not ProgressDelta.objects.exists()
         right = _snapshots()
-        broken = ProgressSnapshot.objects.get(org=county_a, year=2026, scope="own")
-        broken.counts["received"] += 5
-        broken.save(update_fields=["counts"])
+        # A faulty delta (what a wrong `application_counted` would record): the incremental run writes its
+        # figures, with their digest, and the nightly recount must find and repair them.
+        ProgressDelta.objects.create(org=county_a, year=2026, key="received", month=None, n=5)
+        assert tasks.progress_recompute_dirty.apply().get() is True
+        assert ProgressSnapshot.objects.get(org=county_a, year=2026, scope="own").counts["received"] == \
+            right[(county_a.pk, 2026, "own")][0]["received"] + 5
         with caplog.at_level(logging.WARNING, logger="approvals.progress"):
             assert tasks.progress_recompute_all.apply().get() is True
     assert _snapshots() == right, "the recount was written"
-    repair = AuditEvent.objects.get(action="progress.repair")
+    repairs = AuditEvent.objects.filter(action="progress.repair")
+    # The delta went into the county's own figures and the subtree figures of it and every ancestor.
+    assert sorted((r.org_id, r.data["scope"]) for r in repairs) == sorted(
+        [(county_a.pk, "own")] + [(org.pk, "subtree") for org in county_a.get_ancestors(include_self=True)]
+    )
+    repair = repairs.get(data__scope="own")
     assert repair.org_id == county_a.pk
     assert repair.data == {"year": 2026, "scope": "own",
                            "differences": {"received": [right[(county_a.pk, 2026, "own")][0]["received"] + 5,
