@@ -175,7 +175,7 @@ def _recommendations(year: int, org_ids: set[int] | None, as_of: dt.datetime) ->
         .annotate(n=Count("id"))
         .order_by()
     )
-    for org_id, cm, am, n in rows:
+    for org_id, cm, am, n in _driver_rows(rows):
         if cm is not None:
             yield org_id, "recommendations_made", cm, n
         if am is not None:
@@ -205,7 +205,7 @@ def _memberships(year: int, org_ids: set[int] | None, as_of: dt.datetime) -> Ite
         .annotate(n=Count("id"))
         .order_by()
     )
-    for org_id, origin, jm, is_live, before, n in rows:
+    for org_id, origin, jm, is_live, before, n in _driver_rows(rows):
         if jm is not None:
             yield org_id, _JOINED_KEYS[origin], jm, n
         if is_live:
