@@ -36,6 +36,10 @@ Keeping the snapshots current by deltas:
 - The nightly full recompute (`progress_recompute_all(verify=True)`) first applies pending deltas, then recounts
   everything in the same snapshot and compares: any stored figure other than `overdue` that differs from the
   recount is logged and audited (progress.repair), and the recount is written.
+- A recount compares each snapshot's stored `digest` (orgs.figures.snapshot_digest of the figures it was
+  written with) with the digest of its new figures instead of reading ~20,000 rows of JSON back: equal digests
+  are equal figures, and only the rows whose digest differs are read whole, for the report above. Every
+  snapshot is written here with its digest; a row whose digest is empty (written before digests) is rewritten.
 """
 
 from __future__ import annotations
