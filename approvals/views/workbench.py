@@ -36,9 +36,9 @@ class WorkList:
     links: dict = field(default_factory=dict)
 
 
-def _length_counted(queryset) -> Callable[[list], int]:
-    """A card's length when the database must be asked only if the card is full (a short list counts itself)."""
-    return lambda items: queryset.count() if len(items) == SHOWN else len(items)
+def _length_counted(count: Callable[[], int]) -> Callable[[list], int]:
+    """A card's length, asking `count()` only when the card is full (a short list counts itself)."""
+    return lambda items: count() if len(items) == SHOWN else len(items)
 
 
 def _work_list(key: str, title, empty, url: str, queryset, *, length: Callable[[list], int] | None = None) -> WorkList:
@@ -50,7 +50,7 @@ def _work_list(key: str, title, empty, url: str, queryset, *, length: Callable[[
         submitted = getattr(item, "submitted_at", None)
         if submitted:
             item.waiting_days = (today - timezone.localdate(submitted)).days
-    length = length or _length_counted(queryset)
+    length = length or _length_counted(queryset.count)
     return WorkList(key=key, title=title, empty=empty, url=url, items=items, count=length(items))
 
 
@@ -64,7 +64,7 @@ def _application_lists(user) -> list[WorkList]:
     waiting = cache(lambda: selectors.awaiting_review_counts(user))
 
     def length(key: str) -> Callable[[list], int]:
-        return lambda items: waiting()[key] if len(items) == SHOWN else len(items)
+        return _length_counted(lambda: waiting()[key])
 
     return [
         _work_list(
