@@ -50,6 +50,7 @@ import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from django.db import connection, connections, transaction
 from django.db.models import Case, Count, DurationField, ExpressionWrapper, IntegerField, Q, Sum, When
@@ -493,13 +494,15 @@ def _stored_snapshots(
 _STAMP_BATCH = 900  # ids per statement: within SQLite's limit on parameters
 
 
+@dataclass
 class _Changes:
     """What a write of snapshots changes: the rows to rewrite (their figures differ from the stored digest, or
-    there is no stored row) and the ids of the stored rows that only get the new time."""
+    there is no stored row) and the ids of the stored rows that only get the new time. `partial`: not every
+    snapshot of the year was recounted."""
 
-    def __init__(self) -> None:
-        self.changed: list[ProgressSnapshot] = []
-        self.unchanged: list[int] = []
+    partial: bool
+    changed: list[ProgressSnapshot] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)
 
 
 def _snapshot_changes(
@@ -510,15 +513,15 @@ def _snapshot_changes(
     subtree: dict[int, Tally],
     as_of: dt.datetime,
     stored: dict[tuple[int, str], tuple],
+    partial: bool,
     own_known: dict[int, Tally] | None = None,
 ) -> _Changes:
     """Own rows for `own` and subtree rows (with target completion) for `subtree`, stamped `as_of`, split by
     whether their digest matches the stored row's. `own_known` supplies own tallies of subtree orgs that are
     not rewritten (incremental runs)."""
-    partial = len(subtree) < len(orgs)
     targets = _targets_by_org(year, set(subtree) if partial else None)
     own_known = own_known or own
-    changes = _Changes()
+    changes = _Changes(partial=partial)
 
     def keep(org_id: int, scope: str, tally: Tally, completed: dict) -> None:
         digest = snapshot_digest(tally.counts, tally.monthly, completed)
@@ -560,15 +563,15 @@ def _snapshots_write(
     if stored is None:
         stored = _stored_snapshots(year, set(own) | set(subtree) if partial else None, figures=False)
     changes = _snapshot_changes(year=year, orgs=orgs, own=own, subtree=subtree, as_of=as_of, stored=stored,
-                                own_known=own_known)
-    _snapshots_save(year=year, changes=changes, partial=partial, as_of=as_of)
+                                partial=partial, own_known=own_known)
+    _snapshots_save(year=year, changes=changes, as_of=as_of)
 
 
-def _snapshots_save(*, year: int, changes: _Changes, partial: bool, as_of: dt.datetime) -> None:
+def _snapshots_save(*, year: int, changes: _Changes, as_of: dt.datetime) -> None:
     """Rewrite the changed snapshots; the others (most of them in a nightly recount) only get the new time, in a
     few short statements: far less to send, parse and log (WAL, which a replica replays) than rewriting every
-    row's JSON. `partial`: not every snapshot of the year was recounted."""
-    changed, unchanged = changes.changed, changes.unchanged
+    row's JSON."""
+    changed, unchanged, partial = changes.changed, changes.unchanged, changes.partial
     with transaction.atomic():
         ProgressSnapshot.objects.bulk_create(
             changed,
@@ -594,7 +597,8 @@ def _recompute_full(year: int, orgs: dict[int, Org], as_of: dt.datetime, *, veri
     own = own_tallies(year, orgs, as_of=as_of)
     subtree = roll_up(orgs, own)
     stored = _stored_snapshots(year, figures=False)
-    changes = _snapshot_changes(year=year, orgs=orgs, own=own, subtree=subtree, as_of=as_of, stored=stored)
+    changes = _snapshot_changes(year=year, orgs=orgs, own=own, subtree=subtree, as_of=as_of, stored=stored,
+                                partial=False)
     mismatches = []
     if verify:
         counted = {
@@ -605,7 +609,7 @@ def _recompute_full(year: int, orgs: dict[int, Org], as_of: dt.datetime, *, veri
         # Many changed rows (the first run after the digest existed): read the year rather than a long IN list.
         before = _stored_snapshots(year, org_ids if len(org_ids) <= _STAMP_BATCH else None) if counted else {}
         mismatches = _mismatches(counted, before)
-    _snapshots_save(year=year, changes=changes, partial=False, as_of=as_of)
+    _snapshots_save(year=year, changes=changes, as_of=as_of)
     return mismatches
 
 
