@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, Window
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +21,26 @@ def person_for(user) -> Person | None:
         return None
     # The user rides along: services write it as the actor of audit rows and notices.
     return Person.objects.select_related("user").filter(user=user).first()
+
+
+def person_for_home(user) -> Person | None:
+    """person_for with `awards_total`, the number of the person's awards, read in the same query."""
+    if not user.is_authenticated:
+        return None
+    awards = Award.objects.filter(person=OuterRef("pk")).values("person").annotate(n=Count("*")).values("n")
+    return (
+        Person.objects.select_related("user").filter(user=user)
+        .annotate(awards_total=Coalesce(Subquery(awards, output_field=IntegerField()), Value(0)))
+        .first()
+    )
+
+
+def notices_latest(user, count: int) -> tuple[list[Notice], int]:
+    """The latest `count` notices of `user` and how many of all their notices are unread, in one query (the
+    unread total rides on every row as a window over all of them; no rows, no notices, none unread)."""
+    unread = Window(Count("id", filter=Q(read_at__isnull=True)))
+    notices = list(notices_for(user).annotate(unread_total=unread)[:count])
+    return notices, (notices[0].unread_total if notices else 0)
 
 
 def awards_of(person: Person | None) -> QuerySet[Award]:
@@ -75,11 +96,16 @@ def applicant_steps(current: str) -> list[Step]:
     ]
 
 
-def applicant_on_the_way(person: Person | None) -> bool:
+def applicant_on_the_way(person: Person | None, memberships: list[Membership] | None = None) -> bool:
     """Still on the way to membership: no live membership and no application being handled. The step
-    indicator is for them; a member or an applicant waiting for a decision follows their application instead."""
+    indicator is for them; a member or an applicant waiting for a decision follows their application instead.
+    `memberships`: every membership of the person, when the caller has read them already."""
     if person is None:
         return True
-    if Membership.objects.filter(person=person, status__in=LIVE_STATUSES).exists():
+    if memberships is not None:
+        live = any(m.status in LIVE_STATUSES for m in memberships)
+    else:
+        live = Membership.objects.filter(person=person, status__in=LIVE_STATUSES).exists()
+    if live:
         return False
     return not person_records_exist(person, "open")

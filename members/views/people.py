@@ -27,8 +27,9 @@ from members.selectors.people import (
     award_of_or_404,
     awards_of,
     memberships_of,
-    notices_for,
+    notices_latest,
     person_for,
+    person_for_home,
 )
 from members.services import awards, consent as consent_services, people
 from members.services.data_rights import person_id_number_needed
@@ -198,8 +199,8 @@ def consent_withdraw(request):
 def me(request):
     """The applicant's home page, which adapts to where they stand: the next step on the way, the application
     being handled, or their membership cards."""
-    person = person_for(request.user)
-    notices = notices_for(request.user)
+    person = person_for_home(request.user)
+    notices, unread = notices_latest(request.user, 5)
     consent = consent_services.consent_live(request.user)
     missing = people.profile_missing_fields(person) if person else []
     memberships = list(memberships_of(person))
@@ -211,12 +212,12 @@ def me(request):
             "person": person,
             "consent": consent,
             "missing": missing,
-            "awards_count": awards_of(person).count(),
+            "awards_count": person.awards_total if person else 0,
             "memberships": memberships,
             "active_memberships": [m for m in memberships if m.status == m.Status.ACTIVE],
-            "steps": applicant_steps(next_step) if applicant_on_the_way(person) else None,
-            "notices": list(notices[:5]),
-            "unread": notices.filter(read_at__isnull=True).count(),
+            "steps": applicant_steps(next_step) if applicant_on_the_way(person, memberships) else None,
+            "notices": notices,
+            "unread": unread,
             # The latest applications come from approvals.
             **page_context(home_page_shown, Person, person=person),
         },

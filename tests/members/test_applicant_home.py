@@ -120,3 +120,49 @@ def test_reviewers_find_an_application_by_its_reference(client, applicant, admin
     for typed in (application.reference, application.reference.lower().replace("-", "")):
         page = client.get(reverse("approvals:queue"), {"q": typed}).context["page"]
         assert [a.pk for a in page] == [application.pk], typed
+
+
+def _notify(user, n: int, *, read: bool) -> None:
+    from django.utils import timezone
+
+    for i in range(n):
+        Notice.objects.create(user=user, title=f"通知{i}", body="", read_at=timezone.now() if read else None)
+
+
+def test_the_home_page_counts_awards_and_unread_notices_beyond_the_five_shown(client, applicant):
+    from members.models import Award
+
+    Award.objects.create(person=applicant, year=2020, name="第二项奖励", level="city")
+    _notify(applicant.user, 4, read=False)
+    _notify(applicant.user, 4, read=True)  # the newest five shown hold one unread; eight in all, four unread
+    client.force_login(applicant.user)
+    response = client.get(reverse("members:me"))
+    assert response.context["awards_count"] == Award.objects.filter(person=applicant).count() == 2
+    assert response.context["unread"] == 4 and len(response.context["notices"]) == 5
+    assert "4 条未读" in response.content.decode()
+    Notice.objects.filter(user=applicant.user).update(read_at=None)
+    assert client.get(reverse("members:me")).context["unread"] == 8
+
+
+def test_an_account_without_notices_or_profile_has_none_unread(client, make_user):
+    client.force_login(make_user("13900000002", mobile="13900000002"))
+    response = client.get(reverse("members:me"))
+    assert response.context["unread"] == 0 and response.context["notices"] == []
+    assert response.context["awards_count"] == 0
+
+
+def test_the_home_page_queries_do_not_grow_with_what_the_person_has(
+    client, applicant, admin_a, county_a, django_assert_max_num_queries
+):
+    from members.models import Award
+
+    client.force_login(applicant.user)
+    with django_assert_max_num_queries(9) as few:
+        client.get(reverse("members:me"))
+    application = services.application_submit(person=applicant, org=county_a, declaration_accepted=True)
+    services.application_approve(application=application, reviewer=admin_a)
+    for year in range(2010, 2020):
+        Award.objects.create(person=applicant, year=year, name=f"奖励{year}", level="city")
+    _notify(applicant.user, 12, read=False)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(reverse("members:me"))
