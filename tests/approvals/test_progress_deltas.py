@@ -402,3 +402,14 @@ def test_applying_deltas_drops_the_public_pages_cached_copy_once_committed(
             callback()
         assert cache.get(public_cache_key(2026)) is None
         assert progress_public(2026) != before, "the page shows the new snapshot"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_snapshot_pages_keep_room_for_the_nightly_rewrite():
+    """Each nightly recount writes a new version of every snapshot; with pages half free PostgreSQL keeps it
+    beside the old one (a HOT update) instead of growing the table and its index night after night."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'orgs_progresssnapshot'")
+        (options,) = cursor.fetchone()
+    assert "fillfactor=50" in (options or [])
