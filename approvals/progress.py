@@ -285,8 +285,11 @@ def own_tallies(
 
 
 def roll_up(orgs: dict[int, Org], own: dict[int, Tally]) -> dict[int, Tally]:
-    """Subtree tallies of every org: deepest first, each adds its subtree into its parent's."""
-    subtree = {org_id: own[org_id].copy() for org_id in orgs}
+    """Subtree tallies of every org: deepest first, each adds its subtree into its parent's. Only orgs with
+    children get a tally of their own to add into; a leaf's subtree tally is its own tally, the same object
+    (most orgs are leaves; neither tally is changed after this)."""
+    parents = {org.parent_id for org in orgs.values()}
+    subtree = {org_id: own[org_id].copy() if org_id in parents else own[org_id] for org_id in orgs}
     for org in sorted(orgs.values(), key=lambda o: -o.depth):
         if org.parent_id is not None and org.parent_id in subtree:
             subtree[org.parent_id].add(subtree[org.pk])
