@@ -16,6 +16,7 @@ VIEW = "orgs.view_org"
 # Where a user object keeps its grants for the rest of its life: one request, since AuthenticationMiddleware
 # loads the user afresh for every request (and Celery tasks re-fetch by id).
 _GRANTS_ATTR = "_kexie_org_grants"
+_PARENTS_ATTR = "_kexie_org_grants_with_children"
 
 
 def _grants(user) -> frozenset[tuple[str, int]]:
@@ -24,6 +25,7 @@ def _grants(user) -> frozenset[tuple[str, int]]:
     A console request asks many times (the middleware, the menu, each scoped selector); reading the grant
     rows once and handing the selectors literal org ids also lets PostgreSQL plan their queries on the
     queue indexes: behind the permission joins it could not estimate the orgs and scanned whole tables.
+    The same read notes which of those orgs have orgs below them (the menu asks on every page).
     The grant and revoke functions below forget the copy of the user they are given. They are read from the
     primary even on a page that reads a streaming replica (kexie.db_routing), so a revoked grant is never
     honoured while the replica catches up.
@@ -33,15 +35,19 @@ def _grants(user) -> frozenset[tuple[str, int]]:
         from orgs.models import OrgGroupObjectPermission, OrgUserObjectPermission
 
         wanted = {"permission__content_type__app_label": "orgs"}
-        cached = frozenset(
+        columns = ("permission__codename", "content_object_id", "content_object__lft", "content_object__rght")
+        rows = (
             OrgUserObjectPermission.objects.using(DEFAULT_DB_ALIAS).filter(user=user, **wanted)
-            .values_list("permission__codename", "content_object_id")
+            .values_list(*columns)
             .union(
-                OrgGroupObjectPermission.objects.using(DEFAULT_DB_ALIAS).filter(group__user=user, **wanted).values_list(
-                    "permission__codename", "content_object_id"
-                )
+                OrgGroupObjectPermission.objects.using(DEFAULT_DB_ALIAS).filter(group__user=user, **wanted)
+                .values_list(*columns)
             )
         )
+        rows = list(rows)
+        cached = frozenset((codename, org_id) for codename, org_id, _lft, _rght in rows)
+        # In the nested-set tree an org has orgs below it when rght > lft + 1.
+        setattr(user, _PARENTS_ATTR, frozenset(org_id for _c, org_id, lft, rght in rows if rght > lft + 1))
         setattr(user, _GRANTS_ATTR, cached)
     return cached
 
@@ -49,6 +55,7 @@ def _grants(user) -> frozenset[tuple[str, int]]:
 def _forget_grants(user) -> None:
     if getattr(user, _GRANTS_ATTR, None) is not None:
         setattr(user, _GRANTS_ATTR, None)
+        setattr(user, _PARENTS_ATTR, None)
 
 
 def _granted_ids(user, codenames) -> list[int]:
@@ -71,6 +78,16 @@ def orgs_granted(user, *, manage: bool) -> QuerySet[Org]:
     # returns, straight from the direct-foreign-key tables (guardian would look up the permission and content
     # type rows on every call), as a list of ids read once per request.
     return Org.objects.filter(pk__in=_granted_ids(user, _codenames(manage=manage)))
+
+
+def orgs_granted_have_children(user, *, manage: bool) -> bool:
+    """Whether an org of orgs_granted(user, manage=...) has orgs below it, from the grant read itself."""
+    if getattr(user, "service_token", None) is not None:
+        return any(r.rght > r.lft + 1 for r in orgs_granted(user, manage=manage).only("lft", "rght"))
+    if not user.is_authenticated or not user.is_active:
+        return False
+    granted = _granted_ids(user, _codenames(manage=manage))
+    return any(org_id in getattr(user, _PARENTS_ATTR) for org_id in granted)
 
 
 def _service_token_grant(user, token, *, manage: bool) -> QuerySet[Org]:

@@ -52,3 +52,27 @@ def test_the_menus_check_for_orgs_below_agrees_with_the_subtree(city_admin, admi
     for user in (city_admin, admin_a, province_admin):
         assert orgs_administered_have_children(user) == orgs_below_managed(user).exists()
     assert orgs_administered_have_children(city_admin) and not orgs_administered_have_children(admin_a)
+
+
+def test_whether_an_admin_has_orgs_below_comes_from_the_one_read_of_the_grants(
+    django_user_model, admin_a, city_admin, province_admin, staff, make_user
+):
+    """The menu asks on every console page; the answer equals orgs_below_managed(user).exists() and costs no
+    query beyond the request's read of the grants."""
+    for user in (admin_a, city_admin, province_admin, staff, make_user("nobody")):
+        fresh = django_user_model.objects.get(pk=user.pk)
+        with CaptureQueriesContext(connection) as queries:
+            answer = orgs_administered_have_children(fresh)
+        assert answer == orgs_below_managed(user).exists(), user.username
+        assert len(queries.captured_queries) == 1, user.username
+        with CaptureQueriesContext(connection) as again:
+            assert orgs_administered_have_children(fresh) == answer
+        assert not again.captured_queries
+    assert orgs_administered_have_children(city_admin) and not orgs_administered_have_children(staff)
+
+
+def test_a_new_grant_is_seen_by_the_same_user_object(make_user, county_a, city):
+    user = make_user()
+    assert not orgs_administered_have_children(user)
+    permissions.grant_administer(user, city)
+    assert orgs_administered_have_children(user)
