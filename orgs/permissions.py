@@ -4,6 +4,8 @@ Permissions are granted on organisations only. `administer_org` lets a user act 
 subtree; `view_org` (provincial staff) lets them read it. Everything else is derived in orgs.selectors.
 """
 
+from typing import NamedTuple
+
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Exists, QuerySet
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
@@ -16,7 +18,15 @@ VIEW = "orgs.view_org"
 # Where a user object keeps its grants for the rest of its life: one request, since AuthenticationMiddleware
 # loads the user afresh for every request (and Celery tasks re-fetch by id).
 _GRANTS_ATTR = "_kexie_org_grants"
-_PARENTS_ATTR = "_kexie_org_grants_with_children"
+_PLACES_ATTR = "_kexie_org_grant_places"
+
+
+class Place(NamedTuple):
+    """Where a granted org sits in the nested-set tree: its subtree is tree_id with lft..rght."""
+
+    tree_id: int
+    lft: int
+    rght: int
 
 
 def _grants(user) -> frozenset[tuple[str, int]]:
@@ -25,7 +35,8 @@ def _grants(user) -> frozenset[tuple[str, int]]:
     A console request asks many times (the middleware, the menu, each scoped selector); reading the grant
     rows once and handing the selectors literal org ids also lets PostgreSQL plan their queries on the
     queue indexes: behind the permission joins it could not estimate the orgs and scanned whole tables.
-    The same read notes which of those orgs have orgs below them (the menu asks on every page).
+    The same read notes where each of those orgs sits in the tree (`granted_places`): the scopes of
+    orgs.selectors.scope are built from it without reading the orgs again.
     The grant and revoke functions below forget the copy of the user they are given. They are read from the
     primary even on a page that reads a streaming replica (kexie.db_routing), so a revoked grant is never
     honoured while the replica catches up.
@@ -35,7 +46,8 @@ def _grants(user) -> frozenset[tuple[str, int]]:
         from orgs.models import OrgGroupObjectPermission, OrgUserObjectPermission
 
         wanted = {"permission__content_type__app_label": "orgs"}
-        columns = ("permission__codename", "content_object_id", "content_object__lft", "content_object__rght")
+        columns = ("permission__codename", "content_object_id", "content_object__tree_id", "content_object__lft",
+                   "content_object__rght")
         rows = (
             OrgUserObjectPermission.objects.using(DEFAULT_DB_ALIAS).filter(user=user, **wanted)
             .values_list(*columns)
@@ -45,9 +57,8 @@ def _grants(user) -> frozenset[tuple[str, int]]:
             )
         )
         rows = list(rows)
-        cached = frozenset((codename, org_id) for codename, org_id, _lft, _rght in rows)
-        # In the nested-set tree an org has orgs below it when rght > lft + 1.
-        setattr(user, _PARENTS_ATTR, frozenset(org_id for _c, org_id, lft, rght in rows if rght > lft + 1))
+        cached = frozenset((codename, org_id) for codename, org_id, *_place in rows)
+        setattr(user, _PLACES_ATTR, {org_id: Place(*place) for _codename, org_id, *place in rows})
         setattr(user, _GRANTS_ATTR, cached)
     return cached
 
@@ -55,7 +66,7 @@ def _grants(user) -> frozenset[tuple[str, int]]:
 def _forget_grants(user) -> None:
     if getattr(user, _GRANTS_ATTR, None) is not None:
         setattr(user, _GRANTS_ATTR, None)
-        setattr(user, _PARENTS_ATTR, None)
+        setattr(user, _PLACES_ATTR, None)
 
 
 def _granted_ids(user, codenames) -> list[int]:
@@ -80,14 +91,16 @@ def orgs_granted(user, *, manage: bool) -> QuerySet[Org]:
     return Org.objects.filter(pk__in=_granted_ids(user, _codenames(manage=manage)))
 
 
-def orgs_granted_have_children(user, *, manage: bool) -> bool:
-    """Whether an org of orgs_granted(user, manage=...) has orgs below it, from the grant read itself."""
+def granted_places(user, *, manage: bool) -> list[Place]:
+    """Where the orgs of orgs_granted(user, manage=...) sit in the tree, from the grant read itself (a service
+    token's narrowing is read from the database)."""
     if getattr(user, "service_token", None) is not None:
-        return any(r.rght > r.lft + 1 for r in orgs_granted(user, manage=manage).only("lft", "rght"))
+        return [Place(*p) for p in orgs_granted(user, manage=manage).values_list("tree_id", "lft", "rght")]
     if not user.is_authenticated or not user.is_active:
-        return False
+        return []
     granted = _granted_ids(user, _codenames(manage=manage))
-    return any(org_id in getattr(user, _PARENTS_ATTR) for org_id in granted)
+    places = getattr(user, _PLACES_ATTR)
+    return [places[org_id] for org_id in granted]
 
 
 def _service_token_grant(user, token, *, manage: bool) -> QuerySet[Org]:

@@ -11,7 +11,7 @@ from orgs import permissions
 from orgs.models import Org
 
 
-def _subtrees_of(roots: list[Org]) -> QuerySet[Org]:
+def _subtrees_of(roots: list[permissions.Place] | list[Org]) -> QuerySet[Org]:
     if not roots:
         return Org.objects.none()
     return Org.objects.filter(
@@ -21,7 +21,7 @@ def _subtrees_of(roots: list[Org]) -> QuerySet[Org]:
 
 def orgs_visible_to(user) -> QuerySet[Org]:
     """Orgs the user may read: granted orgs (administer or view) and all their descendants."""
-    return _subtrees_of(list(permissions.orgs_granted(user, manage=False).only("tree_id", "lft", "rght")))
+    return _subtrees_of(permissions.granted_places(user, manage=False))
 
 
 def orgs_granted_directly(user) -> QuerySet[Org]:
@@ -36,12 +36,12 @@ def orgs_administered_directly(user) -> QuerySet[Org]:
 
 def orgs_managed_by(user) -> QuerySet[Org]:
     """Orgs the user may act on: orgs it administers and all their descendants."""
-    return _subtrees_of(list(permissions.orgs_granted(user, manage=True).only("tree_id", "lft", "rght")))
+    return _subtrees_of(permissions.granted_places(user, manage=True))
 
 
 def orgs_below_managed(user) -> QuerySet[Org]:
     """Orgs strictly below the administered ones: where this user may create administrator accounts."""
-    roots = list(permissions.orgs_granted(user, manage=True).only("tree_id", "lft", "rght"))
+    roots = permissions.granted_places(user, manage=True)
     if not roots:
         return Org.objects.none()
     return Org.objects.filter(
@@ -52,7 +52,8 @@ def orgs_below_managed(user) -> QuerySet[Org]:
 def orgs_administered_have_children(user) -> bool:
     """Whether an org the user administers has orgs below it: orgs_below_managed(user).exists(), answered by
     the request's one read of the grants (asked on every console page, for the menu)."""
-    return permissions.orgs_granted_have_children(user, manage=True)
+    # In the nested-set tree an org has orgs below it when rght > lft + 1.
+    return any(place.rght > place.lft + 1 for place in permissions.granted_places(user, manage=True))
 
 
 def scope_identity(user) -> tuple:

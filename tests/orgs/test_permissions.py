@@ -71,6 +71,22 @@ def test_whether_an_admin_has_orgs_below_comes_from_the_one_read_of_the_grants(
     assert orgs_administered_have_children(city_admin) and not orgs_administered_have_children(staff)
 
 
+def test_scopes_are_built_from_the_grant_read_without_reading_the_granted_orgs_again(
+    django_user_model, city_admin, city, staff
+):
+    from orgs.models import Org
+    from orgs.selectors.scope import orgs_visible_to
+
+    fresh = django_user_model.objects.get(pk=city_admin.pk)
+    with CaptureQueriesContext(connection) as queries:
+        managed = set(orgs_managed_by(fresh).values_list("pk", flat=True))
+        visible = set(orgs_visible_to(fresh).values_list("pk", flat=True))
+    assert len(queries.captured_queries) == 3  # the grants, then each scope's own query
+    assert managed == visible == set(Org.objects.get(pk=city.pk).get_descendants(include_self=True).values_list("pk", flat=True))
+    assert set(orgs_visible_to(staff).values_list("pk", flat=True)) == set(Org.objects.values_list("pk", flat=True))
+    assert not orgs_managed_by(staff).exists()
+
+
 def test_a_new_grant_is_seen_by_the_same_user_object(make_user, county_a, city):
     user = make_user()
     assert not orgs_administered_have_children(user)
