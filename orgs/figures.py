@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import orjson
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -201,8 +201,10 @@ class Tally:
 def snapshot_digest(counts: dict, monthly: dict, completion: dict) -> str:
     """A snapshot's fingerprint: equal figures give equal digests whatever the order of their keys, so a
     recount tells an unchanged snapshot from its stored digest alone (32 hex digits)."""
-    text = json.dumps([counts, monthly, completion], sort_keys=True, separators=(",", ":"))
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    # orjson writes the same compact, key-sorted JSON as json.dumps(sort_keys=True, separators=(",", ":")) for
+    # these ASCII keys and numbers, about five times faster: a national recount digests ~19,000 snapshots.
+    text = orjson.dumps([counts, monthly, completion], option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(text, digest_size=16).hexdigest()
 
 
 def snapshot_is_current(snapshot) -> bool:

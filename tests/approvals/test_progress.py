@@ -2,6 +2,8 @@
 scheduled and locked."""
 
 import datetime as dt
+import hashlib
+import json
 import random
 
 import pytest
@@ -305,6 +307,18 @@ def test_a_snapshot_digest_ignores_key_order_and_sees_every_figure():
     assert snapshot_digest({**counts, "approved": 2}, monthly, {}) != digest
     assert snapshot_digest(counts, {"received": [1] * 11 + [2]}, {}) != digest
     assert snapshot_digest(counts, monthly, {"members": {"target": 5}}) != digest
+
+
+def test_a_snapshot_digest_is_the_one_stored_by_earlier_builds():
+    """Digests already in the database stay valid: the digest is blake2b of the compact, key-sorted JSON that
+    json.dumps writes, whichever encoder produces it, so a new build does not make the next recount rewrite every
+    snapshot."""
+    counts = {"received": 12, "approved": 7, "handling_seconds": 86_400 * 3}
+    monthly = {"received": [0, 2, 10] + [0] * 9, "approved": [0] * 11 + [7]}
+    completion = {"new_members": {"target": 80, "actual": 7, "ratio": 0.0875}, "recommendations": {"target": 0,
+                  "actual": None, "ratio": None}}
+    text = json.dumps([counts, monthly, completion], sort_keys=True, separators=(",", ":"))
+    assert snapshot_digest(counts, monthly, completion) == hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 @pytest.mark.django_db
