@@ -16,11 +16,15 @@ def notices_for(user):
     return Notice.objects.filter(user=user).order_by("-created_at", "-id")
 
 
+def _person_of(user) -> QuerySet[Person]:
+    # The user rides along: services write it as the actor of audit rows and notices.
+    return Person.objects.select_related("user").filter(user=user)
+
+
 def person_for(user) -> Person | None:
     if not user.is_authenticated:
         return None
-    # The user rides along: services write it as the actor of audit rows and notices.
-    return Person.objects.select_related("user").filter(user=user).first()
+    return _person_of(user).first()
 
 
 def person_for_home(user) -> Person | None:
@@ -28,11 +32,9 @@ def person_for_home(user) -> Person | None:
     if not user.is_authenticated:
         return None
     awards = Award.objects.filter(person=OuterRef("pk")).values("person").annotate(n=Count("*")).values("n")
-    return (
-        Person.objects.select_related("user").filter(user=user)
-        .annotate(awards_total=Coalesce(Subquery(awards, output_field=IntegerField()), Value(0)))
-        .first()
-    )
+    return _person_of(user).annotate(
+        awards_total=Coalesce(Subquery(awards, output_field=IntegerField()), Value(0))
+    ).first()
 
 
 def notices_latest(user, count: int) -> tuple[list[Notice], int]:
