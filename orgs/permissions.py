@@ -48,7 +48,7 @@ def _grants(user) -> frozenset[tuple[str, int]]:
         wanted = {"permission__content_type__app_label": "orgs"}
         columns = ("permission__codename", "content_object_id", "content_object__tree_id", "content_object__lft",
                    "content_object__rght")
-        rows = (
+        rows = list(
             OrgUserObjectPermission.objects.using(DEFAULT_DB_ALIAS).filter(user=user, **wanted)
             .values_list(*columns)
             .union(
@@ -56,7 +56,6 @@ def _grants(user) -> frozenset[tuple[str, int]]:
                 .values_list(*columns)
             )
         )
-        rows = list(rows)
         cached = frozenset((codename, org_id) for codename, org_id, *_place in rows)
         setattr(user, _PLACES_ATTR, {org_id: Place(*place) for _codename, org_id, *place in rows})
         setattr(user, _GRANTS_ATTR, cached)
