@@ -3,23 +3,18 @@ from django.utils.translation import gettext_lazy as _
 
 from approvals.models import Application
 from kexie.forms import IdListField
+from orgs.forms import OrgInScopeField
 from orgs.models import Org
 
 
-class OrgChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Org) -> str:
-        return "　" * (obj.depth or 0) + obj.name
-
-
 class _ScopedFilterForm(forms.Form):
-    org = OrgChoiceField(label=_("组织"), queryset=Org.objects.none(), required=False, empty_label=_("本组织"))
+    org = OrgInScopeField(label=_("组织"), empty_label=_("本组织"))
     subtree = forms.BooleanField(label=_("含下级组织"), required=False)
     q = forms.CharField(label=_("姓名、手机号或申请编号"), required=False, max_length=50)
 
     def __init__(self, *args, orgs, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["org"].queryset = orgs.order_by("tree_id", "lft")
-        self.fields["org"].error_messages["invalid_choice"] = _("所选组织不在您的管理范围内")
+        self.fields["org"].limit_to(orgs)
         self.fields["q"].widget.attrs["type"] = "search"
 
 

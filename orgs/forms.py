@@ -1,16 +1,125 @@
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from kexie.errors import DomainError
-from kexie.forms import IdField, RefusedInputNotices
+from kexie.forms import MAX_ID, IdField, RefusedInputNotices
 from kexie.validators import validate_mobile
 from orgs.models import OfficerRole, Org, WebhookEndpoint
 from orgs.selectors.progress import ORDERS
 from orgs.services.webhooks import webhook_url_check
 
 User = get_user_model()
+
+# A scope of up to this many organisations is offered as a list; a larger one (a national administrator sees
+# about 10,000) as a box where a name is typed.
+ORG_CHOICES_LISTED = 300
+ORG_NAME_MAX_LENGTH = 50
+
+
+def org_indented(org: Org) -> str:
+    return "　" * (org.depth or 0) + org.name
+
+
+class OrgInScopeWidget(forms.Widget):
+    """A <select> of the field's scope when it is small enough to list, otherwise a search box showing the
+    chosen organisation's name. The options are joined in one call instead of one template each."""
+
+    field: "OrgInScopeField"
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        listed = self.field.listed()
+        if listed is None:
+            chosen = self.field.chosen
+            shown = chosen.name if chosen is not None and str(chosen.pk) == str(value) else (value or "")
+            return format_html(
+                '<input type="search"{} value="{}" maxlength="{}" placeholder="{}" autocomplete="off">',
+                flatatt(attrs), shown, ORG_NAME_MAX_LENGTH, _("输入组织名称中的字"),
+            )
+        value = "" if value is None else str(value)
+        options = format_html_join(
+            "", '<option value="{}"{}>{}</option>',
+            ((org.pk, " selected" if str(org.pk) == value else "", org_indented(org)) for org in listed),
+        )
+        return format_html(
+            '<select{}><option value=""{}>{}</option>{}</select>',
+            flatatt(attrs), "" if value else " selected", self.field.empty_label, options,
+        )
+
+
+class OrgInScopeField(forms.Field):
+    """One organisation of an administrator's scope (`limit_to`), given by its id or, where the scope is too
+    large to list, typed by name: an exact name, or the one organisation whose name contains what was typed.
+    When several contain it the first of them are kept in `candidates` for the page to offer as links.
+    An id outside the scope is "invalid_choice", which the pages answer with 404 like any tampered id."""
+
+    widget = OrgInScopeWidget
+    CANDIDATES = 10
+    default_error_messages = {
+        "invalid_choice": _("所选组织不在您的管理范围内"),
+        "not_found": _("您的管理范围内没有名称含“%(name)s”的组织，请检查输入的名称"),
+        "ambiguous": _("有 %(count)s 个组织的名称含“%(name)s”，请从下面选择一个，或输入更完整的名称"),
+        "too_long": _("组织名称不超过 %(limit)s 个字"),
+    }
+
+    def __init__(self, *, empty_label, **kwargs):
+        super().__init__(required=False, **kwargs)
+        self.empty_label = empty_label
+        self.limit_to(Org.objects.none())
+
+    def limit_to(self, orgs) -> None:
+        self.scope = orgs.order_by("tree_id", "lft")
+        self.widget.field = self
+        self.chosen: Org | None = None
+        self.candidates: list[Org] = []
+        self._listed: list[Org] | None | bool = False
+
+    def listed(self) -> list[Org] | None:
+        """The scope in tree order when it has at most ORG_CHOICES_LISTED organisations; None when larger."""
+        if self._listed is False:
+            rows = list(self.scope[: ORG_CHOICES_LISTED + 1])
+            self._listed = rows if len(rows) <= ORG_CHOICES_LISTED else None
+        return self._listed
+
+    def to_python(self, value) -> Org | None:
+        value = str(value or "").strip()
+        if not value:
+            return None
+        if value.isascii() and value.isdigit():
+            self.chosen = self._by_id(int(value))
+        else:
+            self.chosen = self._by_name(value)
+        return self.chosen
+
+    def _by_id(self, pk: int) -> Org:
+        listed = self.listed() if pk <= MAX_ID else []
+        if listed is None:
+            org = self.scope.filter(pk=pk).first()
+        else:
+            org = next((o for o in listed if o.pk == pk), None)
+        if org is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return org
+
+    def _by_name(self, name: str) -> Org:
+        if len(name) > ORG_NAME_MAX_LENGTH:
+            raise ValidationError(self.error_messages["too_long"], code="too_long",
+                                  params={"limit": ORG_NAME_MAX_LENGTH})
+        exact = list(self.scope.filter(name=name)[:2])
+        if len(exact) == 1:
+            return exact[0]
+        found = list(self.scope.filter(name__contains=name)[: self.CANDIDATES + 1])
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise ValidationError(self.error_messages["not_found"], code="not_found", params={"name": name})
+        count = len(found) if len(found) <= self.CANDIDATES else self.scope.filter(name__contains=name).count()
+        self.candidates = found[: self.CANDIDATES]
+        raise ValidationError(self.error_messages["ambiguous"], code="ambiguous", params={"name": name, "count": count})
 
 
 class _AccountForm(RefusedInputNotices, forms.Form):
@@ -125,16 +234,13 @@ class AuditFilterForm(forms.Form):
     date_to = forms.DateField(label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     actor = forms.CharField(label=_("操作人用户名"), required=False, max_length=150)
     action = forms.ChoiceField(label=_("操作"), required=False)
-    org = forms.ModelChoiceField(
-        label=_("组织（含下级）"), required=False, queryset=Org.objects.none(), empty_label=_("全部组织")
-    )
+    org = OrgInScopeField(label=_("组织（含下级）"), empty_label=_("全部组织"))
     object_type = forms.ChoiceField(label=_("对象类型"), required=False)
     object_id = forms.CharField(label=_("对象编号"), required=False, max_length=64)
 
     def __init__(self, *args, orgs, actions: dict[str, str], object_types: dict[str, str], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["org"].queryset = orgs
-        self.fields["org"].label_from_instance = lambda o: f"{'　' * o.depth}{o.name}"
+        self.fields["org"].limit_to(orgs)
         self.fields["action"].choices = [("", _("全部操作"))] + sorted(actions.items(), key=lambda kv: str(kv[1]))
         self.fields["object_type"].choices = [("", _("全部类型"))] + sorted(object_types.items())
 

@@ -48,8 +48,8 @@ def _queue_form(request) -> QueueFilterForm:
         _filter_data(request, {"status": Application.Status.SUBMITTED}),
         orgs=orgs_visible_to(request.user),
     )
-    if not form.is_valid() and "org" in form.errors:
-        raise Http404  # a tampered org id outside the subtree looks like a missing page
+    if not form.is_valid() and form.has_error("org", "invalid_choice"):
+        raise Http404  # a tampered org id outside the subtree looks like a missing page; a typed name is answered
     return form
 
 

@@ -5,11 +5,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from members.models import FeePayment, Membership
-from orgs.models import Org
+from orgs.forms import OrgInScopeField
 
 
 class MemberDirectoryForm(forms.Form):
-    org = forms.ModelChoiceField(label=_("组织"), queryset=Org.objects.none(), required=False, empty_label=_("本组织"))
+    org = OrgInScopeField(label=_("组织"), empty_label=_("本组织"))
     subtree = forms.BooleanField(label=_("含下级组织"), required=False)
     status = forms.ChoiceField(
         label=_("状态"), choices=[("", _("全部状态"))] + list(Membership.Status.choices), required=False
@@ -18,9 +18,7 @@ class MemberDirectoryForm(forms.Form):
 
     def __init__(self, *args, orgs, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["org"].queryset = orgs.order_by("tree_id", "lft")
-        self.fields["org"].label_from_instance = lambda org: "　" * (org.depth or 0) + org.name
-        self.fields["org"].error_messages["invalid_choice"] = _("所选组织不在您的管理范围内")
+        self.fields["org"].limit_to(orgs)
         self.fields["status"].error_messages["invalid_choice"] = _("请选择有效的会员状态")
         self.fields["q"].widget.attrs["type"] = "search"
 

@@ -61,8 +61,8 @@ def home(request):
 
 def _directory_form(request) -> MemberDirectoryForm:
     form = MemberDirectoryForm(request.GET, orgs=orgs_visible_to(request.user))
-    if not form.is_valid() and "org" in form.errors:
-        raise Http404  # a tampered org id outside the subtree looks like a missing page
+    if not form.is_valid() and form.has_error("org", "invalid_choice"):
+        raise Http404  # a tampered org id outside the subtree looks like a missing page; a typed name is answered
     return form
 
 

@@ -45,13 +45,13 @@ def _filter_form(request) -> tuple[AuditFilterForm, dict]:
     if not orgs.exists():
         raise Http404  # provincial staff and anyone without a subtree to audit
     form = AuditFilterForm(
-        request.GET or None, orgs=orgs.order_by("tree_id", "lft"), actions=audit_actions_named(),
+        request.GET or None, orgs=orgs, actions=audit_actions_named(),
         object_types=_object_types(),
     )
     if not form.is_bound:
         return form, {}
-    if not form.is_valid() and "org" in form.errors:
-        raise Http404  # a tampered organisation looks like a missing page
+    if not form.is_valid() and form.has_error("org", "invalid_choice"):
+        raise Http404  # a tampered organisation id looks like a missing page; a typed name is answered
     return form, getattr(form, "cleaned_data", {}) if form.is_valid() else {}
 
 
