@@ -921,3 +921,40 @@ def against_baseline(ctx: Context) -> list[Row]:
     finally:
         for page in pages:
             page.done()
+
+
+@benchmark("wide_scope", "全国管理员的控制台页面：组织筛选（列表改为搜索框）前后对比（同一数据库，两个 gunicorn 交替轮次）")
+def wide_scope_pages(ctx: Context) -> list[Row]:
+    """The review queue and the member directory of the administrator at the root of a national tree, whose
+    organisation filter once listed every organisation in scope, on this build and on an earlier checkout
+    (KEXIE_BENCH_BASELINE_TREE): page size and requests/s."""
+    from pathlib import Path
+
+    from bench.harness import _headers, request_once, running_server
+    from orgs.models import Org
+
+    name = "national administrator's queue and directory: this build ÷ an earlier checkout"
+    root = Org.objects.filter(parent=None).order_by("tree_id").first()
+    if root is None or root.level != Org.Level.NATIONAL:
+        return unavailable(name, "after ÷ before", "the current database has no national tree (generate_load --national)")
+    if not BASELINE_TREE:
+        return unavailable(name, "after ÷ before", "set KEXIE_BENCH_BASELINE_TREE to an earlier checkout")
+    in_scope = root.get_descendant_count() + 1
+    admin = _admin_of(root)
+    pages = [
+        _get_page("queue", f"review queue, national administrator ({in_scope:,} organisations in scope)",
+                  reverse(QUEUE_URL_NAME), admin),
+        _get_page("directory", f"member directory, national administrator ({in_scope:,} organisations in scope)",
+                  reverse("console_members:member_list"), admin),
+    ]
+    rows = []
+    with running_server(cwd=Path(BASELINE_TREE)) as before:
+        for page in pages:
+            request = page.requests(1)[0]
+            sizes = [len(request_once(server.port, "GET", request.path, _headers(request))[2])
+                     for server in (before, ctx.server)]
+            rows.append(Row(f"{page.label}: page size", f"{sizes[1] / 1024:.0f} KB",
+                            "after ÷ before", None,
+                            f"{sizes[0] / 1024:.0f} KB before ({BASELINE_TREE}), {sizes[1] / 1024:.0f} KB now"))
+            rows.append(_fix_rows(ctx, f"{page.label} — before: the checkout in {BASELINE_TREE}", before, [page]))
+    return rows

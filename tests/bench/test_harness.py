@@ -113,3 +113,24 @@ def test_the_replica_benchmark_is_registered_and_needs_a_named_replica(hebei, mo
     rows = replica.dashboard_with_and_without_replica(Context(server=None))
     assert [r.measured for r in rows] == [UNAVAILABLE]
     assert replica.REPLICA_URL_ENV in rows[0].note
+
+
+def test_the_wide_scope_benchmark_needs_a_national_tree_and_an_earlier_checkout(hebei, national, monkeypatch):
+    """Without a national root, or without KEXIE_BENCH_BASELINE_TREE, it says what it needs and measures nothing."""
+    from bench import benchmarks
+    from bench.harness import REGISTRY
+
+    assert "wide_scope" in {b.key for b in REGISTRY}
+    monkeypatch.setattr(benchmarks, "BASELINE_TREE", "")
+    rows = benchmarks.wide_scope_pages(Context(server=None))
+    assert [r.measured for r in rows] == [UNAVAILABLE]
+    assert "KEXIE_BENCH_BASELINE_TREE" in rows[0].note
+
+
+def test_the_wide_scope_benchmark_needs_a_national_root(hebei, monkeypatch):
+    from bench import benchmarks
+
+    monkeypatch.setattr(benchmarks, "BASELINE_TREE", "/nonexistent")
+    rows = benchmarks.wide_scope_pages(Context(server=None))
+    assert [r.measured for r in rows] == [UNAVAILABLE]
+    assert "generate_load --national" in rows[0].note
