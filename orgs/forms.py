@@ -64,6 +64,7 @@ class OrgInScopeField(forms.Field):
         "not_found": _("您的管理范围内没有名称含“%(name)s”的组织，请检查输入的名称"),
         "ambiguous": _("有 %(count)s 个组织的名称含“%(name)s”，请从下面选择一个，或输入更完整的名称"),
         "too_long": _("组织名称不超过 %(limit)s 个字"),
+        "null_characters": _("组织名称中有无法识别的字符，请重新输入"),
     }
 
     def __init__(self, *, empty_label, **kwargs):
@@ -106,6 +107,8 @@ class OrgInScopeField(forms.Field):
         return org
 
     def _by_name(self, name: str) -> Org:
+        if "\x00" in name:  # PostgreSQL refuses NUL in a string parameter
+            raise ValidationError(self.error_messages["null_characters"], code="null_characters")
         if len(name) > ORG_NAME_MAX_LENGTH:
             raise ValidationError(self.error_messages["too_long"], code="too_long",
                                   params={"limit": ORG_NAME_MAX_LENGTH})

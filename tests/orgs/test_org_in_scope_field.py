@@ -153,3 +153,36 @@ def test_the_api_still_answers_an_unknown_organisation_with_404(city_admin, coun
     api.force_authenticate(city_admin)
     assert api.get("/api/v1/members/", {"org": "不存在的组织"}).status_code == 404
     assert api.get("/api/v1/members/", {"org": county_a.pk}).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("listed_limit", [300, 5])
+def test_any_typed_text_is_a_form_error_or_an_organisation_inside_the_scope(city, listed_limit, monkeypatch):
+    """Whatever arrives in the box (ids, huge numbers, SQL, wildcards, control characters, long text), the field
+    either refuses it with one of its own messages or returns an organisation inside the scope."""
+    from django.core.exceptions import ValidationError
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from members.forms.memberships import MemberDirectoryForm
+
+    monkeypatch.setattr(org_forms, "ORG_CHOICES_LISTED", listed_limit)
+    scope = Org.objects.in_subtree(city)
+    inside = set(scope.values_list("pk", flat=True))
+    outside = list(Org.objects.exclude(pk__in=inside).values_list("pk", flat=True)[:3])
+    known = ["科学技术协会", "%", "_", "' OR 1=1 --", "\x00", "石家庄", "唐山市", "-1", "0", str(10**40), "１２"]
+    typed = st.one_of(st.sampled_from(known + [str(pk) for pk in outside]), st.text(max_size=60),
+                      st.integers(min_value=-(10**20), max_value=10**20).map(str))
+
+    @settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(typed)
+    def check(value):
+        field = MemberDirectoryForm({"org": value}, orgs=scope).fields["org"]
+        try:
+            org = field.clean(value)
+        except ValidationError as error:
+            assert error.code in {"invalid_choice", "not_found", "ambiguous", "too_long", "null_characters"}
+            return
+        assert org is None or org.pk in inside
+
+    check()
