@@ -34,8 +34,7 @@ class OrgInScopeWidget(forms.Widget):
         attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
         listed = self.field.listed()
         if listed is None:
-            chosen = self.field.chosen
-            shown = chosen.name if chosen is not None and str(chosen.pk) == str(value) else (value or "")
+            shown = self.field.name_of(value)
             return format_html(
                 '<input type="search"{} value="{}" maxlength="{}" placeholder="{}" autocomplete="off">',
                 flatatt(attrs), shown, ORG_NAME_MAX_LENGTH, _("输入组织名称中的字"),
@@ -45,10 +44,10 @@ class OrgInScopeWidget(forms.Widget):
             "", '<option value="{}"{}>{}</option>',
             ((org.pk, " selected" if str(org.pk) == value else "", org_indented(org)) for org in listed),
         )
-        return format_html(
-            '<select{}><option value=""{}>{}</option>{}</select>',
-            flatatt(attrs), "" if value else " selected", self.field.empty_label, options,
-        )
+        empty = self.field.empty_label
+        if empty is not None:
+            options = format_html('<option value=""{}>{}</option>{}', "" if value else " selected", empty, options)
+        return format_html("<select{}>{}</select>", flatatt(attrs), options)
 
 
 class OrgInScopeField(forms.Field):
@@ -67,8 +66,8 @@ class OrgInScopeField(forms.Field):
         "null_characters": _("组织名称中有无法识别的字符，请重新输入"),
     }
 
-    def __init__(self, *, empty_label, **kwargs):
-        super().__init__(required=False, **kwargs)
+    def __init__(self, *, empty_label, required: bool = False, **kwargs):
+        super().__init__(required=required, **kwargs)
         self.empty_label = empty_label
         self.limit_to(Org.objects.none())
 
@@ -85,6 +84,17 @@ class OrgInScopeField(forms.Field):
             rows = list(self.scope[: ORG_CHOICES_LISTED + 1])
             self._listed = rows if len(rows) <= ORG_CHOICES_LISTED else None
         return self._listed
+
+    def name_of(self, value) -> str:
+        """What the search box shows for `value`: the name of the organisation an id stands for (a chosen one,
+        or an initial id from a link), otherwise the text as typed."""
+        value = "" if value is None else str(value)
+        chosen = self.chosen
+        if chosen is not None and str(chosen.pk) == value:
+            return chosen.name
+        if value.isascii() and value.isdigit() and int(value) <= MAX_ID:
+            return self.scope.filter(pk=int(value)).values_list("name", flat=True).first() or value
+        return value
 
     def to_python(self, value) -> Org | None:
         value = str(value or "").strip()
@@ -149,15 +159,14 @@ class _AccountForm(RefusedInputNotices, forms.Form):
 
 
 class AdminAccountForm(_AccountForm):
-    org = forms.ModelChoiceField(label=_("管理的组织"), queryset=Org.objects.none())
+    org = OrgInScopeField(label=_("管理的组织"), empty_label=_("请选择组织"), required=True)
     email = forms.EmailField(label=_("电子邮箱"), required=False, max_length=254)
 
     field_order = ["org", "username", "full_name", "mobile", "email", "password"]
 
     def __init__(self, *args, orgs=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["org"].queryset = orgs if orgs is not None else Org.objects.none()
-        self.fields["org"].label_from_instance = lambda o: f"{'　' * o.depth}{o.name}"
+        self.fields["org"].limit_to(orgs if orgs is not None else Org.objects.none())
 
 
 class OfficerAccountForm(AdminAccountForm):

@@ -1,6 +1,6 @@
 """A national administrator narrows the member directory and the review queue to one organisation by typing its
-name: their scope is too large to list, so the filter is a search box; a name several organisations contain
-offers them as links. On a phone and on a desktop."""
+name, and creates an administrator account the same way: their scope is too large to list, so the organisation
+is a search box; a name several organisations contain offers them. On a phone and on a desktop."""
 
 import pytest
 from django.urls import reverse
@@ -64,8 +64,26 @@ def test_a_national_administrator_finds_an_organisation_by_name(
     _filter(page, physics.name)
     assert page.locator("#id_org").input_value() == physics.name
     assert page.locator(".error").count() == 0
-    assert page.locator("#queue tbody tr").all_inner_texts()[0].startswith("王物理")
+    assert "王物理" in page.locator("#queue tbody tr").first.inner_text()
     assert page.locator("#queue tbody tr").count() == 1
     assert_page_layout(page)
     if viewport is DESKTOP:
         screenshot(page, "org-search-queue")
+
+    # An administrator account for the society, its organisation typed by name; a part two names contain
+    # lists both and keeps what was typed.
+    page.goto(live_server.url + reverse("orgs:account_create"))
+    page.fill("#id_org", "井陉")
+    page.fill("#id_username", f"physics_{viewport['width']}")
+    page.fill("#id_full_name", "物理学会管理员")
+    page.fill("#id_password", "Qwe-rty-7788")
+    page.get_by_role("button", name="创建账号").click()
+    page.wait_for_load_state("networkidle")
+    assert_error_summary_on_top(page)
+    assert page.locator("#id_org-candidates li").all_inner_texts() == [jingxing.name, kuangqu.name]
+    assert page.locator("#id_username").input_value() == f"physics_{viewport['width']}"
+    page.fill("#id_org", physics.name)
+    page.fill("#id_password", "Qwe-rty-7788")
+    page.get_by_role("button", name="创建账号").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".msg-success").inner_text().startswith(f"已为“{physics.name}”创建管理员账号")

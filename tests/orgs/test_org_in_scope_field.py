@@ -186,3 +186,51 @@ def test_any_typed_text_is_a_form_error_or_an_organisation_inside_the_scope(city
         assert org is None or org.pk in inside
 
     check()
+
+
+ACCOUNT = {"username": "jx_admin", "full_name": "井陉管理员", "mobile": "13800138001", "password": "Qwe-rty-7788"}
+
+
+@pytest.mark.django_db
+def test_an_administrator_account_is_created_for_an_organisation_typed_by_name(client, city_admin, county_a, searched):
+    from django.contrib.auth import get_user_model
+
+    from orgs.selectors.scope import orgs_managed_by
+
+    client.force_login(city_admin)
+    form_page = client.get(reverse("orgs:account_create"), {"org": county_a.pk}).content.decode()
+    box = re.search(r'<input type="search"[^>]*id="id_org"[^>]*>', form_page).group(0)
+    assert f'value="{county_a.name}"' in box and "required" in box  # a link's org id shows as the name
+    response = client.post(reverse("orgs:account_create"), {**ACCOUNT, "org": county_a.name})
+    assert response.status_code == 302
+    account = get_user_model().objects.get(username="jx_admin")
+    assert list(orgs_managed_by(account)) == list(Org.objects.in_subtree(county_a))
+
+
+@pytest.mark.django_db
+def test_an_account_form_with_a_name_several_contain_lists_them_and_keeps_the_rest(client, city_admin, searched):
+    from django.contrib.auth import get_user_model
+
+    client.force_login(city_admin)
+    response = client.post(reverse("orgs:account_create"), {**ACCOUNT, "org": "井陉"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "有 2 个组织的名称含“井陉”" in html and "请在上面输入其中一个的完整名称" in html
+    names = re.search(r'<ul class="org-candidates" id="id_org-candidates">(.*?)</ul>', html, re.S).group(1)
+    assert re.findall(r"<li>([^<]*)</li>", names) == ["石家庄市井陉县科学技术协会", "石家庄市井陉矿区科学技术协会"]
+    assert 'value="井陉"' in html and 'value="jx_admin"' in html
+    assert not get_user_model().objects.filter(username="jx_admin").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("listed", [True, False])
+def test_an_account_form_refuses_an_organisation_outside_or_missing(client, city_admin, other_county, monkeypatch, listed):
+    from django.contrib.auth import get_user_model
+
+    if not listed:
+        monkeypatch.setattr(org_forms, "ORG_CHOICES_LISTED", 5)
+    client.force_login(city_admin)
+    for org, message in ((other_county.pk, "所选组织不在您的管理范围内"), ("", "这个字段是必填项")):
+        response = client.post(reverse("orgs:account_create"), {**ACCOUNT, "org": org})
+        assert response.status_code == 200 and message in response.content.decode()
+    assert not get_user_model().objects.filter(username="jx_admin").exists()

@@ -78,7 +78,7 @@ UNSCOPED = {
     # Lists: their contents are scoped by orgs.selectors; tests/orgs/test_views.py proves no leak.
     "approvals:org_tree": "scoped list (tests/orgs/test_views.py)",
     "orgs:account_list": "scoped list (tests/orgs/test_views.py)",
-    "orgs:account_create": "form; the org choices are scoped and a tampered org is 404 (tests/orgs/test_views.py)",
+    "orgs:account_create": "form; the org choices are scoped and a tampered org is refused by the form (tests/orgs/test_views.py)",
     "orgs:staff_create": "province administrators only (tests/orgs/test_views.py)",
     "orgs:officer_create": "安全管理员 only; the org choices are the officer's subtree (tests/orgs/test_officers.py)",
     "orgs:audit_verify": "审计管理员 only: verifies the whole chain, shows no row (tests/orgs/test_audit_console.py)",
