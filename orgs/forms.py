@@ -289,8 +289,8 @@ class TwoFactorSetupForm(TwoFactorTokenForm):
 
 
 class WebhookEndpointForm(forms.Form):
-    org = forms.ModelChoiceField(
-        label=_("组织"), queryset=Org.objects.none(), help_text=_("该组织及其全部下级组织的事件都会推送到此地址")
+    org = OrgInScopeField(
+        label=_("组织"), empty_label=None, required=True, help_text=_("该组织及其全部下级组织的事件都会推送到此地址")
     )
     url = forms.CharField(
         label=_("接收地址"),
@@ -308,10 +308,8 @@ class WebhookEndpointForm(forms.Form):
 
     def __init__(self, *args, orgs=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["org"].queryset = orgs if orgs is not None else Org.objects.none()
-        self.fields["org"].label_from_instance = lambda o: f"{'　' * o.depth}{o.name}"
-        # The administrator's own organisation (first in tree order) is the usual choice.
-        self.fields["org"].empty_label = None
+        # Listed without an empty choice: the administrator's own organisation (first in tree order) is the usual one.
+        self.fields["org"].limit_to(orgs if orgs is not None else Org.objects.none())
 
     def clean_url(self) -> str:
         try:

@@ -58,13 +58,15 @@ class FeePaymentForm(forms.Form):
 
 
 class TransferForm(forms.Form):
-    target_org = forms.ModelChoiceField(label=_("转入组织"), queryset=None)
+    target_org = OrgInScopeField(
+        label=_("转入组织"), empty_label=_("请选择转入组织"), required=True,
+        error_messages={"invalid_choice": _("请选择您管理范围内的转入组织")},
+    )
     comment = forms.CharField(label=_("说明"), max_length=200, required=False)
 
-    def __init__(self, *args, orgs=None, **kwargs):
+    def __init__(self, *args, orgs, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["target_org"].queryset = orgs
-        self.fields["target_org"].error_messages["invalid_choice"] = _("请选择您管理范围内的转入组织")
+        self.fields["target_org"].limit_to(orgs)
 
 
 class StatusForm(forms.Form):

@@ -234,3 +234,38 @@ def test_an_account_form_refuses_an_organisation_outside_or_missing(client, city
         response = client.post(reverse("orgs:account_create"), {**ACCOUNT, "org": org})
         assert response.status_code == 200 and message in response.content.decode()
     assert not get_user_model().objects.filter(username="jx_admin").exists()
+
+
+@pytest.mark.django_db
+def test_a_member_is_transferred_to_an_organisation_typed_by_name(client, city_admin, county_a, county_b, make_members, searched):
+    from members.models import Membership
+
+    member = make_members(county_a, 1)[0]
+    client.force_login(city_admin)
+    url = reverse("console_members:member_transfer", args=[member.pk])
+    refused = client.post(url, {"target_org": "井陉", "comment": "工作调动"})
+    assert refused.status_code == 400
+    html = refused.content.decode()
+    assert 'id="transfer_target_org-candidates"' in html and 'value="工作调动"' in html
+    member.refresh_from_db()
+    assert member.status == Membership.Status.ACTIVE
+    response = client.post(url, {"target_org": county_b.name, "comment": "工作调动"})
+    assert response.status_code == 302
+    assert Membership.objects.get(person=member.person, status=Membership.Status.ACTIVE).org == county_b
+
+
+@pytest.mark.django_db
+def test_a_webhook_is_registered_for_an_organisation_typed_by_name_and_its_list_has_no_empty_choice(
+    client, city_admin, county_a, city, monkeypatch
+):
+    from orgs.models import WebhookEndpoint
+
+    client.force_login(city_admin)
+    select = _org_select(client.get(reverse("orgs:webhook_list")).content.decode())
+    assert '<option value=""' not in select and select.index(city.name) < select.index(county_a.name)
+    monkeypatch.setattr(org_forms, "ORG_CHOICES_LISTED", 5)
+    data = {"url": "https://hooks.example.org/kexie", "events": [WebhookEndpoint.Event.APPLICATION_SUBMITTED]}
+    assert client.post(reverse("orgs:webhook_list"), {**data, "org": ""}).status_code == 200
+    assert not WebhookEndpoint.objects.exists()
+    client.post(reverse("orgs:webhook_list"), {**data, "org": county_a.name})
+    assert WebhookEndpoint.objects.get().org == county_a
