@@ -48,7 +48,7 @@ def test_a_refused_url_keeps_everything_typed(client, settings, admin_a, county_
 def test_an_org_outside_the_subtree_is_refused_and_staff_cannot_register(client, admin_a, staff, county_b):
     client.force_login(admin_a)
     response = client.post(LIST, {"org": county_b.pk, "url": "https://hooks.example.org/x", "events": ["membership.created"]})
-    assert response.status_code == 200 and "选择一个有效的选项" in response.content.decode()
+    assert response.status_code == 200 and "所选组织不在您的管理范围内" in response.content.decode()
     assert county_b.name not in response.content.decode().split("新建推送端点")[1].split("推送端点")[0]
     client.force_login(staff)
     assert "新建推送端点" not in client.get(LIST).content.decode()
