@@ -20,7 +20,7 @@ ORG_CHOICES_LISTED = 300
 ORG_NAME_MAX_LENGTH = 50
 
 
-def org_indented(org: Org) -> str:
+def _org_indented(org: Org) -> str:
     return "　" * (org.depth or 0) + org.name
 
 
@@ -42,7 +42,7 @@ class OrgInScopeWidget(forms.Widget):
         value = "" if value is None else str(value)
         options = format_html_join(
             "", '<option value="{}"{}>{}</option>',
-            ((org.pk, " selected" if str(org.pk) == value else "", org_indented(org)) for org in listed),
+            ((org.pk, " selected" if str(org.pk) == value else "", _org_indented(org)) for org in listed),
         )
         empty = self.field.empty_label
         if empty is not None:
@@ -76,14 +76,13 @@ class OrgInScopeField(forms.Field):
         self.widget.field = self
         self.chosen: Org | None = None
         self.candidates: list[Org] = []
-        self._listed: list[Org] | None | bool = False
+        self._head: list[Org] | None = None  # the scope's first ORG_CHOICES_LISTED + 1, once read
 
     def listed(self) -> list[Org] | None:
         """The scope in tree order when it has at most ORG_CHOICES_LISTED organisations; None when larger."""
-        if self._listed is False:
-            rows = list(self.scope[: ORG_CHOICES_LISTED + 1])
-            self._listed = rows if len(rows) <= ORG_CHOICES_LISTED else None
-        return self._listed
+        if self._head is None:
+            self._head = list(self.scope[: ORG_CHOICES_LISTED + 1])
+        return self._head if len(self._head) <= ORG_CHOICES_LISTED else None
 
     def name_of(self, value) -> str:
         """What the search box shows for `value`: the name of the organisation an id stands for (a chosen one,
