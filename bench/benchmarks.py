@@ -930,7 +930,7 @@ def wide_scope_pages(ctx: Context) -> list[Row]:
     (KEXIE_BENCH_BASELINE_TREE): page size and requests/s."""
     from pathlib import Path
 
-    from bench.harness import _headers, request_once, running_server
+    from bench.harness import request_headers, request_once, running_server
     from orgs.models import Org
 
     name = "national administrator's queue and directory: this build ÷ an earlier checkout"
@@ -951,7 +951,7 @@ def wide_scope_pages(ctx: Context) -> list[Row]:
     with running_server(cwd=Path(BASELINE_TREE)) as before:
         for page in pages:
             request = page.requests(1)[0]
-            sizes = [len(request_once(server.port, "GET", request.path, _headers(request))[2])
+            sizes = [len(request_once(server.port, "GET", request.path, request_headers(request))[2])
                      for server in (before, ctx.server)]
             rows.append(Row(f"{page.label}: page size", f"{sizes[1] / 1024:.0f} KB",
                             "after ÷ before", None,

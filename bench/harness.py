@@ -247,7 +247,7 @@ class LoadResult:
         return percentile(self.latencies, q) * 1000
 
 
-def _headers(req: Request) -> dict:
+def request_headers(req: Request) -> dict:
     headers = {"Cookie": req.cookie, "Host": "127.0.0.1"}
     if req.method == "POST":
         headers.update({
@@ -293,7 +293,7 @@ def load_run(port: int, requests: list[Request], *, clients: int, time_limit: fl
                     return
                 t0 = time.perf_counter()
                 try:
-                    status, _, _ = request_once(port, req.method, req.path, _headers(req), req.body, conn)
+                    status, _, _ = request_once(port, req.method, req.path, request_headers(req), req.body, conn)
                 except (OSError, http.client.HTTPException):
                     conn.close()
                     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
