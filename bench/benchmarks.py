@@ -717,6 +717,9 @@ FIXES = [
      {"KEXIE_DASHBOARD_CACHE_SECONDS": "0"}),
     ("queue count kept a minute for lists of 5,000 rows or more — before: counted on every request",
      {"KEXIE_QUEUE_COUNT_EXACT_BELOW": str(10**12)}),
+    ("queue, directory, workbench and applicant home kept as rendered until the database changes (page cache) — "
+     "before: rendered on every request",
+     {"KEXIE_PAGE_CACHE_SECONDS": "0"}),
 ]
 FIX_REQUESTS = int(os.environ.get("KEXIE_BENCH_FIX_REQUESTS", "60"))  # per page, server and round
 _submit_offset = SUBMIT_REQUESTS  # the submit benchmark's applicants come first; each plan takes new ones

@@ -23,6 +23,7 @@ from approvals.selectors import review as selectors
 from kexie.errors import DomainError, OutOfScope
 from kexie.downloads import attachment
 from kexie.excel import csv_attachment, filters_for_audit
+from kexie.page_cache import cached_until_write
 from kexie.redirects import url_with_query
 from members.models import PersonAccess
 from members.selectors.directory import membership_managed_or_404
@@ -77,6 +78,7 @@ def _queue_page(request, *, batch_form=None, status: int = 200):
 
 @console_required
 @require_GET
+@cached_until_write
 def queue(request):
     return _queue_page(request)
 

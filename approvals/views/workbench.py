@@ -13,6 +13,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from approvals.selectors import workbench as selectors
+from kexie.page_cache import cached_until_write
 from members.selectors.census import census_imports_to_commit, census_imports_with_unanswered, invitations_unanswered
 from members.selectors.fees import dues_reported_to
 from orgs.decorators import console_required
@@ -106,6 +107,7 @@ def _admin_lists(user, own_org) -> list[WorkList]:
 
 @console_required
 @require_GET
+@cached_until_write
 def workbench(request):
     user = request.user
     today = timezone.localdate()

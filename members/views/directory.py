@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kexie.db_routing import replica_reads
 from kexie.errors import DomainError, OutOfScope
 from kexie.excel import filters_for_audit, xlsx_response
+from kexie.page_cache import cached_until_write
 from members.forms.memberships import (
     FeePaymentForm,
     GradeForm,
@@ -68,6 +69,7 @@ def _directory_form(request) -> MemberDirectoryForm:
 
 @console_required
 @require_GET
+@cached_until_write
 def member_list(request):
     """The one member directory: visible orgs, filtered; every per-member action is on the detail page."""
     form = _directory_form(request)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kexie.downloads import attachment
 from kexie.errors import DomainError
+from kexie.page_cache import cached_until_write
 from kexie.ratelimit import ID_NUMBER_PER_ACCOUNT, ID_NUMBER_PER_ADDRESS, REGISTRATION, limit_posts, registered
 from kexie.validators import mask_mobile
 from kexie.redirects import next_url
@@ -196,6 +197,7 @@ def consent_withdraw(request):
 
 @login_required
 @require_GET
+@cached_until_write
 def me(request):
     """The applicant's home page, which adapts to where they stand: the next step on the way, the application
     being handled, or their membership cards."""
