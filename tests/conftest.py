@@ -52,7 +52,7 @@ def fresh_rate_limits():
             keys = [
                 key
                 for pattern in (
-                    "ratelimit:*", "approvals:queue:count:*", "orgs:dashboard:*", "progress:public:*",
+                    "ratelimit:*", "approvals:queue:count:*", "orgs:dashboard:*", "progress:public:*", "page:*",
                 )
                 for key in client.scan_iter(match=cache.make_key(pattern))
             ]

@@ -177,3 +177,40 @@ def test_the_public_progress_page_answers_while_redis_is_down(redis_everywhere, 
     response = Client(raise_request_exception=False).get(reverse("progress:index"))
     assert response.status_code == 200
     assert "石家庄市" in response.content.decode()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_review_queue_answers_fresh_while_redis_is_down_and_after_it_is_back(redis_everywhere, city_admin,
+                                                                                  county_a, submit):
+    """The queue kept in Redis (kexie.page_cache) is not needed to answer: with Redis down the page is rendered
+    from the database, showing what was written meanwhile, and once Redis is back pages are kept again."""
+    from kexie.page_cache import KEY_PREFIX
+
+    submit(county_a, "停机前")
+    client = Client(raise_request_exception=False)
+    client.force_login(city_admin)
+    queue, query = reverse("approvals:queue"), {"subtree": "on"}
+    client.get(queue, query)
+    kept = client.get(queue, query).content.decode()
+    redis = cache._cache.get_client()
+    assert "停机前" in kept and list(redis.scan_iter(match=cache.make_key(KEY_PREFIX + "*")))
+
+    redis_everywhere.stop()
+    submit(county_a, "停机中")
+    during = client.get(queue, query)
+    assert during.status_code == 200
+    assert "停机前" in during.content.decode() and "停机中" in during.content.decode()
+
+    redis_everywhere.start()
+    after = client.get(queue, query).content.decode()
+    assert "停机中" in after
+    # After a failure the cache is not tried again for RETRY_AFTER seconds (kexie/cache.py): wait for it to answer.
+    deadline = time.monotonic() + 10
+    while cache.get("probe") != "back" and time.monotonic() < deadline:
+        cache.set("probe", "back")
+        time.sleep(0.2)
+    rendered = client.get(queue, query).content.decode()
+    assert client.get(queue, query).content.decode() == rendered, "answered from the copy (the same CSRF mask)"
+    redis = cache._cache.get_client()
+    assert list(redis.scan_iter(match=cache.make_key(KEY_PREFIX + "*"))), "kept again"
