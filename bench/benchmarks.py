@@ -961,3 +961,68 @@ def wide_scope_pages(ctx: Context) -> list[Row]:
                             f"{sizes[0] / 1024:.0f} KB before ({BASELINE_TREE}), {sizes[1] / 1024:.0f} KB now"))
             rows.append(_fix_rows(ctx, f"{page.label} — before: the checkout in {BASELINE_TREE}", before, [page]))
     return rows
+
+
+# --- kept pages while others write ------------------------------------------------------------------------------
+# Submissions per second made by other applicants while a kept page is loaded: every write files later requests
+# under a new key (kexie.page_cache), so these rows show what the cache is worth on a database that is written to.
+WRITE_RATES = tuple(float(r) for r in os.environ.get("KEXIE_BENCH_WRITE_RATES", "1,10").split(",") if r)
+
+
+class _Writer:
+    """Sends `rate` submissions per second from one connection in a thread until stopped; counts what it sent."""
+
+    def __init__(self, server: Server, page: ThroughputPage, rate: float, seconds: float = 90.0):
+        import threading
+
+        self.server, self.rate = server, rate
+        self.requests = page.requests(int(rate * seconds)) if rate else []
+        self.sent: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run)
+
+    def _run(self) -> None:
+        started = time.perf_counter()
+        for n, req in enumerate(self.requests):
+            if self._stop.wait(max(0.0, started + n / self.rate - time.perf_counter())):
+                return
+            result = load_run(self.server.port, [req], clients=1, ok=lambda s: s == 302)
+            for status, count in result.statuses.items():
+                self.sent[status] = self.sent.get(status, 0) + count
+
+    def __enter__(self) -> "_Writer":
+        if self.rate:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self.rate:
+            self._thread.join()
+
+
+@benchmark("writes", "保留的页面在他人写入时：审核队列、会员名录在其他申请人持续提交时的吞吐量（对比空视图）")
+def kept_pages_under_writes(ctx: Context) -> list[Row]:
+    """The review queue and the member directory under THROUGHPUT_CLIENTS clients of one session while other
+    applicants submit at each of WRITE_RATES per second, and the bare view under the same writes."""
+    pages = [p for p in _throughput_pages() if p.key in ("queue", "directory", "submit")]
+    writes = next(p for p in pages if p.key == "submit")
+    rows = []
+    try:
+        for rate in WRITE_RATES:
+            for page in (p for p in pages if p.key != "submit"):
+                with _Writer(ctx.server, writes, rate) as writer:
+                    result, bare = _page_and_bare(ctx.server, page, THROUGHPUT_ROUNDS)
+                ratio = result.per_second / bare.per_second if bare.per_second else 0.0
+                expected = THROUGHPUT_REQUESTS * THROUGHPUT_ROUNDS
+                complete = result.completed == expected and bare.completed == expected
+                rows.append(Row(
+                    f"{page.label}, while {rate:g} applications/s are submitted elsewhere: requests/s ÷ bare view "
+                    f"requests/s", f"{ratio:.2f}×", "≥ 0.5×", complete and ratio >= 0.5,
+                    f"{result.per_second:.0f} vs {bare.per_second:.0f} req/s; p95 {result.p(95):.0f} ms vs "
+                    f"{bare.p(95):.0f} ms; submissions sent {writer.sent}; statuses {result.statuses}; "
+                    f"{THROUGHPUT_CLIENTS} clients of one session, {ctx.server.workers} sync workers"))
+    finally:
+        for page in pages:
+            page.done()
+    return rows

@@ -350,9 +350,9 @@ KEXIE_PROGRESS_INPROCESS_DELAY_SECONDS = env.float("KEXIE_PROGRESS_INPROCESS_DEL
 # it shows (orgs.selectors.progress.dashboard_cache_key): any of them changing renders it again at once. 0: off.
 DASHBOARD_CACHE_SECONDS = env.int("KEXIE_DASHBOARD_CACHE_SECONDS", default=300)
 
-# The review queue, the member directory, the workbench and the applicant's home page are kept as rendered while
-# nothing is written to the database and the person's session is unchanged (kexie.page_cache), at most this many
-# seconds. 0: off.
+# The review queue, the member directory, the workbench, the progress dashboard and the applicant's home page are
+# kept as rendered while nothing is written to the database and the person's session is unchanged
+# (kexie.page_cache), at most this many seconds. 0: off.
 PAGE_CACHE_SECONDS = env.int("KEXIE_PAGE_CACHE_SECONDS", default=60)
 
 # The review queue counts a list exactly below this many rows; a longer list's count is kept this many seconds

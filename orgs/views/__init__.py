@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kexie.errors import DomainError, OutOfScope
 from kexie.db_routing import replica_reads
 from kexie.excel import xlsx_response
+from kexie.page_cache import cached_until_write
 from orgs.decorators import console_required, officer_required
 from orgs.figures import BY_KEY, NOTES, TARGET_DEFINITIONS, definition_sections
 from orgs.forms import (
@@ -241,6 +242,7 @@ def _dashboard_filters(request) -> tuple[ProgressFilterForm, int, str, int | Non
 @console_required
 @require_GET
 @replica_reads
+@cached_until_write
 def progress_dashboard(request):
     form, year, kind, org_id, order = _dashboard_filters(request)
     key = None

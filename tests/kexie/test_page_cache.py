@@ -19,7 +19,9 @@ from members.models import Person
 
 QUEUE = reverse("approvals:queue")
 # The pages answered from the cache: a reviewed list, each a GET page that writes nothing.
-CACHED_PAGES = {"approvals:queue", "approvals:workbench", "console_members:member_list", "members:me"}
+CACHED_PAGES = {
+    "approvals:queue", "approvals:workbench", "console_members:member_list", "members:me", "orgs:dashboard",
+}
 
 
 def _request(user, path="/console/review/?status=submitted", secret="s" * 32):
