@@ -708,18 +708,21 @@ FIX_ROUNDS = 2
 # as "before all fixes" in the fixes table; unset, that row is left out.
 BASELINE_TREE = os.environ.get("KEXIE_BENCH_BASELINE_TREE", "")
 # Each fix that a setting switches off, and the environment that switches it off in a second server.
+# The page cache answers most requests of both servers and would hide every fix below it, so those are measured
+# with it off on both sides (the third element: the environment both servers share).
+_RENDERED = {"KEXIE_PAGE_CACHE_SECONDS": "0"}
 FIXES = [
     ("sessions read from the cache (cached_db) — before: database sessions",
-     {"KEXIE_SESSION_ENGINE": "django.contrib.sessions.backends.db"}),
+     {"KEXIE_SESSION_ENGINE": "django.contrib.sessions.backends.db"}, _RENDERED),
     ("persistent database connections (CONN_MAX_AGE 600, health checks) — before: one connection per request",
-     {"DATABASE_CONN_MAX_AGE": "0"}),
+     {"DATABASE_CONN_MAX_AGE": "0"}, _RENDERED),
     ("dashboard rendered once per snapshot version (fragment cache) — before: rendered on every request",
-     {"KEXIE_DASHBOARD_CACHE_SECONDS": "0"}),
+     {"KEXIE_DASHBOARD_CACHE_SECONDS": "0"}, _RENDERED),
     ("queue count kept a minute for lists of 5,000 rows or more — before: counted on every request",
-     {"KEXIE_QUEUE_COUNT_EXACT_BELOW": str(10**12)}),
-    ("queue, directory, workbench and applicant home kept as rendered until the database changes (page cache) — "
-     "before: rendered on every request",
-     {"KEXIE_PAGE_CACHE_SECONDS": "0"}),
+     {"KEXIE_QUEUE_COUNT_EXACT_BELOW": str(10**12)}, _RENDERED),
+    ("queue, directory, workbench, dashboard and applicant home kept as rendered until the database changes (page "
+     "cache) — before: rendered on every request",
+     {"KEXIE_PAGE_CACHE_SECONDS": "0"}, {}),
 ]
 FIX_REQUESTS = int(os.environ.get("KEXIE_BENCH_FIX_REQUESTS", "60"))  # per page, server and round
 _submit_offset = SUBMIT_REQUESTS  # the submit benchmark's applicants come first; each plan takes new ones
@@ -855,19 +858,22 @@ def console_throughput(ctx: Context) -> list[Row]:
     return rows
 
 
-def _fix_rows(ctx: Context, label: str, before: Server, pages: list[ThroughputPage]) -> Row:
-    """Each page's requests/s on the `before` server and on this build's, in alternating rounds."""
+def _fix_rows(ctx: Context, label: str, before: Server, pages: list[ThroughputPage],
+             after: Server | None = None) -> Row:
+    """Each page's requests/s on the `before` server and on `after` (this build's server unless given), in
+    alternating rounds."""
+    after = after or ctx.server
     parts, ratios = [], []
     for page in pages:
         _warm(before, page)
-        _warm(ctx.server, page)
+        _warm(after, page)
         old, new = LoadResult([], {}, 0.0), LoadResult([], {}, 0.0)
         old_bare, new_bare = LoadResult([], {}, 0.0), LoadResult([], {}, 0.0)
         for _ in range(FIX_ROUNDS):
             old.add(_load(before, page.requests(FIX_REQUESTS), page.status))
-            new.add(_load(ctx.server, page.requests(FIX_REQUESTS), page.status))
+            new.add(_load(after, page.requests(FIX_REQUESTS), page.status))
             old_bare.add(_load(before, page.bare(FIX_REQUESTS), page.status))
-            new_bare.add(_load(ctx.server, page.bare(FIX_REQUESTS), page.status))
+            new_bare.add(_load(after, page.bare(FIX_REQUESTS), page.status))
         gain = new.per_second / old.per_second if old.per_second else float("inf")
         ratios.append(gain)
         share_old = old.per_second / old_bare.per_second if old_bare.per_second else 0.0
@@ -891,13 +897,18 @@ def throughput_fixes(ctx: Context) -> list[Row]:
     chosen = {int(i) for i in os.environ.get("KEXIE_BENCH_FIXES", "").split(",") if i}
     pages = [p for p in _throughput_pages() if not keys or p.key in keys]
     try:
-        variants = [(label, env, None) for i, (label, env) in enumerate(FIXES) if not chosen or i in chosen]
+        variants = [(label, env, shared, None) for i, (label, env, shared) in enumerate(FIXES)
+                    if not chosen or i in chosen]
         if BASELINE_TREE:
-            variants.insert(0, (f"all fixes together — before: the checkout in {BASELINE_TREE}", {},
+            variants.insert(0, (f"all fixes together — before: the checkout in {BASELINE_TREE}", {}, {},
                                 Path(BASELINE_TREE)))
-        for label, env, cwd in variants:
-            with running_server(env=env, cwd=cwd) as before:
-                rows.append(_fix_rows(ctx, label, before, pages))
+        for label, env, shared, cwd in variants:
+            with running_server(env={**shared, **env}, cwd=cwd) as before:
+                if not shared:
+                    rows.append(_fix_rows(ctx, label, before, pages))
+                    continue
+                with running_server(env=shared) as after:
+                    rows.append(_fix_rows(ctx, f"{label} (page cache off on both sides)", before, pages, after))
     finally:
         for page in pages:
             page.done()
