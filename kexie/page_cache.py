@@ -23,9 +23,9 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
-from django.middleware.csrf import get_token
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.utils import timezone, translation
 
 from kexie.db_routing import reading_replica
@@ -37,7 +37,6 @@ def database_snapshot() -> str | None:
     """The primary's current snapshot as text, or None where it does not tell every change apart: on SQLite, and
     inside a transaction (whose own later writes leave the snapshot as it is)."""
     connection = connections[DEFAULT_DB_ALIAS]
-    # Inside a transaction the snapshot stays the same while the transaction itself writes more rows.
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return None
     with connection.cursor() as cursor:

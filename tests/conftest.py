@@ -13,6 +13,7 @@ from django.utils import timezone
 from kexie.validators import id_number_check_digit
 from orgs import permissions
 from orgs.models import Org
+from tests.cache_keys import cache_keys
 from orgs.services.tree import orgs_load_csv
 
 HEBEI_CSV = Path(settings.BASE_DIR) / "orgs" / "data" / "hebei_orgs.csv"
@@ -39,27 +40,19 @@ def fresh_rate_limits():
     starts without them."""
     from django.core.cache import cache
 
-    redis = getattr(getattr(cache, "_cache", None), "get_client", None)
-    if redis is None:
+    if getattr(getattr(cache, "_cache", None), "get_client", None) is None:
         cache.clear()
-    else:
-        from redis.exceptions import RedisError
+        return
+    from redis.exceptions import RedisError
 
-        # Only the counters and the copies of pages: on Redis the cache database may also hold the Celery
-        # broker's queues.
-        try:
-            client = redis(write=True)
-            keys = [
-                key
-                for pattern in (
-                    "ratelimit:*", "approvals:queue:count:*", "orgs:dashboard:*", "progress:public:*", "page:*",
-                )
-                for key in client.scan_iter(match=cache.make_key(pattern))
-            ]
-            if keys:
-                client.delete(*keys)
-        except RedisError:
-            pass  # Redis is down (the fault tests): there are no counters to clear.
+    try:
+        keys = cache_keys(
+            "ratelimit:*", "approvals:queue:count:*", "orgs:dashboard:*", "progress:public:*", "page:*"
+        )
+        if keys:
+            cache._cache.get_client(write=True).delete(*keys)
+    except RedisError:
+        pass  # Redis is down (the fault tests): there are no counters to clear.
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ import pytest
 from django.contrib import messages
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.contrib.sessions.middleware import SessionMiddleware
-from django.core.cache import cache
 from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
@@ -16,6 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from kexie import page_cache
 from members.models import Person
+from tests.cache_keys import cache_keys
 
 QUEUE = reverse("approvals:queue")
 # The pages answered from the cache: a reviewed list, each a GET page that writes nothing.
@@ -143,10 +143,7 @@ def test_the_cached_pages_write_nothing_when_they_render(client, city_admin, cou
 
 
 def _page_keys() -> list[str]:
-    redis = getattr(getattr(cache, "_cache", None), "get_client", None)
-    if redis is not None:
-        return list(redis().scan_iter(match=cache.make_key(page_cache.KEY_PREFIX + "*")))
-    return [k for k in cache._cache if page_cache.KEY_PREFIX in k]
+    return cache_keys(page_cache.KEY_PREFIX + "*")
 
 
 @pytest.mark.postgres
