@@ -59,6 +59,7 @@ from django.utils import timezone
 
 from approvals.models import Application, Recommendation
 from kexie.locks import advisory_lock
+from kexie.scheduler import task_wake_key
 from members.models import Fee, FeePayment, Membership, UnitMember
 from members.selectors.fees import fee_counts
 from members.services.memberships import LIVE_STATUSES
@@ -439,7 +440,7 @@ PROGRESS_LOCK_KEY = 0x6B650050
 
 PROGRESS_LOCK_CACHE_KEY = "progress:recompute-lock"
 
-PROGRESS_SCHEDULED_CACHE_KEY = "progress:recompute-scheduled"
+PROGRESS_SCHEDULED_CACHE_KEY = task_wake_key("approvals.tasks.progress_recompute_dirty")
 
 _lock_state = threading.local()
 

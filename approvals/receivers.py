@@ -2,10 +2,7 @@
 what the lower layers do (progress recounts, a person's data and account deletion, members' pages) without
 orgs or members importing approvals."""
 
-import logging
-
 from django.conf import settings
-from django.core.cache import cache
 from django.dispatch import receiver
 
 from approvals import progress, tasks
@@ -15,13 +12,11 @@ from approvals.selectors.applicant import applications_data, applications_of
 from approvals.selectors.review import recommendation_state
 from approvals.services import application_withdraw
 from approvals.signals import application_decided
-from kexie import scheduler
+from kexie.scheduler import task_wake
 from members import signals as member_signals
 from members.models import Membership
 from orgs.services.progress import progress_announce
 from orgs.signals import progress_dirty
-
-logger = logging.getLogger(__name__)
 
 
 # --- progress -------------------------------------------------------------------------------------------------
@@ -41,26 +36,13 @@ def record_membership_deltas(sender, changes, **kwargs) -> None:
 
 @receiver(progress_dirty, dispatch_uid="approvals.progress_recount_enqueue")
 def progress_recount_enqueue(sender, org_ids, **kwargs) -> None:
-    """Recount the marked orgs soon after the change that marked them, in whichever way this deployment runs:
-
-    - the in-process scheduler (no broker, runserver): a few seconds later in its thread, one run per burst;
-    - no broker and no scheduler (tests, management commands): at once, in this thread;
-    - a worker: one debounced job per window, however many orgs are marked; a dead broker leaves the marks for
-      the periodic run.
-    """
-    task = tasks.progress_recompute_dirty
-    if scheduler.run_soon(task.name, delay=settings.KEXIE_PROGRESS_INPROCESS_DELAY_SECONDS):
-        return
-    if task.app.conf.task_always_eager:
-        task.apply()
-        return
-    debounce = settings.KEXIE_PROGRESS_DEBOUNCE_SECONDS
-    if not cache.add(progress.PROGRESS_SCHEDULED_CACHE_KEY, 1, timeout=debounce):
-        return
-    try:
-        task.apply_async(countdown=debounce)
-    except Exception:  # noqa: BLE001 - broker down: the marks stay and the beat run picks them up
-        logger.warning("progress recompute not enqueued; the periodic run will pick the marks up")
+    """Recount the marked orgs soon after the change that marked them: one run per burst, in whichever way this
+    deployment runs jobs (kexie.scheduler.task_wake); a dead broker leaves the marks for the periodic run."""
+    task_wake(
+        tasks.progress_recompute_dirty.name,
+        delay=settings.KEXIE_PROGRESS_DEBOUNCE_SECONDS,
+        inprocess_delay=settings.KEXIE_PROGRESS_INPROCESS_DELAY_SECONDS,
+    )
 
 
 # --- a person's applications in members' data rights -----------------------------------------------------------

@@ -12,6 +12,9 @@ so the process that serves requests runs them itself:
 `run_soon(name, delay)` lets a request hand work to this thread instead of doing it before the response: a burst
 of calls within `delay` runs the task once. Tasks run one at a time, synchronously, through Celery's `apply()`,
 each with fresh database connections; a failing run is logged and the schedule goes on.
+
+`task_wake(name, delay=…)` is how changes ask for their sweep job in any deployment: this thread's `run_soon` here,
+at once where tasks are eager, and with a worker one job per window across all processes.
 """
 
 from __future__ import annotations
@@ -161,3 +164,57 @@ def run_soon(task_name: str, delay: float) -> bool:
         return False
     _started.run_soon(task_name, delay)
     return True
+
+
+# --- one run for a burst of callers ---------------------------------------------------------------------------
+
+# Per process: the cache key of each window this process knows a job covers → time.time() until which it does.
+_woken: dict[str, float] = {}
+# Hosts' clocks may differ this much: a process stops relying on another host's window this long before its end.
+WAKE_CLOCK_MARGIN_SECONDS = 1.0
+
+
+def task_wake_key(name: str) -> str:
+    return f"wake:{name}"
+
+
+def task_wake(name: str, *, delay: float, inprocess_delay: float | None = None) -> None:
+    """One run of the task `name` soon, however many callers ask: the job reads the rows that say what is due
+    (progress deltas and marks, the notice outbox), so a burst of changes needs one run, not one per change.
+
+    - the in-process scheduler (no broker, runserver): once within `inprocess_delay` (else `delay`) seconds;
+    - tasks eager (no broker, no scheduler: tests, management commands): at once, in this thread;
+    - a worker: one job per `delay` window across all processes, sent with that countdown, so that every caller
+      of the window has committed before it runs. A cache key marks the window (its value: when it ends); a
+      process that knows the window's end asks the cache nothing more until then. A broker that refuses the job
+      leaves the rows for the periodic sweep and the next caller tries again.
+    Call it after commit.
+    """
+    from django.core.cache import cache
+
+    from kexie import celery
+
+    if run_soon(name, delay=delay if inprocess_delay is None else inprocess_delay):
+        return
+    if celery.app.conf.task_always_eager:
+        celery.task_send(name)
+        return
+    key = task_wake_key(name)
+    now = time.time()
+    if _woken.get(key, 0.0) > now:
+        return
+    ends = now + delay
+    if not cache.add(key, ends, timeout=delay):
+        known = cache.get(key)
+        if isinstance(known, (int, float)):
+            _woken[key] = known - WAKE_CLOCK_MARGIN_SECONDS
+        return
+    if celery.task_send(name, countdown=delay):
+        _woken[key] = ends
+    else:
+        cache.delete(key)
+
+
+def task_wakes_forget() -> None:
+    """Forget which windows this process knows are covered (the next caller asks the cache again)."""
+    _woken.clear()

@@ -40,6 +40,9 @@ def fresh_rate_limits():
     starts without them."""
     from django.core.cache import cache
 
+    from kexie.scheduler import task_wakes_forget
+
+    task_wakes_forget()
     if getattr(getattr(cache, "_cache", None), "get_client", None) is None:
         cache.clear()
         return
@@ -47,7 +50,7 @@ def fresh_rate_limits():
 
     try:
         keys = cache_keys(
-            "ratelimit:*", "approvals:queue:count:*", "orgs:dashboard:*", "progress:public:*", "page:*"
+            "ratelimit:*", "approvals:queue:count:*", "orgs:dashboard:*", "progress:public:*", "page:*", "wake:*"
         )
         if keys:
             cache._cache.get_client(write=True).delete(*keys)

@@ -345,6 +345,8 @@ KEXIE_INPROCESS_SCHEDULER = env("KEXIE_INPROCESS_SCHEDULER", default="auto")
 KEXIE_PROGRESS_DEBOUNCE_SECONDS = env.int("KEXIE_PROGRESS_DEBOUNCE_SECONDS", default=30)
 # In-process (no broker), the recount runs this many seconds after a change, off the request that made it.
 KEXIE_PROGRESS_INPROCESS_DELAY_SECONDS = env.float("KEXIE_PROGRESS_INPROCESS_DELAY_SECONDS", default=2.0)
+# New notices are mailed by one sweep job this many seconds after the first of a burst commits.
+KEXIE_NOTICE_EMAIL_DELAY_SECONDS = env.float("KEXIE_NOTICE_EMAIL_DELAY_SECONDS", default=5.0)
 
 # A rendered progress dashboard is kept this many seconds, keyed on the snapshots, targets and pending recounts
 # it shows (orgs.selectors.progress.dashboard_cache_key): any of them changing renders it again at once. 0: off.

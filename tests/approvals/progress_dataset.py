@@ -128,9 +128,9 @@ def _fees(rng, orgs, reviewer) -> None:
 def defer_recounts(monkeypatch) -> None:
     """Changes only mark their orgs, as with a worker that has not run yet: the tests recount explicitly, and
     hundreds of services calls do not each recount the tree."""
-    from approvals import receivers
+    from kexie import scheduler
 
-    monkeypatch.setattr(receivers.scheduler, "run_soon", lambda task_name, delay: True)
+    monkeypatch.setattr(scheduler, "run_soon", lambda task_name, delay: True)
 
 
 def generate(rng: random.Random, orgs, *, make_applicant, make_members, reviewer, n_people: int) -> None:

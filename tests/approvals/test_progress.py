@@ -349,14 +349,16 @@ def test_without_a_broker_or_scheduler_a_decision_is_counted_at_once(
 def test_the_in_process_scheduler_gets_the_recount_when_it_runs(county_a, make_applicant, monkeypatch,
                                                                django_capture_on_commit_callbacks):
     """With the scheduler thread running, the committing request only hands the recount over."""
-    from approvals import receivers
+    from kexie import scheduler
 
     handed = []
-    monkeypatch.setattr(receivers.scheduler, "run_soon", lambda task_name, delay: handed.append((task_name, delay)) or True)
+    monkeypatch.setattr(scheduler, "run_soon", lambda task_name, delay: handed.append((task_name, delay)) or True)
     with django_capture_on_commit_callbacks(execute=True):
         for name in ("甲", "乙"):
             approvals.application_submit(person=make_applicant(name), org=county_a, declaration_accepted=True)
-    assert handed == [("approvals.tasks.progress_recompute_dirty", 2.0)] * 2
+    recounts = [entry for entry in handed if entry[0] == "approvals.tasks.progress_recompute_dirty"]
+    assert recounts == [("approvals.tasks.progress_recompute_dirty", 2.0)] * 2
+    assert ("members.tasks.notices_deliver_pending", 5.0) in handed, "the notices' emails go to the scheduler too"
     assert ProgressDelta.objects.filter(org=county_a, key="received").count() == 2, "the deltas wait for the scheduler's run"
     assert not ProgressSnapshot.objects.exists()
 
@@ -367,11 +369,14 @@ def with_broker():
     from django.core.cache import cache
 
     from kexie.celery import app
+    from kexie.scheduler import task_wakes_forget
 
     cache.delete(PROGRESS_SCHEDULED_CACHE_KEY)
+    task_wakes_forget()
     app.conf.task_always_eager = False
     yield
     app.conf.task_always_eager = True
+    task_wakes_forget()
 
 
 @pytest.mark.django_db
@@ -379,26 +384,27 @@ def test_with_a_worker_a_burst_of_decisions_enqueues_one_debounced_recount(
     with_broker, county_a, make_applicant, monkeypatch, settings, django_capture_on_commit_callbacks
 ):
     """A burst of decisions enqueues one job with a countdown; their deltas wait for it."""
-    from approvals import tasks
+    import kexie.celery
 
     calls = []
-    monkeypatch.setattr(tasks.progress_recompute_dirty, "apply_async", lambda **kw: calls.append(kw))
+    monkeypatch.setattr(kexie.celery, "task_send", lambda name, *args, **kw: calls.append((name, kw)) or True)
     with django_capture_on_commit_callbacks(execute=True):
         for name in ("甲", "乙", "丙"):
             approvals.application_submit(person=make_applicant(name), org=county_a, declaration_accepted=True)
-    assert calls == [{"countdown": settings.KEXIE_PROGRESS_DEBOUNCE_SECONDS}]
+    recounts = [call for call in calls if call[0] == "approvals.tasks.progress_recompute_dirty"]
+    assert recounts == [("approvals.tasks.progress_recompute_dirty", {"countdown": settings.KEXIE_PROGRESS_DEBOUNCE_SECONDS})]
     assert ProgressDelta.objects.filter(org=county_a, key="pending").count() == 3
 
 
 @pytest.mark.django_db
 def test_the_signal_is_tolerant_of_a_dead_broker(with_broker, county_a, make_applicant, monkeypatch,
                                                  django_capture_on_commit_callbacks):
-    from approvals import tasks
+    from kexie.celery import app
 
-    def broken(**kwargs):
+    def broken(*args, **kwargs):
         raise OSError("broker down")
 
-    monkeypatch.setattr(tasks.progress_recompute_dirty, "apply_async", broken)
+    monkeypatch.setattr(app, "signature", lambda *args, **kwargs: type("Refused", (), {"apply_async": broken})())
     with django_capture_on_commit_callbacks(execute=True):
         application = approvals.application_submit(person=make_applicant(), org=county_a, declaration_accepted=True)
     assert Application.objects.filter(pk=application.pk).exists()

@@ -113,3 +113,78 @@ def test_notices_are_listed_and_marked_read_only_for_their_owner(applicant_clien
     applicant_client.post(reverse("members:notice_read"), {"notice": mine.pk})
     mine.refresh_from_db()
     assert mine.read_at is not None
+
+
+def _pending_notices(make_applicant, n: int) -> list[Notice]:
+    """n notices whose email has not gone out, each to its own person."""
+    return [Notice.objects.create(user=make_applicant(f"待发{i}").user, title=f"通知{i}") for i in range(n)]
+
+
+def test_a_refused_address_counts_an_attempt_and_the_sweep_goes_on(make_applicant, monkeypatch):
+    import smtplib
+
+    from members.services import notices
+
+    first, second, third = _pending_notices(make_applicant, 3)
+    deliver = notices.notice_deliver_email
+
+    def refuse_the_second(*, notice_id):
+        if notice_id == second.pk:
+            raise smtplib.SMTPRecipientsRefused({second.user.email: (550, b"no such user")})
+        return deliver(notice_id=notice_id)
+
+    monkeypatch.setattr(notices, "notice_deliver_email", refuse_the_second)
+    assert notices.notices_deliver_pending() == 2
+    second.refresh_from_db()
+    assert second.emailed_at is None and second.email_attempts == 1
+    assert sorted(m.subject for m in mail.outbox) == sorted([first.title, third.title])
+    for _ in range(notices.NOTICE_EMAIL_ATTEMPTS - 1):
+        notices.notices_deliver_pending()
+    second.refresh_from_db()
+    assert second.email_attempts == notices.NOTICE_EMAIL_ATTEMPTS
+    assert notices.notices_deliver_pending() == 0 and len(mail.outbox) == 2, "given up after the last attempt"
+
+
+def test_an_unreachable_mail_server_ends_the_sweep_and_counts_nothing(make_applicant, monkeypatch):
+    from members.services import notices
+
+    pending = _pending_notices(make_applicant, 3)
+    deliver = notices.notice_deliver_email
+
+    def down(*, notice_id):
+        raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setattr(notices, "notice_deliver_email", down)
+    assert notices.notices_deliver_pending() == 0
+    assert all(n.email_attempts == 0 for n in Notice.objects.filter(pk__in=[p.pk for p in pending]))
+    monkeypatch.setattr(notices, "notice_deliver_email", deliver)
+    assert notices.notices_deliver_pending() == 3 and len(mail.outbox) == 3
+
+
+def test_one_sweep_mails_more_than_a_batch_and_tries_each_notice_once(make_applicant, monkeypatch):
+    from members.services import notices
+
+    pending = _pending_notices(make_applicant, 5)
+    tried = []
+    deliver = notices.notice_deliver_email
+    monkeypatch.setattr(notices, "notice_deliver_email", lambda *, notice_id: tried.append(notice_id) or deliver(notice_id=notice_id))
+    assert notices.notices_deliver_pending(batch=2) == 5
+    assert tried == [n.pk for n in pending]
+
+
+def test_with_a_worker_a_burst_of_notices_wakes_one_sweep(make_applicant, county_a, monkeypatch,
+                                                       django_capture_on_commit_callbacks):
+    import kexie.celery
+
+    sent = []
+    monkeypatch.setattr(kexie.celery, "task_send", lambda name, *args, **options: sent.append((name, options)) or True)
+    app.conf.task_always_eager = False
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            for i in range(3):
+                application_submit(person=make_applicant(f"连续{i}"), org=county_a, declaration_accepted=True)
+    finally:
+        app.conf.task_always_eager = True
+    sweeps = [call for call in sent if call[0] == "members.tasks.notices_deliver_pending"]
+    assert sweeps == [("members.tasks.notices_deliver_pending", {"countdown": settings.KEXIE_NOTICE_EMAIL_DELAY_SECONDS})]
+    assert Notice.objects.filter(emailed_at__isnull=True).count() == 3 and mail.outbox == [], "mailed by that sweep"
