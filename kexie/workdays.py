@@ -6,6 +6,7 @@ which year is missing, instead of silently counting weekends only.
 """
 
 from datetime import date, timedelta
+from functools import lru_cache
 
 import chinese_calendar
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +25,9 @@ class WorkdayCalendarMissing(DomainError):
         self.year = year
 
 
+@lru_cache(maxsize=4096)
 def is_workday(day: date) -> bool:
+    # The package's data is fixed for the life of the process; a missing year raises, which is not cached.
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:

@@ -17,14 +17,20 @@ def notices_for(user):
 
 
 def _person_of(user) -> QuerySet[Person]:
-    # The user rides along: services write it as the actor of audit rows and notices.
-    return Person.objects.select_related("user").filter(user=user)
+    return Person.objects.filter(user=user)
+
+
+def _with_user(person: Person | None, user) -> Person | None:
+    # The signed-in user rides along, already loaded: services write it as the actor of audit rows and notices.
+    if person is not None:
+        person.user = user
+    return person
 
 
 def person_for(user) -> Person | None:
     if not user.is_authenticated:
         return None
-    return _person_of(user).first()
+    return _with_user(_person_of(user).first(), user)
 
 
 def person_for_home(user) -> Person | None:
@@ -32,9 +38,10 @@ def person_for_home(user) -> Person | None:
     if not user.is_authenticated:
         return None
     awards = Award.objects.filter(person=OuterRef("pk")).values("person").annotate(n=Count("*")).values("n")
-    return _person_of(user).annotate(
+    person = _person_of(user).annotate(
         awards_total=Coalesce(Subquery(awards, output_field=IntegerField()), Value(0))
     ).first()
+    return _with_user(person, user)
 
 
 def notices_latest(user, count: int) -> tuple[list[Notice], int]:
