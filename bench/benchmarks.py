@@ -27,6 +27,7 @@ from bench.harness import (
     Server,
     benchmark,
     count_queries,
+    cpu_seconds,
     dotted,
     load_run,
     measure_url,
@@ -814,7 +815,11 @@ def _warm(server: Server, page: ThroughputPage) -> None:
 
 
 def _load(server: Server, requests: list[Request], status: int) -> LoadResult:
-    return load_run(server.port, requests, clients=THROUGHPUT_CLIENTS, ok=lambda s: s == status)
+    before = cpu_seconds(server)
+    result = load_run(server.port, requests, clients=THROUGHPUT_CLIENTS, ok=lambda s: s == status)
+    after = cpu_seconds(server)
+    result.cpu = {kind: after[kind] - before[kind] for kind in after}
+    return result
 
 
 def _page_and_bare(server: Server, page: ThroughputPage, rounds: int) -> tuple[LoadResult, LoadResult]:
@@ -851,7 +856,10 @@ def console_throughput(ctx: Context) -> list[Row]:
             rows.append(Row(
                 f"{page.label}: p95 ÷ bare view p95, {THROUGHPUT_CLIENTS} clients", f"{p95:.2f}×", "≤ 2×",
                 complete and p95 <= 2.0,
-                f"p95 {result.p(95):.0f} ms vs {bare.p(95):.0f} ms; p50 {result.p(50):.0f} ms vs {bare.p(50):.0f} ms"))
+                f"p95 {result.p(95):.0f} ms vs {bare.p(95):.0f} ms; p50 {result.p(50):.0f} ms vs {bare.p(50):.0f} ms; "
+                f"CPU per request: gunicorn {result.cpu_ms_per_request('web'):.1f} ms vs "
+                f"{bare.cpu_ms_per_request('web'):.1f} ms, PostgreSQL {result.cpu_ms_per_request('database'):.1f} ms vs "
+                f"{bare.cpu_ms_per_request('database'):.1f} ms"))
     finally:
         for page in pages:
             page.done()

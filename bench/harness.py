@@ -204,6 +204,28 @@ class Server:
                 self.process.wait()
 
 
+def cpu_seconds(server: Server) -> dict[str, float]:
+    """CPU seconds used so far (user + system, from /proc) by the server's gunicorn processes ("web") and by
+    every PostgreSQL process of the machine ("database"): where a request's time goes, measured from outside."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"web": 0.0, "database": 0.0}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                name, _, rest = stat.read().rpartition(")")
+        except OSError:
+            continue  # the process ended meanwhile
+        fields = rest.split()
+        parent, seconds = int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
+        if server.process and server.process.pid in (int(entry), parent):
+            used["web"] += seconds
+        elif name.endswith("(postgres"):
+            used["database"] += seconds
+    return used
+
+
 @contextmanager
 def running_server(env: dict[str, str] | None = None, cwd: Path | None = None):
     server = Server(env=env, cwd=cwd).start()
@@ -228,12 +250,18 @@ class LoadResult:
     latencies: list[float]  # seconds, successful requests only
     statuses: dict[int, int]
     elapsed: float
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds by process kind (cpu_seconds) while it ran
 
     def add(self, other: "LoadResult") -> None:
         self.latencies += other.latencies
         self.elapsed += other.elapsed
         for status, n in other.statuses.items():
             self.statuses[status] = self.statuses.get(status, 0) + n
+        for kind, seconds in other.cpu.items():
+            self.cpu[kind] = self.cpu.get(kind, 0.0) + seconds
+
+    def cpu_ms_per_request(self, kind: str) -> float:
+        return 1000 * self.cpu.get(kind, 0.0) / self.completed if self.completed else 0.0
 
     @property
     def completed(self) -> int:

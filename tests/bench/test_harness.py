@@ -101,6 +101,34 @@ def test_load_results_of_alternating_rounds_add_up():
     total.add(LoadResult([0.3], {302: 1, 500: 1}, 1.0))
     assert total.completed == 3 and total.statuses == {302: 3, 500: 1}
     assert total.per_second == pytest.approx(1.5)
+    assert total.cpu_ms_per_request("web") == 0.0, "no CPU measured, none reported"
+    total.add(LoadResult([0.1], {302: 1}, 1.0, cpu={"web": 0.012, "database": 0.004}))
+    total.add(LoadResult([], {}, 0.0, cpu={"web": 0.008}))
+    assert total.cpu == {"web": pytest.approx(0.020), "database": pytest.approx(0.004)}
+    assert total.cpu_ms_per_request("web") == pytest.approx(5.0)
+
+
+def test_cpu_is_counted_for_the_server_and_its_workers(tmp_path):
+    """cpu_seconds() finds what the server's worker processes burned, and nothing of another process."""
+    import subprocess
+    import sys
+    import time
+
+    from bench.harness import Server, cpu_seconds
+
+    burn = "import time\nend = time.process_time() + 0.5\nwhile time.process_time() < end: pass\ntime.sleep(30)"
+    master = subprocess.Popen([sys.executable, "-c", f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {burn!r}]); time.sleep(30)"])
+    stranger = subprocess.Popen([sys.executable, "-c", burn])
+    server = Server()
+    server.process = master
+    try:
+        deadline = time.monotonic() + 20
+        while cpu_seconds(server)["web"] < 0.5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert 0.5 <= cpu_seconds(server)["web"] < 1.0, "the worker's half second, not the stranger's"
+    finally:
+        for process in (master, stranger):
+            process.kill()  # the orphaned worker sleeps out its 30 seconds and ends
 
 
 def test_the_replica_benchmark_is_registered_and_needs_a_named_replica(hebei, monkeypatch):
