@@ -162,14 +162,26 @@ def test_an_unreachable_mail_server_ends_the_sweep_and_counts_nothing(make_appli
 
 
 def test_one_sweep_mails_more_than_a_batch_and_tries_each_notice_once(make_applicant, monkeypatch):
+    """Batches follow the ids: a notice still pending after its try (a refused address) is not met again."""
+    import smtplib
+
     from members.services import notices
 
     pending = _pending_notices(make_applicant, 5)
-    tried = []
+    refused, tried = pending[0], []
     deliver = notices.notice_deliver_email
-    monkeypatch.setattr(notices, "notice_deliver_email", lambda *, notice_id: tried.append(notice_id) or deliver(notice_id=notice_id))
-    assert notices.notices_deliver_pending(batch=2) == 5
+
+    def recorded(*, notice_id):
+        tried.append(notice_id)
+        if notice_id == refused.pk:
+            raise smtplib.SMTPRecipientsRefused({refused.user.email: (550, b"no such user")})
+        return deliver(notice_id=notice_id)
+
+    monkeypatch.setattr(notices, "notice_deliver_email", recorded)
+    assert notices.notices_deliver_pending(batch=2) == 4
     assert tried == [n.pk for n in pending]
+    refused.refresh_from_db()
+    assert refused.email_attempts == 1
 
 
 def test_with_a_worker_a_burst_of_notices_wakes_one_sweep(make_applicant, county_a, monkeypatch,
