@@ -440,7 +440,10 @@ PROGRESS_LOCK_KEY = 0x6B650050
 
 PROGRESS_LOCK_CACHE_KEY = "progress:recompute-lock"
 
-PROGRESS_SCHEDULED_CACHE_KEY = task_wake_key("approvals.tasks.progress_recompute_dirty")
+# The Celery name of the recount of marked orgs (approvals.tasks registers it; the receiver wakes it).
+PROGRESS_RECOUNT_TASK = "approvals.tasks.progress_recompute_dirty"
+
+PROGRESS_SCHEDULED_CACHE_KEY = task_wake_key(PROGRESS_RECOUNT_TASK)
 
 _lock_state = threading.local()
 

@@ -5,7 +5,7 @@ orgs or members importing approvals."""
 from django.conf import settings
 from django.dispatch import receiver
 
-from approvals import progress, tasks
+from approvals import progress
 from approvals.forms import RecommendForm
 from approvals.models import Application
 from approvals.selectors.applicant import applications_data, applications_of
@@ -39,7 +39,7 @@ def progress_recount_enqueue(sender, org_ids, **kwargs) -> None:
     """Recount the marked orgs soon after the change that marked them: one run per burst, in whichever way this
     deployment runs jobs (kexie.scheduler.task_wake); a dead broker leaves the marks for the periodic run."""
     task_wake(
-        tasks.progress_recompute_dirty.name,
+        progress.PROGRESS_RECOUNT_TASK,
         delay=settings.KEXIE_PROGRESS_DEBOUNCE_SECONDS,
         inprocess_delay=settings.KEXIE_PROGRESS_INPROCESS_DELAY_SECONDS,
     )

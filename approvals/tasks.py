@@ -6,7 +6,7 @@ from celery import shared_task
 from approvals import deadlines, progress, retention
 
 
-@shared_task(name="approvals.tasks.progress_recompute_dirty")
+@shared_task(name=progress.PROGRESS_RECOUNT_TASK)
 def progress_recompute_dirty() -> bool:
     """Periodic and debounced: recount orgs marked since the last run. False when another run held the lock;
     its marks stay and the next run takes them."""

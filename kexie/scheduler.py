@@ -27,6 +27,7 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import close_old_connections
 
 logger = logging.getLogger(__name__)
@@ -190,9 +191,7 @@ def task_wake(name: str, *, delay: float, inprocess_delay: float | None = None) 
       leaves the rows for the periodic sweep and the next caller tries again.
     Call it after commit.
     """
-    from django.core.cache import cache
-
-    from kexie import celery
+    from kexie import celery  # kexie.celery imports this module
 
     if run_soon(name, delay=delay if inprocess_delay is None else inprocess_delay):
         return

@@ -13,7 +13,7 @@ from django.utils import timezone
 from kexie.validators import id_number_check_digit
 from orgs import permissions
 from orgs.models import Org
-from tests.cache_keys import cache_keys
+from tests.cache_keys import cache_keys, cache_on_redis
 from orgs.services.tree import orgs_load_csv
 
 HEBEI_CSV = Path(settings.BASE_DIR) / "orgs" / "data" / "hebei_orgs.csv"
@@ -43,7 +43,7 @@ def fresh_rate_limits():
     from kexie.scheduler import task_wakes_forget
 
     task_wakes_forget()
-    if getattr(getattr(cache, "_cache", None), "get_client", None) is None:
+    if not cache_on_redis():
         cache.clear()
         return
     from redis.exceptions import RedisError
