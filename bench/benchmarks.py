@@ -236,7 +236,7 @@ def review_queue(ctx: Context) -> list[Row]:
         base = reverse(QUEUE_URL_NAME)
     except NoReverseMatch:
         return (
-            unavailable("review queue queries at 500 and 50,000 items", f"≤ {QUEUE_QUERY_LIMIT}, equal",
+            unavailable("review queue queries at 500 and 50,000 items", f"≤ {QUEUE_QUERY_LIMIT}, not more at the larger size",
                         f"URL {QUEUE_URL_NAME} is not routed")
             + unavailable("review queue p95, 10 clients", "≤ 150 ms", f"URL {QUEUE_URL_NAME} is not routed")
         )
@@ -283,8 +283,8 @@ def _page_rows(label, path_small, small, small_n, path_large, large, large_n, ct
     expected = LATENCY_REQUESTS // LATENCY_ROUNDS * LATENCY_ROUNDS
     return [
         Row(f"{label} queries: {small_n:,} vs {large_n:,} items in the subtree", f"{q_small} vs {q_large}",
-            f"≤ {query_limit}, the same at both sizes",
-            ok and q_small == q_large and q_large <= query_limit,
+            f"≤ {query_limit}, not more at the larger size",
+            ok and q_large <= q_small <= query_limit,
             f"{small.name} / {large.name}; HTTP {r_small.status_code} / {r_large.status_code}"),
         Row(f"{label} p95, {LATENCY_CLIENTS} concurrent clients, {large_n:,} items", f"{page.p(95):.0f} ms",
             f"≤ {p95_goal_ms} ms", page.completed == expected and page.p(95) <= p95_goal_ms,
