@@ -683,12 +683,14 @@ def _consistent_snapshot() -> Iterator[None]:
     """One transaction that sees the database as of one moment (REPEATABLE READ on PostgreSQL): the deltas and
     marks read are exactly those whose changes the recounts in it see. Inside an outer transaction (tests) it
     joins that one. Nothing else may be written in it: it would not see rows committed since it began (the
-    audit chain's head, marks re-set meanwhile)."""
+    audit chain's head, marks re-set meanwhile). On PostgreSQL it also turns JIT back on, which connections run
+    without (settings.POSTGRES_CONNECTION_OPTIONS): the recounts scan whole tables, where compiling pays."""
     outermost = not connection.in_atomic_block
     with transaction.atomic():
         if outermost and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                cursor.execute("SET LOCAL jit = on")
         yield
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import urlencode
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count
 from django.urls import NoReverseMatch, reverse
 
@@ -456,8 +456,11 @@ def progress_sql_params(year: int) -> dict:
 
 
 def progress_sql_aggregate(year: int, sql: str = PROGRESS_SQL) -> list[tuple]:
-    """The rows of the hand-written aggregate for `year` (PROGRESS_SQL, or `sql`), straight from PostgreSQL."""
-    with connection.cursor() as cursor:
+    """The rows of the hand-written aggregate for `year` (PROGRESS_SQL, or `sql`), straight from PostgreSQL, with
+    JIT on as the recompute has it (approvals.progress turns it on for its transaction)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL jit = on")
         cursor.execute(sql, progress_sql_params(year))
         return cursor.fetchall()
 

@@ -106,6 +106,13 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Background threads and the dev server share the file; wait instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+# PostgreSQL's JIT compiles a query whose estimated cost passes jit_above_cost. On large tables the review
+# queue's first page crosses it and spent ~9 ms compiling a query that runs in ~40 (measured on 5,000,000
+# applications, docs/SCALING.md), so connections run without it; the progress recounts, which scan whole
+# tables, turn it on for their own transaction (approvals.progress).
+POSTGRES_CONNECTION_OPTIONS = "-c jit=off"
+if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", POSTGRES_CONNECTION_OPTIONS)
 # A streaming replica (optional): dashboards, the public progress page, reports and exports read from it when
 # the person has not just written; the review queue, decisions and every write use the primary
 # (kexie/db_routing.py). Without it the router answers nothing and every query goes to "default".
@@ -115,6 +122,7 @@ if env("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
     # A replica that does not answer is given up quickly: its pages then read the primary.
     DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    DATABASES["replica"]["OPTIONS"].setdefault("options", POSTGRES_CONNECTION_OPTIONS)
     # Tests never create or flush the replica: it mirrors the primary's test database through replication.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["kexie.db_routing.ReplicaRouter"]

@@ -331,6 +331,35 @@ def test_a_recompute_is_skipped_while_another_holds_the_lock(hebei):
     assert progress_recompute_all(years=[2026]) is True
 
 
+def _jit() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_requests_run_without_jit_and_a_recount_with_it(hebei, monkeypatch):
+    """Short queries are not compiled (settings.POSTGRES_CONNECTION_OPTIONS); a recount, which scans whole tables,
+    turns JIT on for its own transaction only."""
+    from approvals import progress
+
+    assert _jit() == "off"
+    seen = []
+    recount = progress._recompute_full
+
+    def spy(*args, **kwargs):
+        seen.append(_jit())
+        return recount(*args, **kwargs)
+
+    monkeypatch.setattr(progress, "_recompute_full", spy)
+    assert progress.progress_recompute_all(years=[2026]) is True
+    assert seen == ["on"]
+    assert _jit() == "off", "SET LOCAL ends with the recount's transaction"
+
+
 @pytest.mark.django_db
 def test_without_a_broker_or_scheduler_a_decision_is_counted_at_once(
     hebei, county_a, make_applicant, admin_a, django_capture_on_commit_callbacks
