@@ -679,7 +679,7 @@ def _apply_changes(
 
 
 @contextmanager
-def _consistent_snapshot() -> Iterator[None]:
+def progress_consistent_snapshot() -> Iterator[None]:
     """One transaction that sees the database as of one moment (REPEATABLE READ on PostgreSQL): the deltas and
     marks read are exactly those whose changes the recounts in it see. Inside an outer transaction (tests) it
     joins that one. Nothing else may be written in it: it would not see rows committed since it began (the
@@ -768,7 +768,7 @@ def progress_recompute_all(*, years: Iterable[int] | None = None, verify: bool =
         if not acquired:
             return False
         repaired: dict[int, list] = {}
-        with _consistent_snapshot():
+        with progress_consistent_snapshot():
             as_of = timezone.now()
             orgs = _org_index()
             years = sorted(set(years) if years else _years_to_maintain())
@@ -791,7 +791,7 @@ def progress_recompute_all(*, years: Iterable[int] | None = None, verify: bool =
 def _recompute_changes(extra_marked: set[int] = frozenset(), years: list[int] | None = None) -> None:
     """Apply every pending delta and recount the marked orgs (and `extra_marked`), in one consistent snapshot;
     then drop the deltas and the marks it saw."""
-    with _consistent_snapshot():
+    with progress_consistent_snapshot():
         # Marks are per org, not per year: only a run over every maintained year consumes them.
         marks = dict(ProgressDirtyMark.objects.values_list("org_id", "marked_at")) if years is None else {}
         ids, by_year = _pending_deltas(years)

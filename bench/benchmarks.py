@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import urlencode
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Count
 from django.urls import NoReverseMatch, reverse
 
@@ -236,8 +236,8 @@ def review_queue(ctx: Context) -> list[Row]:
         base = reverse(QUEUE_URL_NAME)
     except NoReverseMatch:
         return (
-            unavailable("review queue queries at 500 and 50,000 items", f"≤ {QUEUE_QUERY_LIMIT}, not more at the larger size",
-                        f"URL {QUEUE_URL_NAME} is not routed")
+            unavailable("review queue queries at 500 and 50,000 items",
+                        f"≤ {QUEUE_QUERY_LIMIT}, not more at the larger size", f"URL {QUEUE_URL_NAME} is not routed")
             + unavailable("review queue p95, 10 clients", "≤ 150 ms", f"URL {QUEUE_URL_NAME} is not routed")
         )
     every = f"{base}?{urlencode(QUEUE_QUERY)}"
@@ -456,11 +456,11 @@ def progress_sql_params(year: int) -> dict:
 
 
 def progress_sql_aggregate(year: int, sql: str = PROGRESS_SQL) -> list[tuple]:
-    """The rows of the hand-written aggregate for `year` (PROGRESS_SQL, or `sql`), straight from PostgreSQL, with
-    JIT on as the recompute has it (approvals.progress turns it on for its transaction)."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL jit = on")
+    """The rows of the hand-written aggregate for `year` (PROGRESS_SQL, or `sql`), straight from PostgreSQL, in the
+    kind of transaction the recompute reads in (JIT on, one snapshot), so the two sides of the ratio run alike."""
+    from approvals.progress import progress_consistent_snapshot
+
+    with progress_consistent_snapshot(), connection.cursor() as cursor:
         cursor.execute(sql, progress_sql_params(year))
         return cursor.fetchall()
 

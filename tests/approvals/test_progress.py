@@ -8,6 +8,7 @@ import random
 
 import pytest
 import time_machine
+from django.db import connection
 from django.utils import timezone
 
 from approvals import services as approvals
@@ -332,8 +333,6 @@ def test_a_recompute_is_skipped_while_another_holds_the_lock(hebei):
 
 
 def _jit() -> str:
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         return cursor.fetchone()[0]
