@@ -67,7 +67,8 @@ class Application(ChoiceLabels, models.Model):
     meets_criteria = models.BooleanField(_("符合条件"), default=True, db_index=True)
     explanation = models.TextField(_("申请人说明"), blank=True)
     declaration_signed_at = models.DateTimeField(_("签署声明时间"), null=True, blank=True)
-    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True, db_index=True)
+    # Set when the application is made and again when it is resubmitted; the queue orders and bounds its pages by it.
+    submitted_at = models.DateTimeField(_("提交时间"), db_index=True)
     decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True, db_index=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -170,6 +170,50 @@ def test_the_newest_per_org_page_holds_exactly_the_rows_of_the_plain_query(
         assert [a.pk for a in queue[start : start + 25]] == [a.pk for a in plain[start : start + 25]]
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize("oldest_first", [False, True])
+def test_a_short_page_over_more_orgs_reads_only_rows_up_to_the_bound_and_still_matches_the_plain_query(
+    city_admin, city, county_a, county_b, submit, oldest_first
+):
+    """Pages shorter than the number of orgs: the rows are bounded by the n-th org head. Rows that tie with the
+    bound's time, in its org and in others, must come out exactly where the plain query puts them."""
+    from approvals.selectors import review as selectors
+
+    people = [submit(org, f"申请人{org.pk}-{i:02d}") for i in range(6) for org in (city, county_a, county_b)]
+    base = timezone.now() - timedelta(days=10)
+    for i, application in enumerate(people):
+        Application.objects.filter(pk=application.pk).update(submitted_at=base + timedelta(hours=i // 2))
+    plain = [a.pk for a in selectors.applications_for_review(city_admin, include_subtree=True, oldest_first=oldest_first)]
+    queue = selectors.ReviewQueue(city_admin, include_subtree=True, oldest_first=oldest_first)
+    for start, stop in [(0, 1), (0, 2), (1, 2), (2, 4), (0, 3), (3, 5), (1, 3), (0, 18), (16, 18)]:
+        assert [a.pk for a in queue[start:stop]] == plain[start:stop], (start, stop)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_page_bound_leaves_out_orgs_whose_newest_rows_are_older(city_admin, city, county_a, county_b, submit):
+    """The point of the bound: for the newest 2 rows, an org whose head is older than the 2nd head gives none."""
+    from approvals.selectors import review as selectors
+
+    now = timezone.now()
+    for org, age in ((city, 1), (county_a, 2), (county_b, 30)):
+        for i in range(5):
+            application = submit(org, f"申请人{org.pk}-{i}")
+            Application.objects.filter(pk=application.pk).update(submitted_at=now - timedelta(days=age, hours=i))
+    queue = selectors.ReviewQueue(city_admin, include_subtree=True)
+    newest = {org.pk: list(Application.objects.filter(org=org).order_by("-submitted_at").values_list("pk", flat=True))
+              for org in (city, county_a, county_b)}
+    assert [a.pk for a in queue[0:2]] == newest[city.pk][:2]
+    assert set(queue.candidates(2)) == {*newest[city.pk][:2], newest[county_a.pk][0]}, (
+        "the city's two newest, and county A's head (the bound); county B's rows are all past it"
+    )
+    assert set(queue.candidates(3)) == {*newest[city.pk][:3], *newest[county_a.pk][:3], newest[county_b.pk][0]}
+    assert set(queue.candidates(4)) == {pk for rows in newest.values() for pk in rows[:4]}, (
+        "fewer heads than rows asked for: no bound"
+    )
+
+
 @pytest.mark.django_db
 def test_a_long_queues_count_is_kept_briefly_and_shown_as_approximate(client, city_admin, county_a, submit, settings):
     """Rows are read fresh on every request; only the total of a long list comes from a count made moments ago,
