@@ -250,3 +250,13 @@ def test_the_cached_dashboard_is_filed_under_the_replicas_version(city_dashboard
         progress_recompute_all(years=[_year()])
         assert not shows_target(client.get(url)), "the replica has not replayed the change: the page is as before"
     assert shows_target(client.get(url)), "once replayed, the page is rendered again, not served from the older entry"
+
+
+def test_connections_to_the_replica_run_without_jit_too(replica):
+    """The replica serves the dashboard and the reports, whose plans pass jit_above_cost on a national table as
+    the primary's do: its connections carry the same `jit=off` (kexie.settings.base)."""
+    from django.db import connections
+
+    with connections[REPLICA].cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
