@@ -101,38 +101,64 @@ def results_merge(store: dict, run_id: str, run: dict, results, notes_by_key: di
     return store
 
 
-def report_read(path: Path, titles: dict[str, str]) -> tuple[dict, list]:
-    """A report this script wrote (its Markdown) as (run, [(benchmark, rows, error)]), so sections measured
-    by a run that wrote only Markdown can join the store with that run's own date, commit and data."""
+def report_read(path: Path, titles: dict[str, str]) -> list[tuple[dict, list, dict[str, list[str]]]]:
+    """A report this script wrote (its Markdown) as one (run, [(benchmark, rows, error)], notes by benchmark) per
+    run it names, so sections measured by a run that wrote only Markdown can join the store with that run's own
+    date, commit and data. A report lists its runs under "## Runs" (### R1: …) and names each section's run
+    ("Run R1."); the older single-run layout has one machine list and its notes before the sections."""
     from bench.harness import Benchmark, Row
 
-    text = path.read_text(encoding="utf-8")
-    machine, volume, results, notes = {}, [], [], []
+    runs: dict[str, dict] = {}
+    label = "R1"  # the single run of the older layout
+    legacy_notes: list[str] = []
+    sections: list[list] = []  # [label, benchmark, rows, error, notes]
     section = None
-    for line in text.splitlines():
-        if line.startswith("- **") and section is None and "**: " in line:
-            key, _, value = line[4:].partition("**: ")
-            machine[key] = value
-        elif line.startswith("| ") and section is None and not line.startswith("| data") and "---" not in line:
-            name, _, rows = line.strip("| ").rpartition(" | ")
-            volume.append((name, int(rows.replace(",", ""))))
-        elif line.startswith("- ") and section is None:
-            notes.append(line[2:])
-        elif line.startswith("### ") and line.endswith("`)"):
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("### ") and line.endswith("`)"):
             title, _, key = line[4:].rpartition(" (`")
             key = key[:-2]
-            section = (Benchmark(key, titles.get(key, title), lambda ctx: []), [], None)
-            results.append(section)
-        elif section is not None and line.startswith("Failed: `"):
-            results[-1] = (section[0], [], line[len("Failed: `"):-1])
-        elif section is not None and line.startswith("| ") and not line.startswith("| measure") and "|---" not in line:
+            section = [label, Benchmark(key, titles.get(key, title), lambda ctx: []), [], None, []]
+            sections.append(section)
+        elif line.startswith("### R") and section is None:
+            label, _, heading = line[4:].partition(": ")
+            date, _, commit = heading.partition(", commit ")
+            runs[label] = {"machine": {}, "volume": [], "date": date, "commit": commit.split(" ")[0]}
+        elif section is None:
+            run = runs.setdefault(label, {"machine": {}, "volume": []})
+            if line.startswith("- **") and "**: " in line:
+                key, _, value = line[4:].partition("**: ")
+                run["machine"][key] = value
+            elif line.startswith("| ") and not line.startswith("| data") and "---" not in line:
+                name, _, rows = line.strip("| ").rpartition(" | ")
+                run["volume"].append((name, int(rows.replace(",", ""))))
+            elif line.startswith("- "):
+                legacy_notes.append(line[2:])
+        elif line.startswith("Run R") and line.endswith("."):
+            section[0] = line[4:-1]
+        elif line.startswith("Failed: `"):
+            section[3] = line[len("Failed: `"):-1]
+        elif line.startswith("- ") and not section[2]:
+            section[4].append(line[2:])
+        elif line.startswith("| ") and not line.startswith("| measure") and "|---" not in line:
             cells = [c.strip().replace("\\|", "|") for c in line.strip()[2:-2].split(" | ")]
             met = {"yes": True, "**no**": False}.get(cells[3])
-            section[1].append(Row(cells[0], cells[1], cells[2], met, cells[4] if len(cells) > 4 else ""))
-        elif line.startswith("## How to reproduce"):
+            section[2].append(Row(cells[0], cells[1], cells[2], met, cells[4] if len(cells) > 4 else ""))
+        if line.startswith("## How to reproduce"):
             break
-    run = {"date": machine.get("date", ""), "commit": machine.get("commit", ""), "machine": machine, "volume": volume}
-    return run, results, notes
+    read = []
+    for run_label, run in runs.items():
+        mine = [s for s in sections if s[0] == run_label]
+        if not mine:
+            continue
+        machine = run["machine"]
+        read.append((
+            {"date": machine.get("date", run.get("date", "")), "commit": machine.get("commit", run.get("commit", "")),
+             "machine": machine,
+             "volume": run["volume"]},
+            [(bench, rows, error) for _label, bench, rows, error, _notes in mine],
+            {bench.key: notes or legacy_notes for _label, bench, _rows, _error, notes in mine},
+        ))
+    return read
 
 
 def report_write(path: Path, store: dict, order: list[str]) -> None:
@@ -215,9 +241,8 @@ def main(argv=None) -> int:
         store = results_load(store_path)
         titles = {b.key: b.title for b in REGISTRY}
         for report in args.import_report:
-            run, results, notes = report_read(Path(report), titles)
-            store = results_merge(store, f"{run['date']} {run['commit']}", run, results,
-                                  {bench.key: notes for bench, _, _ in results})
+            for run, results, notes in report_read(Path(report), titles):
+                store = results_merge(store, f"{run['date']} {run['commit']}", run, results, notes)
         store_path.write_text(json.dumps(store, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         report_write(output, store, [b.key for b in REGISTRY])
         print(f"wrote {output} and {store_path}")

@@ -68,11 +68,46 @@ def test_a_markdown_report_reads_back_into_the_same_sections(tmp_path):
         "| queue ratio | 0.55× | ≥ 0.5× | yes | 4 clients |", "| p95 | 3× | ≤ 2× | **no** | x \\| y |", "",
         "## How to reproduce", "",
     ]), encoding="utf-8")
-    run, results, notes = run_script.report_read(legacy, {"queue": "审核队列"})
+    [(run, results, notes)] = run_script.report_read(legacy, {"queue": "审核队列"})
     assert run["date"] == "2026-11-30 08:00 UTC" and run["commit"] == "ccc"
     assert run["volume"] == [("applications", 1000000)]
-    assert notes == ["shared machine"]
+    assert notes == {"queue": ["shared machine"]}
     [(bench, read_rows, error)] = results
     assert bench.key == "queue" and error is None
     assert [(r.name, r.measured, r.goal, r.met, r.note) for r in read_rows] == [
         ("queue ratio", "0.55×", "≥ 0.5×", True, "4 clients"), ("p95", "3×", "≤ 2×", False, "x | y")]
+
+
+def test_a_report_of_several_runs_reads_back_into_each_run_with_its_sections_and_notes(tmp_path):
+    """A report written beside another store names two runs: each section goes back to the run that measured it,
+    with that run's data and the section's own notes (importing it once merged both runs into the later one and
+    dropped the notes)."""
+    queue = Benchmark("queue", "审核队列", lambda ctx: [])
+    national = Benchmark("national", "全国形态", lambda ctx: [])
+    store = run_script.results_merge(
+        {"runs": {}, "sections": {}}, "first", _run("2026-12-01 18:10 UTC", "aaa", 5_000_000),
+        [(national, [Row("5M ÷ 1M", "0.97×", "≤ 1.2×", True, "46.1 ms vs 47.6 ms")], None)],
+        {"national": ["7 rounds", "small database 1,000,000"]},
+    )
+    store = run_script.results_merge(
+        store, "second", _run("2026-12-01 18:28 UTC", "bbb", 1_000_000),
+        [(queue, [Row("queries", "9 vs 8", "≤ 15", True)], None)], {"queue": []},
+    )
+    written = tmp_path / "elsewhere.md"
+    run_script.report_write(written, store, ["queue", "national"])
+    read = run_script.report_read(written, {})
+    by_date = {run["date"]: (run, results, notes) for run, results, notes in read}
+    assert set(by_date) == {"2026-12-01 18:10 UTC", "2026-12-01 18:28 UTC"}
+    run, results, notes = by_date["2026-12-01 18:10 UTC"]
+    assert run["commit"] == "aaa" and run["volume"] == [("applications", 5_000_000)]
+    assert [(b.key, [r.measured for r in rows]) for b, rows, _e in results] == [("national", ["0.97×"])]
+    assert notes == {"national": ["7 rounds", "small database 1,000,000"]}
+    run, results, notes = by_date["2026-12-01 18:28 UTC"]
+    assert run["commit"] == "bbb" and run["volume"] == [("applications", 1_000_000)]
+    assert [b.key for b, _rows, _e in results] == ["queue"] and notes == {"queue": []}
+
+    merged = run_script.results_load(tmp_path / "none.json")
+    for run, results, notes in read:
+        merged = run_script.results_merge(merged, f"{run['date']} {run['commit']}", run, results, notes)
+    assert merged["sections"]["national"]["notes"] == ["7 rounds", "small database 1,000,000"]
+    assert merged["runs"][merged["sections"]["national"]["run"]]["commit"] == "aaa"
