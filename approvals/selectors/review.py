@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone as dt_timezone
 
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import BigIntegerField, BooleanField, F, Func, OuterRef, Q, QuerySet, Subquery, Value
@@ -166,8 +167,6 @@ class ReviewQueue:
     def __getitem__(self, k):
         if not isinstance(k, slice) or not k.stop or k.step or connection.vendor != "postgresql":
             return self.queryset[k]
-        from django.contrib.postgres.expressions import ArraySubquery
-
         candidates = self.candidates(k.stop)
         # The candidates already lie in scope and match the filters: ordering them picks the page. They are
         # read by primary key as one array; as `IN (subquery)` the planner expected thousands and walked the
@@ -182,8 +181,6 @@ class ReviewQueue:
 
     def candidates(self, n: int) -> QuerySet:
         """Ids of the rows that can be among the first n (PostgreSQL): each org's first n rows, up to the bound."""
-        from django.contrib.postgres.expressions import ArraySubquery
-
         first = self.per_org.filter(self._bound(n), org_id=OuterRef("pk")).order_by(*self.order).values("pk")[:n]
         return self.scope.annotate(
             application_id=Func(ArraySubquery(first), function="unnest", output_field=BigIntegerField())
@@ -208,7 +205,8 @@ class ReviewQueue:
 
 
 def _any_of(field: str, array) -> Func:
-    """`field = ANY(array)`, a condition for filter(): PostgreSQL reads the array's ids by primary key."""
+    """`field = ANY(array)`, a condition for filter(): PostgreSQL reads the array's ids by primary key. (A lookup
+    would wrap the right-hand side in parentheses, which ANY does not accept; the joiner writes the operator.)"""
     return Func(F(field), array, template="%(expressions)s)", arg_joiner=" = ANY(", output_field=BooleanField())
 
 

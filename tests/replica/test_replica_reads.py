@@ -12,6 +12,7 @@ import time
 
 import pytest
 from django.core.cache import cache
+from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -255,8 +256,6 @@ def test_the_cached_dashboard_is_filed_under_the_replicas_version(city_dashboard
 def test_connections_to_the_replica_run_without_jit_too(replica):
     """The replica serves the dashboard and the reports, whose plans pass jit_above_cost on a national table as
     the primary's do: its connections carry the same `jit=off` (kexie.settings.base)."""
-    from django.db import connections
-
     with connections[REPLICA].cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
